@@ -1,0 +1,107 @@
+# ESP32-family boards: the ports a board definition (board.json) describes,
+# built on machine. The only place the firmware meets real hardware.
+import time
+
+import machine
+from micropython import const
+
+_ADC_SAMPLES = const(8)
+
+
+class Port:
+    # A UART as the firmware sees it (the same shape as boards/host_board.Port).
+    def __init__(self, spec):
+        self._uart = machine.UART(
+            spec["uart"], baudrate=spec["baud"], tx=spec["tx"], rx=spec["rx"], rxbuf=1024, timeout=0
+        )
+
+    def any(self):
+        return self._uart.any()
+
+    def readinto(self, buf):
+        return self._uart.readinto(buf) or 0
+
+    def write(self, data):
+        return self._uart.write(data) or 0
+
+
+def _input(spec):
+    if not spec:
+        return None
+    return machine.Pin(spec["pin"], machine.Pin.IN, machine.Pin.PULL_UP)
+
+
+class Board:
+    def __init__(self, defn):
+        self.defn = defn
+        self.name = defn["name"]
+        self.role = defn["role"]
+        for pin in (defn.get("modem") or {}).get("hold_high", ()):
+            machine.Pin(pin, machine.Pin.OUT, value=1)  # e.g. T-A7670 POWERON: at once, or it resets
+        gnss = defn.get("gnss")
+        modem = defn.get("modem")
+        self.modem = Port(modem) if modem else None
+        self.gnss = Port(gnss) if gnss and gnss["source"] == "uart" else None
+        self.link = Port(defn["link"]) if defn.get("link") else None
+        self._strap = _input(defn.get("strap"))
+        self._case = _input(defn.get("case"))
+        self._mains = _input(defn.get("mains"))
+        bat = defn.get("battery")
+        self._adc = machine.ADC(machine.Pin(bat["adc"]), atten=machine.ADC.ATTN_11DB) if bat else None
+        self._divider = bat["divider"] if bat else 1
+        led = defn.get("led")
+        self._led = None
+        if led and not led.get("neopixel"):
+            self._led = machine.Pin(led["pin"], machine.Pin.OUT, value=1 if led["active_low"] else 0)
+        self.storage = "/data"
+        self._rtc = machine.RTC()
+
+    def ticks_ms(self):
+        return time.ticks_ms()
+
+    def utc(self):
+        return time.time()
+
+    def utc_ms(self):
+        return time.time() * 1000 + time.ticks_ms() % 1000
+
+    def wait(self, ms):
+        # Idle sleep: UARTs keep receiving into their IRQ-driven buffers meanwhile.
+        time.sleep_ms(1000 if ms < 0 or ms > 1000 else ms)
+
+    def running(self):
+        return True
+
+    def strap_closed(self):
+        return self._strap is not None and self._strap.value() == self.defn["strap"]["closed"]
+
+    def case_closed(self):
+        return self._case is not None and self._case.value() == self.defn["case"]["closed"]
+
+    def mains_present(self):
+        return self._mains is None or self._mains.value() == self.defn["mains"]["present"]
+
+    def battery_mv(self):
+        if self._adc is None:
+            return 0
+        uv = 0
+        for _ in range(_ADC_SAMPLES):
+            uv += self._adc.read_uv()
+        return int(uv * self._divider) // (1000 * _ADC_SAMPLES)
+
+    def led(self, on):
+        if self._led is not None:
+            self._led.value((not on) if self.defn["led"]["active_low"] else on)
+
+    def modem_power(self, on):
+        seq = self.defn["modem"]["power_on" if on else "power_off"]
+        for pin, level, ms in seq:
+            machine.Pin(pin, machine.Pin.OUT, value=level)
+            if ms:
+                time.sleep_ms(ms)
+
+    def log(self, text):
+        print(text)
+
+    def close(self):
+        pass

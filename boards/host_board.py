@@ -1,0 +1,175 @@
+# The host board: the MicroPython unix port, its hardware carried by the simulator.
+#
+# Lockstep protocol on stdin (simulator -> firmware) and stdout (firmware ->
+# simulator). Every message is one kind byte, a 16-bit big-endian length, then
+# the payload:
+#   simulator -> firmware: T time (8-byte UTC ms), G GNSS UART bytes, M modem
+#     UART bytes, S link (serial) bytes, I input "name=value" (pins, ADC mV), Q quit
+#   firmware -> simulator: W wait (4-byte ms, 0xFFFFFFFF = until input), G/M/S
+#     bytes the firmware writes to that UART, L log line
+# The firmware sends W when it has nothing to do; the simulator then delivers
+# whatever happens up to the next deadline and ends with T, the new time.
+# Without EMTAG_SIM=1 in the environment the board runs standalone: virtual time,
+# no input, for EMTAG_RUN_S seconds (default 10); link bytes go to stdout, logs to stderr.
+import os
+import struct
+import sys
+from micropython import const
+
+_RX_CAP = const(4096)
+_FOREVER = const(0xFFFFFFFF)
+_START_MS = 1796083200000  # 2026-12-01T00:00:00Z, the standalone clock's start
+
+
+class Port:
+    # A UART as the firmware sees it: readinto() what has arrived, write() out.
+    def __init__(self, board, kind):
+        self._board = board
+        self._kind = kind
+        self._buf = bytearray(_RX_CAP)
+        self._n = 0
+        self.overruns = 0
+
+    def _arrive(self, data):
+        room = _RX_CAP - self._n
+        if len(data) > room:
+            self.overruns += len(data) - room
+            data = data[:room]
+        self._buf[self._n : self._n + len(data)] = data
+        self._n += len(data)
+
+    def any(self):
+        return self._n
+
+    def readinto(self, buf):
+        n = min(len(buf), self._n)
+        if n:
+            buf[:n] = self._buf[:n]
+            rest = self._n - n
+            if rest:
+                self._buf[:rest] = self._buf[n : self._n]
+            self._n = rest
+        return n
+
+    def write(self, data):
+        self._board._send(self._kind, data)
+        return len(data)
+
+
+class Board:
+    def __init__(self, defn):
+        self.defn = defn
+        self.name = defn["name"]
+        self.role = defn["role"]
+        self._sim = os.getenv("EMTAG_SIM") == "1"
+        self._now_ms = _START_MS
+        self._end_ms = _START_MS + 1000 * int(os.getenv("EMTAG_RUN_S") or "10")
+        self._running = True
+        self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
+        self.gnss = Port(self, b"G")
+        self.modem = Port(self, b"M")
+        self.link = Port(self, b"S")
+        self.storage = os.getenv("EMTAG_STORAGE") or "/tmp"
+        if self._sim:
+            self._rx = sys.stdin.buffer
+            self._tx = sys.stdout.buffer
+            self._receive()  # the simulator opens with the start time
+
+    # time -------------------------------------------------------------------
+    def ticks_ms(self):
+        return self._now_ms & 0x3FFFFFFF
+
+    def utc(self):
+        return self._now_ms // 1000
+
+    def utc_ms(self):
+        return self._now_ms
+
+    def wait(self, ms):
+        # Sleep until ms have passed or input arrives (ms < 0: until input).
+        if not self._sim:
+            self._now_ms += 1000 if ms < 0 else ms
+            if self._now_ms >= self._end_ms:
+                self._running = False
+            return
+        self._send(b"W", struct.pack(">I", _FOREVER if ms < 0 else ms))
+        self._receive()
+
+    def running(self):
+        return self._running
+
+    # pins and ADCs ----------------------------------------------------------
+    def strap_closed(self):
+        return self._inputs["strap"] == self.defn["strap"]["closed"]
+
+    def case_closed(self):
+        return self._inputs["case"] == self.defn["case"]["closed"]
+
+    def battery_mv(self):
+        return self._inputs["battery"]
+
+    def mains_present(self):
+        return self._inputs["mains"] == 1
+
+    def led(self, on):
+        pass
+
+    def modem_power(self, on):
+        pass
+
+    def log(self, text):
+        if self._sim:
+            self._send(b"L", text.encode())
+        else:
+            print(text, file=sys.stderr)
+
+    def close(self):
+        if self._sim:
+            self._tx.flush()
+
+    # protocol ---------------------------------------------------------------
+    def _send(self, kind, payload):
+        if not self._sim:
+            if kind == b"S":  # standalone, the link is this console
+                sys.stdout.buffer.write(payload)
+            return
+        self._tx.write(kind + struct.pack(">H", len(payload)))
+        self._tx.write(payload)
+        if kind == b"W":
+            self._tx.flush()
+
+    def _read(self, n):
+        buf = bytearray(n)
+        got = 0
+        while got < n:
+            chunk = self._rx.read(n - got)
+            if not chunk:
+                return None
+            buf[got : got + len(chunk)] = chunk
+            got += len(chunk)
+        return buf
+
+    def _receive(self):
+        # Messages until the simulator says what time it is now (or goes away).
+        while True:
+            hdr = self._read(3)
+            if hdr is None:
+                self._running = False
+                return
+            kind = hdr[0]
+            payload = self._read((hdr[1] << 8) | hdr[2]) or b""
+            if kind == 0x54:  # T
+                self._now_ms = struct.unpack(">Q", payload)[0]
+                return
+            if kind == 0x47:
+                self.gnss._arrive(payload)
+            elif kind == 0x4D:
+                self.modem._arrive(payload)
+            elif kind == 0x53:
+                self.link._arrive(payload)
+            elif kind == 0x49:
+                name, _, value = bytes(payload).decode().partition("=")
+                self._inputs[name] = int(value)
+            elif kind == 0x51:  # Q
+                self._running = False
+                return

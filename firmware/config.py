@@ -1,0 +1,39 @@
+# The device's configuration (config.json on the device): defaults, overrides, checks.
+import json
+
+DEFAULTS = {
+    "device_id": "unset",
+    "gnss_idle_ms": 120,  # receiver quiet this long: the epoch is complete
+    "status_period_s": 300,
+    "heartbeat_period_s": 60,
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load(path=None):
+    # Defaults overlaid by the file at path (if given); unknown keys and wrong
+    # types are refused with the key's name.
+    cfg = dict(DEFAULTS)
+    if path is None:
+        return cfg
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        raise ConfigError("config %s: cannot be read" % path)
+    try:
+        given = json.loads(text)
+    except ValueError:
+        raise ConfigError("config %s: not valid JSON" % path)
+    if not isinstance(given, dict):
+        raise ConfigError("config %s: expected a JSON object" % path)
+    for key, value in given.items():
+        if key not in DEFAULTS:
+            raise ConfigError("config %s: unknown key %r (known: %s)" % (path, key, ", ".join(sorted(DEFAULTS))))
+        if type(value) is not type(DEFAULTS[key]):
+            raise ConfigError("config %s: %r must be %s" % (path, key, type(DEFAULTS[key]).__name__))
+        cfg[key] = value
+    return cfg

@@ -1,0 +1,1 @@
+"""emtag host side: simulator, device tools and build helpers."""

@@ -1,0 +1,158 @@
+"""The simulator's side of the host board's lockstep protocol (boards/host_board.py).
+
+One `micropython` process runs the unchanged firmware. Virtual time moves only
+here: the firmware says how long it would sleep (W), the simulator delivers
+what happens meanwhile and then the new time (T).
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from host_sim import mp
+from host_sim.paths import BOARDS, FIRMWARE
+
+_FOREVER = 0xFFFFFFFF
+
+
+class FirmwareExited(RuntimeError):
+    """The firmware process ended before the simulator asked it to."""
+
+
+@dataclass
+class Outputs:
+    link: bytearray = field(default_factory=bytearray)
+    modem: bytearray = field(default_factory=bytearray)
+    logs: list[str] = field(default_factory=list)
+
+
+class Firmware:
+    """A firmware process on the host board, driven in virtual time."""
+
+    def __init__(
+        self,
+        start_ms: int,
+        board: Path = BOARDS / "host.json",
+        config: Path | None = None,
+        storage: Path | None = None,
+        heap: str | None = None,
+    ) -> None:
+        env = mp.env()
+        env.update({"EMTAG_SIM": "1", "EMTAG_BOARD": str(board)})
+        if config:
+            env["EMTAG_CONFIG"] = str(config)
+        if storage:
+            env["EMTAG_STORAGE"] = str(storage)
+        cmd = [mp.micropython()] + (["-X", f"heapsize={heap}"] if heap else [])
+        self._proc = subprocess.Popen(
+            [*cmd, str(FIRMWARE / "main.py")],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+        )
+        self.out = Outputs()
+        self.now_ms = start_ms
+        self.wake_ms: int | None = None
+        self._pending: list[bytes] = []
+        self._wake()
+
+    # delivering ---------------------------------------------------------------
+    def _message(self, kind: bytes, payload: bytes) -> None:
+        self._pending.append(kind + struct.pack(">H", len(payload)) + payload)
+
+    def gnss(self, data: bytes) -> None:
+        for i in range(0, len(data), 0xFFFF):
+            self._message(b"G", data[i : i + 0xFFFF])
+
+    def link(self, data: bytes) -> None:
+        self._message(b"S", data)
+
+    def set_input(self, name: str, value: int) -> None:
+        self._message(b"I", f"{name}={value}".encode())
+
+    # time ---------------------------------------------------------------------
+    def advance(self, until_ms: int) -> None:
+        """Run the firmware's own deadlines up to until_ms, then deliver what is pending."""
+        while self.wake_ms is not None and self.wake_ms < until_ms:
+            self.now_ms = self.wake_ms
+            self._wake()
+        self.now_ms = until_ms
+        if self._pending or self.wake_ms == until_ms:
+            self._wake()
+
+    def _wake(self) -> None:
+        self._message(b"T", struct.pack(">Q", self.now_ms))
+        self._write()
+        self._read_until_wait()
+
+    def _write(self) -> None:
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(b"".join(self._pending))
+        except BrokenPipeError:
+            self._died()
+        self._pending.clear()
+
+    def _read_exact(self, n: int) -> bytes:
+        assert self._proc.stdout is not None
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self._proc.stdout.read(n - len(buf))
+            if not chunk:
+                self._died()
+            buf += chunk
+        return bytes(buf)
+
+    def _read_until_wait(self) -> None:
+        while True:
+            head = self._read_exact(3)
+            payload = self._read_exact(int.from_bytes(head[1:3], "big"))
+            kind = head[:1]
+            if kind == b"W":
+                ms = struct.unpack(">I", payload)[0]
+                self.wake_ms = None if ms == _FOREVER else self.now_ms + ms
+                return
+            if kind == b"S":
+                self.out.link += payload
+            elif kind == b"M":
+                self.out.modem += payload
+            elif kind == b"L":
+                self.out.logs.append(payload.decode(errors="replace"))
+
+    def _died(self) -> None:
+        code = self._proc.wait()
+        err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+        raise FirmwareExited(f"firmware exited with status {code}:\n{err}")
+
+    def stop(self) -> None:
+        """Ask the firmware to finish (it sends its last words) and wait for it."""
+        self._message(b"Q", b"")
+        self._write()
+        assert self._proc.stdout is not None and self._proc.stdin is not None
+        self._proc.stdin.close()
+        rest = self._proc.stdout.read()
+        self._proc.wait(timeout=30)
+        # what it sent while shutting down
+        while len(rest) >= 3:
+            n = int.from_bytes(rest[1:3], "big")
+            kind, payload, rest = rest[:1], rest[3 : 3 + n], rest[3 + n :]
+            if kind == b"S":
+                self.out.link += payload
+        if self._proc.returncode != 0:
+            err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+            raise FirmwareExited(f"firmware exited with status {self._proc.returncode}:\n{err}")
+
+    def __enter__(self) -> Firmware:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+

