@@ -63,7 +63,7 @@ class Board:
         return time.time()
 
     def utc_ms(self):
-        return time.time() * 1000 + time.ticks_ms() % 1000
+        return time.time_ns() // 1000000
 
     def wait(self, ms):
         # Idle sleep: UARTs keep receiving into their IRQ-driven buffers meanwhile.

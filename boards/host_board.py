@@ -14,6 +14,7 @@
 import os
 import struct
 import sys
+
 from micropython import const
 
 _RX_CAP = const(4096)

@@ -23,16 +23,17 @@ def load(path=None):
         with open(path) as f:
             text = f.read()
     except OSError:
-        raise ConfigError("config %s: cannot be read" % path)
+        raise ConfigError("config %s: cannot be read" % path) from None
     try:
         given = json.loads(text)
     except ValueError:
-        raise ConfigError("config %s: not valid JSON" % path)
+        raise ConfigError("config %s: not valid JSON" % path) from None
     if not isinstance(given, dict):
         raise ConfigError("config %s: expected a JSON object" % path)
     for key, value in given.items():
         if key not in DEFAULTS:
-            raise ConfigError("config %s: unknown key %r (known: %s)" % (path, key, ", ".join(sorted(DEFAULTS))))
+            known = ", ".join(sorted(DEFAULTS))
+            raise ConfigError("config %s: unknown key %r (known: %s)" % (path, key, known))
         if type(value) is not type(DEFAULTS[key]):
             raise ConfigError("config %s: %r must be %s" % (path, key, type(DEFAULTS[key]).__name__))
         cfg[key] = value

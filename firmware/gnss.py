@@ -1,6 +1,7 @@
 # GNSS epochs: the NMEA sentences of one UTC instant merged into one fix.
-import nmea
 from array import array
+
+import nmea
 from micropython import const
 
 _RMC = const(0x524D43)

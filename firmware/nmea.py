@@ -3,8 +3,9 @@
 # Framer turns UART bytes into checksummed sentences held in one preallocated
 # line buffer; the viper helpers decode fields of that buffer into integers.
 # Nothing here allocates per byte, per sentence or per field.
-import micropython
 from array import array
+
+import micropython
 from micropython import const
 
 MAX_LINE = const(120)  # bytes from '$' up to the terminator; longer lines are dropped

@@ -55,7 +55,8 @@ class App:
     def _send_status(self, now):
         g, fr = self.gnss, self.gnss.framer
         self._send(
-            "STAT sentences=%d accepted=%d checksum=%d overlong=%d broken=%d unknown=%d malformed=%d fixes=%d\n"
+            "STAT sentences=%d accepted=%d checksum=%d overlong=%d broken=%d"
+            " unknown=%d malformed=%d fixes=%d\n"
             % (
                 fr.count(nmea.C_SENTENCES),
                 g.count(gnss.C_ACCEPTED),

@@ -1,6 +1,7 @@
 # Firmware tests: run inside MicroPython by tests/firmware/conftest.py.
-import nmea
 from array import array
+
+import nmea
 
 
 class _Sink:

@@ -1,0 +1,87 @@
+"""Copy the firmware to a board running MicroPython, with mpremote.
+
+Copies the firmware modules compiled for the board's architecture (make mpy),
+main.py as source, the board's driver and definition (as board.json) and the
+device configuration (as config.json). Boards without an architecture (the
+unix port) get the sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from host_sim import boards
+from host_sim.paths import BOARDS, BUILD, FIRMWARE, venv_tool
+
+
+def files(board: str, config: Path, mpy_dir: Path = BUILD / "mpy") -> list[tuple[Path, str]]:
+    """(local file, name on the device) for everything a board needs."""
+    defn = boards.load(board)
+    arch = defn["mpy_arch"]
+    driver = BOARDS / f"{defn['driver']}.py"
+    modules = sorted(p for p in FIRMWARE.glob("*.py") if p.name != "main.py") + [driver]
+    out: list[tuple[Path, str]] = []
+    for src in modules:
+        if arch:
+            compiled = mpy_dir / arch / f"{src.stem}.mpy"
+            if not compiled.exists():
+                raise FileNotFoundError(f"{compiled} is missing: run make mpy first")
+            out.append((compiled, compiled.name))
+        else:
+            out.append((src, src.name))
+    out.append((FIRMWARE / "main.py", "main.py"))
+    out.append((boards.path(board), "board.json"))
+    out.append((config, "config.json"))
+    return out
+
+
+def command(port: str, copies: list[tuple[Path, str]], reset: bool) -> list[str]:
+    # 'resume' attaches without a soft reset, so a running main.py is interrupted, not rerun
+    cmd = [venv_tool("mpremote"), "connect", port, "resume"]
+    for local, remote in copies:
+        cmd += ["fs", "cp", "-f", str(local), f":{remote}", "+"]
+    cmd += ["fs", "ls"]
+    if reset:
+        cmd += ["+", "reset"]
+    return cmd
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="make deploy", description=__doc__)
+    ap.add_argument("--board", default="", help=f"one of: {', '.join(boards.names())}")
+    ap.add_argument("--port", default="", help="serial port of the board")
+    ap.add_argument("--config", default="devices/example-tag.json", help="device configuration")
+    ap.add_argument("--mpy", type=Path, default=BUILD / "mpy", help="compiled modules (make mpy)")
+    ap.add_argument("--no-reset", action="store_true", help="leave the board running as it is")
+    ap.add_argument("--dry-run", action="store_true", help="print the mpremote command only")
+    args = ap.parse_args(argv)
+    try:
+        boards.load(args.board)
+    except boards.BoardError as e:
+        print(f"make deploy: {e}", file=sys.stderr)
+        return 2
+    if not args.port:
+        print("make deploy: no PORT given; e.g. PORT=/dev/ttyUSB0", file=sys.stderr)
+        return 2
+    config = Path(args.config)
+    if not config.is_file():
+        print(f"make deploy: CONFIG {config} is not a file; see devices/ for examples",
+              file=sys.stderr)
+        return 2
+    try:
+        copies = files(args.board, config, args.mpy)
+    except FileNotFoundError as e:
+        print(f"make deploy: {e}", file=sys.stderr)
+        return 2
+    cmd = command(args.port, copies, reset=not args.no_reset)
+    if args.dry_run:
+        print(" ".join(["mpremote", *cmd[1:]]))
+        return 0
+    return subprocess.run(cmd).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

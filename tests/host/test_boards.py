@@ -1,0 +1,95 @@
+"""Board definitions, and the firmware booting on the host board."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from host_sim import boards, mp
+from host_sim.paths import FIRMWARE, ROOT
+
+REQUIRED = ("name", "title", "role", "driver", "chip", "flash_offset", "image", "mpy_arch", "gnss",
+            "modem", "battery", "strap", "led")
+DEVICES = {
+    # name: chip, offset, image, arch, role (../shared/reference/hardware.md sections 1 and 2)
+    "lilygo_t_sim7000g": ("esp32", "0x1000", "ESP32_GENERIC-SPIRAM", "xtensawin", "tag"),
+    "devkitc_neo_m8n_sim800l": ("esp32", "0x1000", "ESP32_GENERIC", "xtensawin", "tag"),
+    "lilygo_t_a7670e_fase": ("esp32", "0x1000", "ESP32_GENERIC-SPIRAM", "xtensawin", "tag"),
+    "esp32c3_devkitm_1": ("esp32c3", "0x0", "ESP32_GENERIC_C3", "rv32imc", "hmu"),
+}
+
+
+def test_the_five_boards_exist() -> None:
+    assert set(boards.names()) == {*DEVICES, "host"}
+
+
+@pytest.mark.parametrize("name", boards.names())
+def test_definition_is_complete(name: str) -> None:
+    defn = boards.load(name)
+    for key in REQUIRED:
+        assert key in defn, f"{name} lacks {key}"
+    assert defn["name"] == name
+    assert defn["role"] in ("tag", "hmu")
+    assert (ROOT / "boards" / f"{defn['driver']}.py").exists()
+    assert (FIRMWARE / f"{defn['role']}.py").exists()
+    if defn["role"] == "tag":
+        assert defn["gnss"] and defn["modem"] and defn["strap"]
+    for part in ("gnss", "modem"):
+        spec = defn[part]
+        if spec and spec.get("source", "uart") == "uart" and defn["chip"] != "unix":
+            assert {"uart", "tx", "rx", "baud"} <= spec.keys()
+
+
+@pytest.mark.parametrize("name", sorted(DEVICES))
+def test_device_facts(name: str) -> None:
+    defn = boards.load(name)
+    chip, offset, image, arch, role = DEVICES[name]
+    assert (defn["chip"], defn["flash_offset"], defn["image"], defn["mpy_arch"], defn["role"]) == (
+        chip, offset, image, arch, role)
+
+
+def test_a7670_holds_poweron_high() -> None:
+    defn = boards.load("lilygo_t_a7670e_fase")
+    assert defn["modem"]["hold_high"] == [12]
+    assert (defn["modem"]["tx"], defn["modem"]["rx"]) == (26, 27)
+
+
+def _boot(tmp_path: Path, board: Path | None = None, run_s: str = "3") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMTAG_")}
+    env["EMTAG_RUN_S"] = run_s
+    if board:
+        env["EMTAG_BOARD"] = str(board)
+    return subprocess.run([mp.micropython(), "firmware/main.py"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_main_boots_and_stops_on_the_host_board(tmp_path: Path) -> None:
+    proc = _boot(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "emtag tag unset on host" in proc.stderr
+    assert proc.stdout.startswith("STAT sentences=0 ")  # its last words on the link
+
+
+def test_main_boots_the_home_unit_role(tmp_path: Path) -> None:
+    defn = boards.load("host") | {"role": "hmu", "name": "host-hmu"}
+    path = tmp_path / "host_hmu.json"
+    path.write_text(json.dumps(defn))
+    (tmp_path / "host_board.py").write_text((ROOT / "boards" / "host_board.py").read_text())
+    proc = _boot(tmp_path, path, run_s="125")
+    assert proc.returncode == 0, proc.stderr
+    assert "emtag hmu unset on host-hmu" in proc.stderr
+    beats = [ln for ln in proc.stdout.splitlines() if ln.startswith("BEAT ")]
+    assert len(beats) == 3  # at 0, 60 and 120 s of virtual time
+
+
+def test_broken_config_is_refused_with_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "config.json"
+    bad.write_text('{"device_id": "t1", "status_period": 5}')
+    env = {**os.environ, "EMTAG_RUN_S": "1", "EMTAG_CONFIG": str(bad)}
+    env.pop("EMTAG_SIM", None)
+    proc = subprocess.run([mp.micropython(), "firmware/main.py"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert "unknown key 'status_period'" in proc.stderr
