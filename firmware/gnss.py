@@ -11,6 +11,7 @@ _GSV = const(0x475356)
 _VTG = const(0x565447)
 _GLL = const(0x474C4C)
 _ZDA = const(0x5A4441)
+_GNS = const(0x474E53)
 # GP GL GA GB BD GQ GI GN
 _TALKERS = (0x4750, 0x474C, 0x4741, 0x4742, 0x4244, 0x4751, 0x4749, 0x474E)
 
@@ -18,7 +19,7 @@ _A = const(0x41)
 _V = const(0x56)
 # FAA modes that are a real position: autonomous, differential, precise, RTK fixed, RTK float
 _GOOD_MODES = b"ADPRF"
-_GOOD_QUALITY = (1, 2, 3, 4, 5)
+_GOOD_QUALITY = (1, 2, 4, 5)  # GPS, DGPS, RTK fixed, RTK float
 
 _DAY_MS = const(86400000)
 _HALF_DAY_MS = const(43200000)
@@ -69,7 +70,7 @@ class Fix:
         self.quality = -1  # GGA fix quality
         self.fix_type = 0  # GSA: 1 none, 2 2D, 3 3D
         self.sats_used = -1
-        self.sats_gsa = 0
+        self.sats_gsa = -1  # satellites listed by the epoch's GSA sentences, -1 without GSA
         self.sats_view = 0
         self.snr_max = 0
         self.hdop = -1  # x100
@@ -89,7 +90,8 @@ class Fix:
 
     def judge(self):
         # The validity rule: status A with a positioning FAA mode (or none, before
-        # NMEA 2.3), or where no RMC/GLL came, a GGA quality that is a position.
+        # NMEA 2.3), or where no RMC/GLL came, a GGA quality that is a position
+        # (or, from GNS alone, a positioning mode).
         # Any sentence of the epoch saying "no fix", dead reckoning, manual or
         # simulated makes the epoch invalid.
         ok = self.has_pos
@@ -97,15 +99,15 @@ class Fix:
             ok = ok and self.status == _A
         elif self.quality >= 0:
             ok = ok and self.quality in _GOOD_QUALITY
-        else:
+        elif not self.mode:  # a GNS-only receiver: its mode letters are the status
             ok = False
         if self.mode and self.mode not in _GOOD_MODES:
             ok = False
         if self.quality >= 0 and self.quality not in _GOOD_QUALITY:
             ok = False
-        if self.fix_type == 1:
+        if self.fix_type == 1 or self.sats_used == 0:  # GSA "no fix", or GGA with no satellites
             ok = False
-        if self.sats_used < 0 and self.sats_gsa:
+        if self.sats_used < 0:  # after the check above: GSA lists are often left empty
             self.sats_used = self.sats_gsa
         self.valid = ok
 
@@ -185,6 +187,8 @@ class Gnss:
             ok = self._gll(fr)
         elif kind == _ZDA:
             ok = self._zda(fr)
+        elif kind == _GNS:
+            ok = self._gns(fr)
         else:
             self.counts[C_UNKNOWN] += 1
             return
@@ -235,18 +239,13 @@ class Gnss:
         pos = self._pos(fr, 3)
         kn = self._num(fr, 7, 3)
         course = self._num(fr, 8, 2)
-        r = nmea.field_uint(fr.line, fr.offs, 9, 6, self.out)
+        # A date that does not decode (week-rollover firmware has sent "2208-1") leaves
+        # the date unknown; the position and time of day still stand.
         day = -1
-        if r == nmea.OK:
+        if nmea.field_uint(fr.line, fr.offs, 9, 6, self.out) == nmea.OK and fr.offs[10] - fr.offs[9] == 7:
             dmy = self.out[0]
-            if fr.offs[10] - fr.offs[9] != 7:
-                return False
             yy = dmy % 100
             day = self._day(yy + (2000 if yy < 80 else 1900), (dmy // 100) % 100, dmy // 10000)
-            if day < 0:
-                return False
-        elif r == nmea.BAD:
-            return False
         mode = nmea.field_char(fr.line, fr.offs, 12) if fr.nf > 12 else 0
         if ms is None or pos < 0 or kn is None or course is None or (status != _A and status != _V):
             return False
@@ -304,6 +303,46 @@ class Gnss:
             f.has_alt = True
         return True
 
+    def _gns(self, fr):
+        # GNS: like GGA, with one FAA mode letter per constellation instead of a quality
+        if fr.nf < 10:
+            return False
+        ms = self._time(fr, 1)
+        pos = self._pos(fr, 2)
+        line, offs = fr.line, fr.offs
+        mode = 0
+        k = offs[6]
+        while k < offs[7] - 1:  # a constellation with a position decides, else the first letter
+            c = line[k]
+            if c in _GOOD_MODES or not mode:
+                mode = c
+                if c in _GOOD_MODES:
+                    break
+            k += 1
+        r = nmea.field_uint(line, offs, 7, 2, self.out)
+        if r == nmea.BAD:
+            return False
+        sats = self.out[0] if r == nmea.OK else -1
+        hdop = self._num(fr, 8, 2)
+        alt = self._num(fr, 9, 2)
+        if ms is None or pos < 0 or hdop is None or alt is None:
+            return False
+        if ms >= 0:
+            self._at(ms)
+        f = self.fix
+        if pos:
+            self._set_pos()
+        if mode:
+            f.mode = mode
+        if sats >= 0:
+            f.sats_used = sats
+        if hdop >= 0:
+            f.hdop = hdop
+        if nmea.field_char(line, offs, 9):
+            f.alt_cm = alt
+            f.has_alt = True
+        return True
+
     def _gsa(self, fr):
         if fr.nf < 18:
             return False
@@ -323,7 +362,7 @@ class Gnss:
         f = self.fix
         if fix_type and (f.fix_type == 0 or fix_type > f.fix_type):
             f.fix_type = fix_type
-        f.sats_gsa += used
+        f.sats_gsa = used + (f.sats_gsa if f.sats_gsa > 0 else 0)
         if pdop >= 0:
             f.pdop = pdop
         if hdop >= 0 and f.hdop < 0:

@@ -56,9 +56,10 @@ class Service:
     start costs tens of milliseconds.
     """
 
-    def __init__(self, extra_paths: Sequence[Path] = ()) -> None:
+    def __init__(self, extra_paths: Sequence[Path] = (), heap: str = "64M") -> None:
+        # A test helper, not firmware: its heap is sized for big replies, not for a device.
         self._proc = subprocess.Popen(
-            [micropython(), str(SERVICE)],
+            [micropython(), "-X", f"heapsize={heap}", str(SERVICE)],
             env=env(extra_paths),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -73,7 +74,11 @@ class Service:
         line = self._proc.stdout.readline()
         if not line:
             raise MicroPythonError(f"micropython exited with status {self._proc.wait()}")
-        reply = json.loads(line)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            rest = self._proc.stdout.read(2000)
+            raise MicroPythonError(f"not a reply from the service: {line + rest!r}") from None
         if "error" in reply:
             raise MicroPythonError(reply["error"])
         return reply["ok"]

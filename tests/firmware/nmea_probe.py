@@ -55,7 +55,7 @@ def each_sentence(lines, ref_day):
         g.feed(line.encode())
         cur = g.fix
         cur.judge()
-        states.append({"current": _fix_dict(cur), "emitted": last[0]})
+        states.append({"current": _fix_dict(cur), "emitted": last[0], "epoch": g.count(gnss.C_FIXES)})
     return states
 
 

@@ -17,12 +17,12 @@ def main():
             mod = modules.get(mod_name)
             if mod is None:
                 mod = modules[mod_name] = __import__(mod_name)
-            reply = {"ok": getattr(mod, fn)(*args)}
+            text = json.dumps({"ok": getattr(mod, fn)(*args)})
         except Exception as e:
             buf = io.StringIO()
             sys.print_exception(e, buf)
-            reply = {"error": buf.getvalue()}
-        sys.stdout.write(json.dumps(reply) + "\n")
+            text = json.dumps({"error": buf.getvalue()})
+        sys.stdout.write(text + "\n")
 
 
 main()
