@@ -1,0 +1,15 @@
+"""make bench keeps working. Speeds are printed by make bench, never asserted here;
+allocation counts are deterministic and are."""
+
+from pathlib import Path
+
+from host_sim import bench
+
+
+def test_nmea_bench_runs_and_the_parser_does_not_allocate(tmp_path: Path) -> None:
+    r = bench.bench_nmea(tmp_path)
+    assert r["sentences"] > 10_000 and r["naive_sentences"] > 10_000
+    assert r["sentences_per_s"] > 0 and r["naive_sentences_per_s"] > 0
+    assert r["heap"] == "256K"
+    assert r["alloc_bytes_per_sentence"] <= 400
+    assert r["naive_alloc_bytes_per_sentence"] > r["alloc_bytes_per_sentence"]
