@@ -67,6 +67,8 @@ class Fix:
         self.valid = False
         self.status = 0  # RMC/GLL status letter: A or V
         self.mode = 0  # FAA mode letter
+        self.nav_status = 0  # NMEA 4.1 RMC navigational status letter
+        self.systems = 0  # NMEA 4.11 GSA system ids seen, as bits (1 << id)
         self.quality = -1  # GGA fix quality
         self.fix_type = 0  # GSA: 1 none, 2 2D, 3 3D
         self.sats_used = -1
@@ -247,6 +249,7 @@ class Gnss:
             yy = dmy % 100
             day = self._day(yy + (2000 if yy < 80 else 1900), (dmy // 100) % 100, dmy // 10000)
         mode = nmea.field_char(fr.line, fr.offs, 12) if fr.nf > 12 else 0
+        nav = nmea.field_char(fr.line, fr.offs, 13) if fr.nf > 13 else 0
         if ms is None or pos < 0 or kn is None or course is None or (status != _A and status != _V):
             return False
         if ms >= 0:
@@ -255,6 +258,8 @@ class Gnss:
         f.status = status
         if mode:
             f.mode = mode
+        if nav:
+            f.nav_status = nav
         if pos:
             self._set_pos()
         if day >= 0:
@@ -357,9 +362,17 @@ class Gnss:
         pdop = self._num(fr, 15, 2)
         hdop = self._num(fr, 16, 2)
         vdop = self._num(fr, 17, 2)
+        system = 0
+        if fr.nf > 18:
+            r = nmea.field_uint(fr.line, fr.offs, 18, 2, self.out)
+            if r == nmea.BAD or (r == nmea.OK and self.out[0] > 15):
+                return False
+            if r == nmea.OK:
+                system = 1 << self.out[0]
         if pdop is None or hdop is None or vdop is None:
             return False
         f = self.fix
+        f.systems |= system
         if fix_type and (f.fix_type == 0 or fix_type > f.fix_type):
             f.fix_type = fix_type
         f.sats_gsa = used + (f.sats_gsa if f.sats_gsa > 0 else 0)

@@ -6,7 +6,7 @@ import nmea
 
 _FIELDS = ("day", "ms", "lat_e7", "lon_e7", "has_pos", "valid", "status", "mode", "quality",
            "fix_type", "sats_used", "sats_view", "hdop", "pdop", "vdop", "alt_cm", "has_alt",
-           "speed_cms", "course_cdeg")
+           "speed_cms", "course_cdeg", "nav_status", "systems")
 
 
 def _fix_dict(f):

@@ -66,6 +66,8 @@ def test_rmc(fw: mp.Service, body: str) -> None:
     assert e["status"] == ord(msg.status)
     mode = msg.data[11] if len(msg.data) > 11 else ""
     assert e["mode"] == (ord(mode) if mode else 0)
+    nav = msg.data[12] if len(msg.data) > 12 else ""
+    assert e["nav_status"] == (ord(nav) if nav else 0)
     if msg.spd_over_grnd is not None:
         assert abs(e["speed_cms"] - msg.spd_over_grnd * 185200 / 3600) <= 0.5 + 1e-6
     assert e["course_cdeg"] == _scaled(msg.data[7], 2)
@@ -116,6 +118,8 @@ def test_gsa(fw: mp.Service, body: str) -> None:
     assert e["sats_used"] == sum(1 for i in ids if i)
     assert e["fix_type"] == int(msg.mode_fix_type)
     assert (e["pdop"], e["hdop"], e["vdop"]) == tuple(_scaled(d, 2) for d in msg.data[14:17])
+    system = msg.data[17] if len(msg.data) > 17 else ""
+    assert e["systems"] == (1 << int(system) if system else 0)
 
 
 @given(g.gsv())
