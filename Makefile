@@ -43,7 +43,7 @@ typecheck: $(STAMP) ## mypy: host_sim strict, firmware and boards against the ES
 	$(PY) -m host_sim.typecheck_firmware
 
 lint: $(STAMP) ## ruff over every Python file
-	$(BIN)/ruff check host_sim tests firmware boards
+	$(BIN)/ruff check host_sim tests firmware boards bench
 
 flash: $(STAMP) ## write MicroPython to a board: BOARD=… PORT=… FIRMWARE=… [DRY_RUN=1]
 	$(PY) -m host_sim.flash --board "$(BOARD)" --port "$(PORT)" --firmware "$(FIRMWARE)" $(if $(DRY_RUN),--dry-run)
