@@ -1,6 +1,7 @@
 # GNSS epochs: the NMEA sentences of one UTC instant merged into one fix.
 from array import array
 
+import civil
 import nmea
 from micropython import const
 
@@ -33,24 +34,6 @@ C_ACCEPTED = const(0)  # known sentence, decoded
 C_UNKNOWN = const(1)  # proprietary, unsupported type or talker
 C_MALFORMED = const(2)  # known sentence with a field that does not decode
 C_FIXES = const(3)  # epochs emitted
-
-
-def days_from_civil(y, m, d):
-    # Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    y -= m <= 2
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
-def _valid_date(y, m, d):
-    if m < 1 or m > 12 or d < 1:
-        return False
-    if m == 2:
-        return d <= (29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28)
-    return d <= (30 if m in (4, 6, 9, 11) else 31)
 
 
 class Fix:
@@ -163,9 +146,9 @@ class Gnss:
         f.ms = ms
 
     def _day(self, y, m, d):
-        if not _valid_date(y, m, d):
+        if not civil.valid_date(y, m, d):
             return -1
-        day = days_from_civil(y, m, d)
+        day = civil.days_from_civil(y, m, d)
         while day < self.ref_day - _WEEKS_512_DAYS:  # GPS 10-bit week rollover
             day += _WEEKS_1024_DAYS
         return day

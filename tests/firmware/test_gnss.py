@@ -1,4 +1,5 @@
 # Epoch assembly, validity and time: run inside MicroPython.
+import civil
 import gnss
 
 
@@ -23,7 +24,7 @@ def _epochs(bodies, ref_day=gnss.BUILD_DAY):
 
 
 def _day(y, m, d):
-    return gnss.days_from_civil(y, m, d)
+    return civil.days_from_civil(y, m, d)
 
 
 def test_days_from_civil():

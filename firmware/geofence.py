@@ -1,0 +1,143 @@
+# Geofence kernel: signed distance from a point to a zone's boundary, in the
+# zone's local integer grid, positive inside. Integer-only viper.
+#
+# Word size: grid coordinates lie in [-GRID, GRID] and are stored offset by GRID
+# (so never negative: ptr32 loads zero-extend on 64-bit hosts). Every difference
+# is then at most 2*GRID = 23170 in magnitude and every product or sum of two
+# products at most 2 * 23170**2 < 2**31: the same results on the 32-bit ESP32 and
+# the 64-bit PC. The perpendicular distance takes the edge's unit direction in
+# Q15: |dx*uy - dy*ux| <= |d| * 32768 < 2**31 as well.
+# host_sim/zone_compiler.py only emits zones inside that budget;
+# tests/host/test_geofence_int32.py replays this arithmetic in int32.
+import micropython
+from micropython import const
+
+GRID = const(11585)  # floor(sqrt(2**31 / 16))
+EDGE_WORDS = const(7)  # ax, ay, bx, by (offset by GRID), len2, ux, uy (offset by UNIT)
+UNIT = const(32768)  # the edge's unit direction (ux, uy) is stored times UNIT, plus UNIT
+HEADER_WORDS = const(6)  # edges, min x, min y, max x, max y (offset), reach
+_FAR_START = const(32768)  # above any distance inside the grid (2*GRID*sqrt 2 < 32768)
+
+
+@micropython.viper
+def isqrt_round(n: int) -> int:
+    # round(sqrt(n)) for 0 <= n < 2**30, bit by bit (every squared distance the
+    # kernel forms is below 2 * (2 * GRID)**2 < 2**30; a literal 1 << 30 would be
+    # a heap object to viper on the ESP32)
+    r = 0
+    bit = 1 << 28
+    while bit > n:
+        bit >>= 2
+    while bit != 0:
+        if n >= r + bit:
+            n -= r + bit
+            r = (r >> 1) + bit
+        else:
+            r >>= 1
+        bit >>= 2
+    if n > r:  # remainder above r: sqrt is past r + 1/2
+        r += 1
+    return r
+
+
+@micropython.viper
+def depth(zone: ptr32, px: int, py: int) -> int:
+    # Signed distance (grid units) from (px, py), given offset by GRID, to the
+    # boundary of a polygon zone (rings of edges, holes included, even-odd rule).
+    # Beyond the bounding box by more than the zone's reach, returns minus a
+    # lower bound of the distance, without visiting the edges.
+    reach = int(zone[5])
+    gx = int(zone[1]) - px
+    if px - int(zone[3]) > gx:
+        gx = px - int(zone[3])
+    gy = int(zone[2]) - py
+    if py - int(zone[4]) > gy:
+        gy = py - int(zone[4])
+    if gx > reach or gy > reach:
+        return -(gx if gx > gy else gy)
+    inside = 0
+    best_v2 = _FAR_START * _FAR_START - 1  # squared distance to the nearest vertex
+    best_q = _FAR_START  # perpendicular distance to the nearest edge
+    i = HEADER_WORDS
+    end = HEADER_WORDS + int(zone[0]) * EDGE_WORDS
+    while i < end:
+        ax = int(zone[i])
+        ay = int(zone[i + 1])
+        by = int(zone[i + 3])
+        dx = px - ax
+        dy = py - ay
+        ex = int(zone[i + 2]) - ax
+        ey = by - ay
+        cross = ex * dy - ey * dx
+        # even-odd ray to +x: the edge straddles y = py and passes right of the point
+        if ay > py:
+            if by <= py and cross < 0:
+                inside ^= 1
+        elif by > py and cross > 0:
+            inside ^= 1
+        t = dx * ex + dy * ey
+        if t <= 0:
+            d2 = dx * dx + dy * dy
+            if d2 < best_v2:
+                best_v2 = d2
+        elif t < int(zone[i + 4]):
+            s = dx * (int(zone[i + 6]) - UNIT) - dy * (int(zone[i + 5]) - UNIT)
+            if s < 0:
+                s = -s
+            q = (s + 16384) >> 15
+            if q < best_q:
+                best_q = q
+        i += EDGE_WORDS
+    d = int(isqrt_round(best_v2))
+    if best_q < d:
+        d = best_q
+    return d if inside else -d
+
+
+@micropython.viper
+def circle_depth(x: int, y: int, r: int) -> int:
+    # Signed distance from (x, y) (centred, not offset) to a circle of radius r
+    # about the origin, positive inside. |x|, |y| <= GRID.
+    return r - int(isqrt_round(x * x + y * y))
+
+
+def depth_bytecode(zone, px, py):
+    # The same algorithm as depth(), in plain bytecode: the twin the viper kernel
+    # is measured and differentially tested against.
+    reach = zone[5]
+    gx = max(zone[1] - px, px - zone[3])
+    gy = max(zone[2] - py, py - zone[4])
+    if gx > reach or gy > reach:
+        return -max(gx, gy)
+    inside = 0
+    best_v2 = _FAR_START * _FAR_START - 1
+    best_q = _FAR_START
+    for i in range(HEADER_WORDS, HEADER_WORDS + zone[0] * EDGE_WORDS, EDGE_WORDS):
+        ax, ay, bx, by = zone[i], zone[i + 1], zone[i + 2], zone[i + 3]
+        dx, dy, ex, ey = px - ax, py - ay, bx - ax, by - ay
+        cross = ex * dy - ey * dx
+        if (ay > py and by <= py and cross < 0) or (ay <= py < by and cross > 0):
+            inside ^= 1
+        t = dx * ex + dy * ey
+        if t <= 0:
+            best_v2 = min(best_v2, dx * dx + dy * dy)
+        elif t < zone[i + 4]:
+            s = abs(dx * (zone[i + 6] - UNIT) - dy * (zone[i + 5] - UNIT))
+            best_q = min(best_q, (s + 16384) >> 15)
+    d = min(_isqrt_round_bytecode(best_v2), best_q)
+    return d if inside else -d
+
+
+def _isqrt_round_bytecode(n):
+    r = 0
+    bit = 1 << 28
+    while bit > n:
+        bit >>= 2
+    while bit:
+        if n >= r + bit:
+            n -= r + bit
+            r = (r >> 1) + bit
+        else:
+            r >>= 1
+        bit >>= 2
+    return r + (n > r)
