@@ -64,6 +64,8 @@ class Zone:
             raise ZoneError("zone: not a version %d zone" % VERSION)
         if z.kind > INCLUSION or z.shape > CIRCLE or z.unit_cm not in UNITS_CM or n > MAX_EDGES:
             raise ZoneError("zone: bad kind, shape, unit or edge count")
+        if z.ky <= 0 or z.kx0 <= 0 or z.reach > geofence.GRID or abs(z.lat0) > 900000000:
+            raise ZoneError("zone: bad grid")
         at += _HEAD_SIZE
         need = nw * _WINDOW_SIZE + 8 + 4 * geofence.EDGE_WORDS * n
         if len(blob) - at < need:

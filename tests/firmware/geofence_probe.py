@@ -1,6 +1,8 @@
 # Firmware-side helpers for the geofence tests (called through tests/mp/service.py).
 import binascii
 
+import micropython
+
 import geofence
 import geoproj
 import zone
@@ -35,3 +37,16 @@ def load_error(blob_hex):
     except zone.ZoneError as e:
         return str(e)
     return None
+
+
+def ptr32_reads(values):
+    # What viper reads back through ptr32 from an array('i') holding values.
+    from array import array
+
+    a = array("i", values)
+    return [_ptr32_load(a, i) for i in range(len(values))]
+
+
+@micropython.viper
+def _ptr32_load(a: ptr32, i: int) -> int:
+    return a[i]
