@@ -1,7 +1,12 @@
 # The tag application: GNSS in, fixes out over the link.
+import binascii
+
+import fixfilter
 import gnss
 import loop
 import nmea
+import zone
+import zonewatch
 from micropython import const
 
 _RX_CHUNK = const(256)
@@ -14,6 +19,8 @@ class App:
         self.cfg = cfg
         self.loop = loop.Loop(board)
         self.gnss = gnss.Gnss(self._on_fix)
+        self.filter = fixfilter.FixFilter(cfg)
+        self.watches = [zonewatch.ZoneWatch(z, cfg) for z in self._load_zones(cfg["zones_file"])]
         today = board.utc() // 86400
         if today > _CLOCK_SET_DAY:  # a set clock is a better week-rollover reference
             self.gnss.ref_day = today
@@ -45,12 +52,43 @@ class App:
     def _gnss_idle(self, now):
         self.gnss.flush()
 
+    def _load_zones(self, path):
+        try:
+            with open(path, "rb") as f:
+                blob = f.read()
+        except OSError:
+            self.board.log("no zones file %s: no zones in force" % path)
+            return []
+        try:
+            return zone.load_all(blob)
+        except zone.ZoneError as e:
+            self.board.log("zones file %s refused: %s" % (path, e))
+            return []
+
     def _on_fix(self, fix):
-        # Interim serial report, one line per epoch, until the framed link exists.
+        # Interim serial reports, one line per epoch and per event, until the framed link exists.
         self._send(
             "FIX %d %d %d %d %d %d %d %d\n"
             % (fix.utc(), fix.ms, fix.lat_e7, fix.lon_e7, fix.valid, fix.has_pos, fix.hdop, fix.sats_used)
         )
+        if not self.watches:
+            return
+        unc = self.filter.uncertainty_cm(fix)
+        if self.filter.judge(fix, self.board.utc_ms(), unc) != fixfilter.OK:
+            return
+        utc = fix.utc()
+        for w in self.watches:
+            if not w.zone.active(utc):
+                if w.state != zonewatch.OUT:
+                    w.reset()
+                continue
+            ev = w.update(fix.lat_e7, fix.lon_e7, unc, utc)
+            if ev:
+                self._send(
+                    "EVT %d %s %d %d %d %d %d\n"
+                    % (ev, binascii.hexlify(w.zone.id).decode(), w.first_utc, utc, w.depth_cm // 100,
+                       fix.lat_e7, fix.lon_e7)
+                )
 
     def _send_status(self, now):
         g, fr = self.gnss, self.gnss.framer
