@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import random
+import struct
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from host_sim import captures, mp
+from host_sim import captures, mp, zone_compiler, zones
 from host_sim.paths import CAPTURES, ROOT
 
 HEAP = "256K"  # ESP32-like: MicroPython starts the ESP32 heap small and grows it
@@ -51,7 +55,63 @@ def bench_nmea(build: Path) -> dict[str, Any]:
     return r
 
 
-BENCHES = {"nmea": bench_nmea}
+def _bench_polygon() -> zone_compiler.CompiledZone:
+    """A concave 64-vertex exclusion zone about 1 km across, in Birmingham."""
+    rnd = random.Random(64)
+    lat0, lon0 = 52.4862, -1.8904
+    ring = []
+    for k in range(64):
+        a, r = 2 * math.pi * k / 64, rnd.uniform(250, 500)
+        ring.append((lon0 + r * math.sin(a) / 67_800, lat0 + r * math.cos(a) / 111_250))
+    feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+               "properties": {"warning_m": 100}}
+    return zone_compiler.compile_zone(zones.from_feature(feature), b"bench---")
+
+
+def bench_geofence(build: Path) -> dict[str, Any]:
+    cz = _bench_polygon()
+    assert len(cz.edges) == 64
+    words = cz.kernel_words()
+    rnd = random.Random(7)
+    _, x0, y0, x1, y1, reach = words[:6]
+    pts = []  # within the zone's reach of its bounding box: every one walks all 64 edges
+    for _ in range(2000):
+        pts += [rnd.randint(x0 - reach, x1 + reach), rnd.randint(y0 - reach, y1 + reach)]
+    build.mkdir(parents=True, exist_ok=True)
+    zone_file, pts_file = build / "geofence_zone.bin", build / "geofence_points.bin"
+    zone_file.write_bytes(struct.pack(f"<{len(words)}I", *words))
+    pts_file.write_bytes(struct.pack(f"<{len(pts)}i", *pts))
+    proc = mp.run(ROOT / "bench" / "geofence_bench.py", str(zone_file), str(pts_file), "40", heap=HEAP)
+    if proc.returncode != 0:
+        raise RuntimeError(f"geofence bench failed:\n{proc.stdout}{proc.stderr}")
+    r: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
+    exe = build / "geofence_c"
+    subprocess.run(["gcc", "-O2", "-o", str(exe), str(ROOT / "bench" / "geofence.c")], check=True)
+    c_out = subprocess.run([str(exe), str(zone_file), str(pts_file), "400"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    c_rate, c_sum = int(c_out[0]), int(c_out[1])
+    if not r["viper_checksum"] == r["bytecode_checksum"] == c_sum:
+        raise RuntimeError(f"kernels disagree: viper {r['viper_checksum']}, bytecode "
+                           f"{r['bytecode_checksum']}, C {c_sum}")
+    out = {
+        "vertices": 64,
+        "points": r["points"],
+        "viper_checks_per_s": r["viper_checks_per_s"],
+        "bytecode_checks_per_s": r["bytecode_checks_per_s"],
+        "c_checks_per_s": c_rate,
+        "viper_vs_bytecode": round(r["viper_checks_per_s"] / r["bytecode_checks_per_s"], 1),
+        "viper_vs_c": round(r["viper_checks_per_s"] / c_rate, 3),
+    }
+    print(f"geofence (64-vertex concave polygon, {r['points']} points around it, past the prefilter, "
+          "one call per point; the three agree on every depth):")
+    print(f"  viper kernel    {out['viper_checks_per_s']:>11,} checks/s")
+    print(f"  bytecode twin   {out['bytecode_checks_per_s']:>11,} checks/s   "
+          f"viper is {out['viper_vs_bytecode']}x")
+    print(f"  C, gcc -O2      {out['c_checks_per_s']:>11,} checks/s   viper is {out['viper_vs_c']} of C")
+    return out
+
+
+BENCHES = {"nmea": bench_nmea, "geofence": bench_geofence}
 
 
 def main(argv: list[str] | None = None) -> int:

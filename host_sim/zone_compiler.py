@@ -19,6 +19,7 @@ from host_sim.zones import Zone, ZoneError
 
 GRID = 11585
 UNIT = 32768  # edge unit directions in Q15
+EDGE_WORDS = 7
 UNITS_CM = (5, 10, 20)
 MAX_EDGES = 512
 REACH_MARGIN_M = 250  # beyond the warning ring, distances stay exact this far out
@@ -71,6 +72,13 @@ class CompiledZone:
     radius: int
     edges: list[tuple[int, int, int, int]]  # ax, ay, bx, by, centred grid units
     blob: bytes
+
+    def kernel_words(self) -> list[int]:
+        """The words firmware/zone.py hands to the viper kernel: header, then edges."""
+        n = len(self.edges)
+        body = self.blob[len(self.blob) - (8 + 4 * EDGE_WORDS * n):]
+        return [n, *struct.unpack_from("<HHHH", body), self.reach,
+                *struct.unpack_from(f"<{EDGE_WORDS * n}I", body, 8)]
 
     def grid(self, lat: float, lon: float) -> tuple[int, int]:
         return project(e7(lat) - self.lat0, e7(lon) - self.lon0, self.ky, self.kx0, self.kxd)

@@ -1,10 +1,9 @@
 # Firmware-side helpers for the geofence tests (called through tests/mp/service.py).
 import binascii
 
-import micropython
-
 import geofence
 import geoproj
+import micropython
 import zone
 
 

@@ -13,3 +13,9 @@ def test_nmea_bench_runs_and_the_parser_does_not_allocate(tmp_path: Path) -> Non
     assert r["heap"] == "256K"
     assert r["alloc_bytes_per_sentence"] <= 400
     assert r["naive_alloc_bytes_per_sentence"] > r["alloc_bytes_per_sentence"]
+
+
+def test_geofence_bench_runs_and_three_kernels_agree(tmp_path: Path) -> None:
+    r = bench.bench_geofence(tmp_path)  # raises when viper, bytecode and C disagree on any depth
+    assert r["vertices"] == 64 and r["points"] == 2000
+    assert r["viper_checks_per_s"] > 0 and r["bytecode_checks_per_s"] > 0 and r["c_checks_per_s"] > 0

@@ -14,7 +14,7 @@ from host_sim import mp, zone_compiler, zones
 from host_sim.zone_compiler import GRID, UNIT
 from tests.host import zone_gen
 
-HEADER, EDGE = 6, 7
+HEADER, EDGE = 6, zone_compiler.EDGE_WORDS
 
 
 def i32(v: int) -> int:
@@ -67,20 +67,11 @@ def depth_model(words: list[int], px: int, py: int) -> int:
     return d if inside else -d
 
 
-def words_of(cz: zone_compiler.CompiledZone) -> list[int]:
-    import struct
-
-    n = len(cz.edges)
-    body = cz.blob[-(8 + 4 * EDGE * n):]
-    bbox = list(struct.unpack_from("<HHHH", body))
-    return [n, *bbox, cz.reach, *struct.unpack_from(f"<{EDGE * n}I", body, 8)]
-
-
 @given(zone_gen.zone_feature(), st.randoms(use_true_random=False))
 @settings(max_examples=100)
 def test_kernel_fits_int32_and_matches_the_model(fw: mp.Service, feature, rnd: random.Random) -> None:  # type: ignore[no-untyped-def]
     (cz,), blob = zone_compiler.compile_zones([zones.from_feature(feature)], "int32")
-    words = words_of(cz)
+    words = cz.kernel_words()
     corners = [(x, y) for x in (-GRID, 0, GRID) for y in (-GRID, 0, GRID)]
     near = [(rnd.randint(-GRID, GRID), rnd.randint(-GRID, GRID)) for _ in range(30)]
     on_edges = [(e[0] + (e[2] - e[0]) // 2, e[1] + (e[3] - e[1]) // 2) for e in cz.edges[:20]]
