@@ -61,7 +61,7 @@ class Firmware:
         self._pending: list[bytes] = []
         self._wake()
 
-    # delivering ---------------------------------------------------------------
+    # delivering: what is queued here arrives at the next advance() -------------
     def _message(self, kind: bytes, payload: bytes) -> None:
         self._pending.append(kind + struct.pack(">H", len(payload)) + payload)
 

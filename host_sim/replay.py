@@ -82,9 +82,9 @@ def replay(path: Path) -> ReplayResult:
     start = _start_ms(path)
     with Firmware(start_ms=start) as fw:
         for i, chunk in enumerate(chunks):
-            fw.advance(start + 1000 * i)
             fw.gnss(chunk)
-        fw.advance(start + 1000 * len(chunks) + 1000)
+            fw.advance(start + 1000 * i)
+        fw.advance(start + 1000 * len(chunks))
         fw.stop()
         fixes, counters = parse_link(fw.out.link.decode())
     compared = agree = 0
