@@ -52,7 +52,7 @@ def test_walk_50m_in_enters_within_bounded_fixes(fw: mp.Service, origin, seed, h
     assert events[0][0] - reached <= 20, (events, reached)
 
 
-@given(zone_gen.centre(), st.integers(0, 2**32), st.floats(0.7, 1.5), st.floats(20, 60))
+@given(zone_gen.centre(), st.integers(0, 2**32), st.floats(0.7, 1.5), st.floats(20, 50))
 @settings(max_examples=40)
 def test_13mps_drive_across_a_corner_is_detected(fw: mp.Service, origin, seed, hdop, max_depth) -> None:  # type: ignore[no-untyped-def]
     """A 45-degree chord across the zone's corner; its deepest point is max_depth in."""
@@ -73,7 +73,7 @@ def test_13mps_drive_across_a_corner_is_detected(fw: mp.Service, origin, seed, h
     seconds_in = sum(d > 0 for d in depth)
     if longest >= CONFIRM:
         assert events, (longest, seconds_in, max_depth)
-    assert seconds_in <= 12  # it is the short drive-through the requirement describes
+    assert seconds_in <= 11  # the short drive-through the requirement describes (about 10 s)
 
 
 def test_invalid_and_stale_fixes_decide_nothing(fw: mp.Service) -> None:
