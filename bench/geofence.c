@@ -33,9 +33,8 @@ static int32_t depth(const uint32_t *z, int32_t px, int32_t py) {
     for (; e < end; e += EDGE) {
         int32_t ax = e[0], ay = e[1], by = e[3];
         int32_t dx = px - ax, dy = py - ay, ex = (int32_t)e[2] - ax, ey = by - ay;
-        int32_t cross = ex * dy - ey * dx;
-        if (ay > py) { if (by <= py && cross < 0) inside ^= 1; }
-        else if (by > py && cross > 0) inside ^= 1;
+        if (ay > py) { if (by <= py && ex * dy - ey * dx < 0) inside ^= 1; }
+        else if (by > py && ex * dy - ey * dx > 0) inside ^= 1;
         int32_t t = dx * ex + dy * ey;
         if (t <= 0) {
             int32_t d2 = dx * dx + dy * dy;

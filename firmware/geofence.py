@@ -58,36 +58,36 @@ def depth(zone: ptr32, px: int, py: int) -> int:
     inside = 0
     best_v2 = _FAR_START * _FAR_START - 1  # squared distance to the nearest vertex
     best_q = _FAR_START  # perpendicular distance to the nearest edge
-    i = HEADER_WORDS
-    end = HEADER_WORDS + int(zone[0]) * EDGE_WORDS
-    while i < end:
-        ax = int(zone[i])
-        ay = int(zone[i + 1])
-        by = int(zone[i + 3])
+    p = int(zone) + 4 * HEADER_WORDS
+    end = p + 4 * EDGE_WORDS * int(zone[0])
+    while p < end:
+        e = ptr32(p)  # this edge's words at constant offsets
+        ax = int(e[0])
+        ay = int(e[1])
+        by = int(e[3])
         dx = px - ax
         dy = py - ay
-        ex = int(zone[i + 2]) - ax
+        ex = int(e[2]) - ax
         ey = by - ay
-        cross = ex * dy - ey * dx
         # even-odd ray to +x: the edge straddles y = py and passes right of the point
         if ay > py:
-            if by <= py and cross < 0:
+            if by <= py and ex * dy - ey * dx < 0:
                 inside ^= 1
-        elif by > py and cross > 0:
+        elif by > py and ex * dy - ey * dx > 0:
             inside ^= 1
         t = dx * ex + dy * ey
         if t <= 0:
             d2 = dx * dx + dy * dy
             if d2 < best_v2:
                 best_v2 = d2
-        elif t < int(zone[i + 4]):
-            s = dx * (int(zone[i + 6]) - UNIT) - dy * (int(zone[i + 5]) - UNIT)
+        elif t < int(e[4]):
+            s = dx * (int(e[6]) - UNIT) - dy * (int(e[5]) - UNIT)
             if s < 0:
                 s = -s
             q = (s + 16384) >> 15
             if q < best_q:
                 best_q = q
-        i += EDGE_WORDS
+        p += 4 * EDGE_WORDS
     d = int(isqrt_round(best_v2))
     if best_q < d:
         d = best_q
@@ -115,8 +115,7 @@ def depth_bytecode(zone, px, py):
     for i in range(HEADER_WORDS, HEADER_WORDS + zone[0] * EDGE_WORDS, EDGE_WORDS):
         ax, ay, bx, by = zone[i], zone[i + 1], zone[i + 2], zone[i + 3]
         dx, dy, ex, ey = px - ax, py - ay, bx - ax, by - ay
-        cross = ex * dy - ey * dx
-        if (ay > py and by <= py and cross < 0) or (ay <= py < by and cross > 0):
+        if (ay > py and by <= py and ex * dy - ey * dx < 0) or (ay <= py < by and ex * dy - ey * dx > 0):
             inside ^= 1
         t = dx * ex + dy * ey
         if t <= 0:

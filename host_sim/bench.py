@@ -19,6 +19,7 @@ from host_sim import captures, mp, zone_compiler, zones
 from host_sim.paths import CAPTURES, ROOT
 
 HEAP = "256K"  # ESP32-like: MicroPython starts the ESP32 heap small and grows it
+ROUNDS = 5
 
 
 STREAM_BYTES = 40_000  # what fits, with its chunk and line lists, in the 256K heap
@@ -81,18 +82,25 @@ def bench_geofence(build: Path) -> dict[str, Any]:
     zone_file, pts_file = build / "geofence_zone.bin", build / "geofence_points.bin"
     zone_file.write_bytes(struct.pack(f"<{len(words)}I", *words))
     pts_file.write_bytes(struct.pack(f"<{len(pts)}i", *pts))
-    proc = mp.run(ROOT / "bench" / "geofence_bench.py", str(zone_file), str(pts_file), "40", heap=HEAP)
-    if proc.returncode != 0:
-        raise RuntimeError(f"geofence bench failed:\n{proc.stdout}{proc.stderr}")
-    r: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
     exe = build / "geofence_c"
     subprocess.run(["gcc", "-O2", "-o", str(exe), str(ROOT / "bench" / "geofence.c")], check=True)
-    c_out = subprocess.run([str(exe), str(zone_file), str(pts_file), "400"], capture_output=True,
-                           text=True, check=True).stdout.split()
-    c_rate, c_sum = int(c_out[0]), int(c_out[1])
-    if not r["viper_checksum"] == r["bytecode_checksum"] == c_sum:
-        raise RuntimeError(f"kernels disagree: viper {r['viper_checksum']}, bytecode "
-                           f"{r['bytecode_checksum']}, C {c_sum}")
+    # Alternating rounds, best of each: on a shared machine noise only ever slows a run down.
+    best: dict[str, Any] = {}
+    c_rate = 0
+    for _ in range(ROUNDS):
+        proc = mp.run(ROOT / "bench" / "geofence_bench.py", str(zone_file), str(pts_file), "10", heap=HEAP)
+        if proc.returncode != 0:
+            raise RuntimeError(f"geofence bench failed:\n{proc.stdout}{proc.stderr}")
+        r: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
+        for key in ("viper_checks_per_s", "bytecode_checks_per_s"):
+            best[key] = max(best.get(key, 0), r[key])
+        c_out = subprocess.run([str(exe), str(zone_file), str(pts_file), "100"], capture_output=True,
+                               text=True, check=True).stdout.split()
+        c_rate, c_sum = max(c_rate, int(c_out[0])), int(c_out[1])
+        if not r["viper_checksum"] == r["bytecode_checksum"] == c_sum:
+            raise RuntimeError(f"kernels disagree: viper {r['viper_checksum']}, bytecode "
+                               f"{r['bytecode_checksum']}, C {c_sum}")
+    r.update(best)
     out = {
         "vertices": 64,
         "points": r["points"],
@@ -103,7 +111,7 @@ def bench_geofence(build: Path) -> dict[str, Any]:
         "viper_vs_c": round(r["viper_checks_per_s"] / c_rate, 3),
     }
     print(f"geofence (64-vertex concave polygon, {r['points']} points around it, past the prefilter, "
-          "one call per point; the three agree on every depth):")
+          f"one call per point, best of {ROUNDS} alternating rounds; the three agree on every depth):")
     print(f"  viper kernel    {out['viper_checks_per_s']:>11,} checks/s")
     print(f"  bytecode twin   {out['bytecode_checks_per_s']:>11,} checks/s   "
           f"viper is {out['viper_vs_bytecode']}x")

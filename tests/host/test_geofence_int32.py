@@ -53,9 +53,10 @@ def depth_model(words: list[int], px: int, py: int) -> int:
     for i in range(HEADER, HEADER + load(words, 0) * EDGE, EDGE):
         ax, ay, bx, by = (load(words, i + k) for k in range(4))
         dx, dy, ex, ey = i32(px - ax), i32(py - ay), i32(bx - ax), i32(by - ay)
-        cross = i32(i32(ex * dy) - i32(ey * dx))
-        if (ay > py and by <= py and cross < 0) or (ay <= py < by and cross > 0):
-            inside ^= 1
+        if (ay > py and by <= py) or (ay <= py < by):
+            cross = i32(i32(ex * dy) - i32(ey * dx))
+            if (ay > py and cross < 0) or (ay <= py and cross > 0):
+                inside ^= 1
         t = i32(i32(dx * ex) + i32(dy * ey))
         if t <= 0:
             best_v2 = min(best_v2, i32(i32(dx * dx) + i32(dy * dy)))
