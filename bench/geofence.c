@@ -28,22 +28,28 @@ static int32_t depth(const uint32_t *z, int32_t px, int32_t py) {
     if (py - (int32_t)z[4] > gy) gy = py - (int32_t)z[4];
     if (gx > reach || gy > reach) return -(gx > gy ? gx : gy);
     int inside = 0;
-    int32_t best_v2 = 32768 * 32768 - 1, best_q = 32768;
+    int32_t best_v2 = 32768 * 32768 - 1, best_q = 32768, band = 32768;
     const uint32_t *e = z + HEADER, *end = e + z[0] * EDGE;
     for (; e < end; e += EDGE) {
-        int32_t ax = e[0], ay = e[1], by = e[3];
-        int32_t dx = px - ax, dy = py - ay, ex = (int32_t)e[2] - ax, ey = by - ay;
+        int32_t ay = e[1], by = e[3], dy = py - ay;
+        if ((dy > band && py - by > band) || (-dy > band && by - py > band)) continue;
+        int32_t ax = e[0], dx = px - ax, ex = (int32_t)e[2] - ax, ey = by - ay;
         if (ay > py) { if (by <= py && ex * dy - ey * dx < 0) inside ^= 1; }
         else if (by > py && ex * dy - ey * dx > 0) inside ^= 1;
         int32_t t = dx * ex + dy * ey;
         if (t <= 0) {
             int32_t d2 = dx * dx + dy * dy;
-            if (d2 < best_v2) best_v2 = d2;
+            if (d2 < best_v2) {
+                best_v2 = d2;
+                int32_t adx = dx < 0 ? -dx : dx, ady = dy < 0 ? -dy : dy;
+                int32_t b = adx > ady ? adx + (ady >> 1) + 1 : ady + (adx >> 1) + 1;
+                if (b < band) band = b;
+            }
         } else if (t < (int32_t)e[4]) {
             int32_t s = dx * ((int32_t)e[6] - UNIT) - dy * ((int32_t)e[5] - UNIT);
             if (s < 0) s = -s;
             int32_t q = (s + 16384) >> 15;
-            if (q < best_q) best_q = q;
+            if (q < best_q) { best_q = q; if (q + 2 < band) band = q + 2; }
         }
     }
     int32_t d = isqrt_round(best_v2);

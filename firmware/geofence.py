@@ -58,15 +58,20 @@ def depth(zone: ptr32, px: int, py: int) -> int:
     inside = 0
     best_v2 = _FAR_START * _FAR_START - 1  # squared distance to the nearest vertex
     best_q = _FAR_START  # perpendicular distance to the nearest edge
+    band = _FAR_START  # no more than the nearest distance so far: edges wholly
+    # farther above or below the point neither cross its ray nor come closer
     p = int(zone) + 4 * HEADER_WORDS
     end = p + 4 * EDGE_WORDS * int(zone[0])
     while p < end:
         e = ptr32(p)  # this edge's words at constant offsets
-        ax = int(e[0])
+        p += 4 * EDGE_WORDS
         ay = int(e[1])
         by = int(e[3])
-        dx = px - ax
         dy = py - ay
+        if (dy > band and py - by > band) or (-dy > band and by - py > band):
+            continue
+        ax = int(e[0])
+        dx = px - ax
         ex = int(e[2]) - ax
         ey = by - ay
         # even-odd ray to +x: the edge straddles y = py and passes right of the point
@@ -80,6 +85,13 @@ def depth(zone: ptr32, px: int, py: int) -> int:
             d2 = dx * dx + dy * dy
             if d2 < best_v2:
                 best_v2 = d2
+                if dx < 0:
+                    dx = -dx
+                if dy < 0:
+                    dy = -dy
+                b = dx + (dy >> 1) + 1 if dx > dy else dy + (dx >> 1) + 1  # >= sqrt(d2)
+                if b < band:
+                    band = b
         elif t < int(e[4]):
             s = dx * (int(e[6]) - UNIT) - dy * (int(e[5]) - UNIT)
             if s < 0:
@@ -87,7 +99,8 @@ def depth(zone: ptr32, px: int, py: int) -> int:
             q = (s + 16384) >> 15
             if q < best_q:
                 best_q = q
-        p += 4 * EDGE_WORDS
+                if q + 2 < band:  # q is rounded: leave the band room
+                    band = q + 2
     d = int(isqrt_round(best_v2))
     if best_q < d:
         d = best_q
@@ -111,18 +124,27 @@ def depth_bytecode(zone, px, py):
         return -max(gx, gy)
     inside = 0
     best_v2 = _FAR_START * _FAR_START - 1
-    best_q = _FAR_START
+    best_q = band = _FAR_START
     for i in range(HEADER_WORDS, HEADER_WORDS + zone[0] * EDGE_WORDS, EDGE_WORDS):
         ax, ay, bx, by = zone[i], zone[i + 1], zone[i + 2], zone[i + 3]
-        dx, dy, ex, ey = px - ax, py - ay, bx - ax, by - ay
+        dy = py - ay
+        if (dy > band and py - by > band) or (-dy > band and by - py > band):
+            continue
+        dx, ex, ey = px - ax, bx - ax, by - ay
         if (ay > py and by <= py and ex * dy - ey * dx < 0) or (ay <= py < by and ex * dy - ey * dx > 0):
             inside ^= 1
         t = dx * ex + dy * ey
         if t <= 0:
-            best_v2 = min(best_v2, dx * dx + dy * dy)
+            if dx * dx + dy * dy < best_v2:
+                best_v2 = dx * dx + dy * dy
+                hi, lo = max(abs(dx), abs(dy)), min(abs(dx), abs(dy))
+                band = min(band, hi + (lo >> 1) + 1)
         elif t < zone[i + 4]:
             s = abs(dx * (zone[i + 6] - UNIT) - dy * (zone[i + 5] - UNIT))
-            best_q = min(best_q, (s + 16384) >> 15)
+            q = (s + 16384) >> 15
+            if q < best_q:
+                best_q = q
+                band = min(band, q + 2)
     d = min(_isqrt_round_bytecode(best_v2), best_q)
     return d if inside else -d
 

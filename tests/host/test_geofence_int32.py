@@ -49,21 +49,32 @@ def depth_model(words: list[int], px: int, py: int) -> int:
     gy = max(i32(load(words, 2) - py), i32(py - load(words, 4)))
     if gx > reach or gy > reach:
         return -max(gx, gy)
-    inside, best_v2, best_q = 0, 32768 * 32768 - 1, 32768
+    inside, best_v2, best_q, band = 0, 32768 * 32768 - 1, 32768, 32768
     for i in range(HEADER, HEADER + load(words, 0) * EDGE, EDGE):
-        ax, ay, bx, by = (load(words, i + k) for k in range(4))
-        dx, dy, ex, ey = i32(px - ax), i32(py - ay), i32(bx - ax), i32(by - ay)
+        ay, by = load(words, i + 1), load(words, i + 3)
+        dy = i32(py - ay)
+        if (dy > band and i32(py - by) > band) or (i32(-dy) > band and i32(by - py) > band):
+            continue
+        ax, bx = load(words, i), load(words, i + 2)
+        dx, ex, ey = i32(px - ax), i32(bx - ax), i32(by - ay)
         if (ay > py and by <= py) or (ay <= py < by):
             cross = i32(i32(ex * dy) - i32(ey * dx))
             if (ay > py and cross < 0) or (ay <= py and cross > 0):
                 inside ^= 1
         t = i32(i32(dx * ex) + i32(dy * ey))
         if t <= 0:
-            best_v2 = min(best_v2, i32(i32(dx * dx) + i32(dy * dy)))
+            d2 = i32(i32(dx * dx) + i32(dy * dy))
+            if d2 < best_v2:
+                best_v2 = d2
+                hi, lo = max(abs(dx), abs(dy)), min(abs(dx), abs(dy))
+                band = min(band, i32(i32(hi + (lo >> 1)) + 1))
         elif t < load(words, i + 4):
             ux, uy = i32(load(words, i + 5) - UNIT), i32(load(words, i + 6) - UNIT)
             s = abs(i32(i32(dx * uy) - i32(dy * ux)))
-            best_q = min(best_q, i32(s + 16384) >> 15)
+            q = i32(s + 16384) >> 15
+            if q < best_q:
+                best_q = q
+                band = min(band, q + 2)
     d = min(isqrt_round_model(best_v2), best_q)
     return d if inside else -d
 
