@@ -100,6 +100,9 @@ class Board:
             if ms:
                 time.sleep_ms(ms)
 
+    def heap_peak(self):
+        return -1  # the ESP32 port keeps no peak
+
     def log(self, text):
         print(text)
 

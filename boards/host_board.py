@@ -11,13 +11,14 @@
 # whatever happens up to the next deadline and ends with T, the new time.
 # Without EMTAG_SIM=1 in the environment the board runs standalone: virtual time,
 # no input, for EMTAG_RUN_S seconds (default 10); link bytes go to stdout, logs to stderr.
+import gc
 import os
 import struct
 import sys
 
 from micropython import const
 
-_RX_CAP = const(4096)
+_RX_CAP = const(1024)  # as the ESP32 boards' UART receive buffers
 _FOREVER = const(0xFFFFFFFF)
 _START_MS = 1796083200000  # 2026-12-01T00:00:00Z, the standalone clock's start
 
@@ -66,6 +67,7 @@ class Board:
         self._now_ms = _START_MS
         self._end_ms = _START_MS + 1000 * int(os.getenv("EMTAG_RUN_S") or "10")
         self._running = True
+        self._heap_peak = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         self.gnss = Port(self, b"G")
         self.modem = Port(self, b"M")
@@ -88,6 +90,9 @@ class Board:
 
     def wait(self, ms):
         # Sleep until ms have passed or input arrives (ms < 0: until input).
+        used = gc.mem_alloc()
+        if used > self._heap_peak:
+            self._heap_peak = used
         if not self._sim:
             self._now_ms += 1000 if ms < 0 else ms
             if self._now_ms >= self._end_ms:
@@ -117,6 +122,10 @@ class Board:
 
     def modem_power(self, on):
         pass
+
+    def heap_peak(self):
+        # the most heap in use (live and not yet collected) seen at the end of a turn
+        return self._heap_peak
 
     def log(self, text):
         if self._sim:

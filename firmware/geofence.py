@@ -63,7 +63,7 @@ def depth(zone: ptr32, px: int, py: int) -> int:
     p = int(zone) + 4 * HEADER_WORDS
     end = p + 4 * EDGE_WORDS * int(zone[0])
     while p < end:
-        e = ptr32(p)  # this edge's words at constant offsets
+        e = ptr32(p)  # type: ignore[operator]  # the edge's words at constant offsets
         p += 4 * EDGE_WORDS
         ay = int(e[1])
         by = int(e[3])

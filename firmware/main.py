@@ -4,6 +4,7 @@
 # The definition is board.json beside main.py on a device; on the unix port it
 # is $EMTAG_BOARD, or boards/host.json in the source tree. The device
 # configuration is config.json (on the unix port $EMTAG_CONFIG), if present.
+import gc
 import json
 import os
 import sys
@@ -47,7 +48,11 @@ def main():
     board = __import__(defn["driver"]).Board(defn)
     cfg_path = _getenv("EMTAG_CONFIG") or ("config.json" if _exists("config.json") else None)
     cfg = config.load(cfg_path)
-    app = __import__(defn["role"]).App(board, cfg)
+    gc.collect()  # loading modules leaves garbage: clear it before the next, big, one
+    role = __import__(defn["role"])
+    gc.collect()
+    app = role.App(board, cfg)
+    gc.collect()
     app.run()
     board.close()
 

@@ -94,7 +94,7 @@ class App:
         g, fr = self.gnss, self.gnss.framer
         self._send(
             "STAT sentences=%d accepted=%d checksum=%d overlong=%d broken=%d"
-            " unknown=%d malformed=%d fixes=%d\n"
+            " unknown=%d malformed=%d fixes=%d heap_peak=%d\n"
             % (
                 fr.count(nmea.C_SENTENCES),
                 g.count(gnss.C_ACCEPTED),
@@ -104,6 +104,7 @@ class App:
                 g.count(gnss.C_UNKNOWN),
                 g.count(gnss.C_MALFORMED),
                 g.count(gnss.C_FIXES),
+                self.board.heap_peak(),
             )
         )
         self.loop.arm(self._status, self.cfg["status_period_s"] * 1000)

@@ -7,13 +7,13 @@ what happens meanwhile and then the new time (T).
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from host_sim import mp
-from host_sim.paths import BOARDS, FIRMWARE
 
 _FOREVER = 0xFFFFFFFF
 
@@ -27,28 +27,29 @@ class Outputs:
     link: bytearray = field(default_factory=bytearray)
     modem: bytearray = field(default_factory=bytearray)
     logs: list[str] = field(default_factory=list)
+    # each complete line the firmware wrote to its link, with the virtual time it left
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    _partial: bytearray = field(default_factory=bytearray)
+
+    def link_bytes(self, now_ms: int, data: bytes) -> None:
+        self.link += data
+        self._partial += data
+        while (end := self._partial.find(b"\n")) >= 0:
+            self.lines.append((now_ms, self._partial[:end].decode(errors="replace")))
+            del self._partial[: end + 1]
 
 
 class Firmware:
     """A firmware process on the host board, driven in virtual time."""
 
-    def __init__(
-        self,
-        start_ms: int,
-        board: Path = BOARDS / "host.json",
-        config: Path | None = None,
-        storage: Path | None = None,
-        heap: str | None = None,
-    ) -> None:
-        env = mp.env()
-        env.update({"EMTAG_SIM": "1", "EMTAG_BOARD": str(board)})
-        if config:
-            env["EMTAG_CONFIG"] = str(config)
-        if storage:
-            env["EMTAG_STORAGE"] = str(storage)
+    def __init__(self, start_ms: int, device: Path, heap: str | None = None) -> None:
+        """Boot the firmware laid out in device (host_sim.device_image) at start_ms (UTC)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("EMTAG_", "MICROPYPATH"))}
+        env.update({"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device)})
         cmd = [mp.micropython()] + (["-X", f"heapsize={heap}"] if heap else [])
         self._proc = subprocess.Popen(
-            [*cmd, str(FIRMWARE / "main.py")],
+            [*cmd, "main.py"],
+            cwd=device,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -118,7 +119,7 @@ class Firmware:
                 self.wake_ms = None if ms == _FOREVER else self.now_ms + ms
                 return
             if kind == b"S":
-                self.out.link += payload
+                self.out.link_bytes(self.now_ms, payload)
             elif kind == b"M":
                 self.out.modem += payload
             elif kind == b"L":
@@ -142,7 +143,7 @@ class Firmware:
             n = int.from_bytes(rest[1:3], "big")
             kind, payload, rest = rest[:1], rest[3 : 3 + n], rest[3 + n :]
             if kind == b"S":
-                self.out.link += payload
+                self.out.link_bytes(self.now_ms, payload)
         if self._proc.returncode != 0:
             err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
             raise FirmwareExited(f"firmware exited with status {self._proc.returncode}:\n{err}")

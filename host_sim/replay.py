@@ -9,11 +9,12 @@ same UTC instant must agree on latitude and longitude within 1e-7 degrees.
 from __future__ import annotations
 
 import calendar
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from host_sim import captures
+from host_sim import captures, device_image
 from host_sim.lockstep import Firmware
 
 TOLERANCE_DEG = 1e-7
@@ -80,7 +81,8 @@ def _gpsd_by_ms(chk: Path) -> dict[int, tuple[float, float]]:
 def replay(path: Path) -> ReplayResult:
     chunks = captures.bursts(path)
     start = _start_ms(path)
-    with Firmware(start_ms=start) as fw:
+    with tempfile.TemporaryDirectory(prefix="emtag-replay-") as tmp, \
+            Firmware(start_ms=start, device=device_image.build(Path(tmp), {"device_id": "replay"})) as fw:
         for i, chunk in enumerate(chunks):
             fw.gnss(chunk)
             fw.advance(start + 1000 * i)

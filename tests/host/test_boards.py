@@ -21,6 +21,10 @@ DEVICES = {
 }
 
 
+def test_host_board_runs_compiled_modules() -> None:
+    assert boards.load("host")["mpy_arch"] == "x64"
+
+
 def test_the_five_boards_exist() -> None:
     assert set(boards.names()) == {*DEVICES, "host"}
 

@@ -1,10 +1,9 @@
 """The whole tag on the host board: NMEA bytes in, zone events out over its link."""
 
-import json
 import random
 from pathlib import Path
 
-from host_sim import zone_compiler, zones
+from host_sim import device_image, zone_compiler, zones
 from host_sim.lockstep import Firmware
 from tests.host import nmea_gen, traces, zone_gen
 
@@ -36,12 +35,10 @@ def test_walk_into_a_zone_raises_one_breach_event(tmp_path: Path) -> None:
     f = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
          "properties": {"warning_m": 50}}
     compiled, blob = zone_compiler.compile_zones([zones.from_feature(f)], "tag-zones")
-    (tmp_path / "zones.bin").write_bytes(blob)
-    (tmp_path / "config.json").write_text(json.dumps({"device_id": "tag-9",
-                                                      "zones_file": str(tmp_path / "zones.bin")}))
+    device = device_image.build(tmp_path, {"device_id": "tag-9"}, blob)
     truth = traces.line((HALF + 150, 0), (HALF - 60, 0), 1.4, dwell_s=30)
     fixes = traces.fixes(origin, truth, random.Random(3), 1.0)
-    with Firmware(start_ms=traces.START_MS, config=tmp_path / "config.json") as fw:
+    with Firmware(start_ms=traces.START_MS, device=device, heap="64K") as fw:
         for f_ in fixes:
             fw.gnss(_nmea(f_))
             fw.advance(f_[0] + 100)
@@ -56,3 +53,5 @@ def test_walk_into_a_zone_raises_one_breach_event(tmp_path: Path) -> None:
     assert 0 <= int(breach[4]) - crossing <= 30  # confirmed within 30 s of the true crossing
     assert int(breach[5]) >= 13  # metres deep when confirmed
     assert sum(ln.startswith("FIX ") for ln in lines) == len(fixes)
+    stat = dict(kv.split("=") for kv in lines[-1].split()[1:])
+    assert 0 < int(stat["heap_peak"]) < 64 * 1024  # ran in a 64 KiB heap

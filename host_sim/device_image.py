@@ -1,0 +1,31 @@
+"""A device's flash, laid out in a folder: what `make deploy` would copy to the
+board, for the host board. The simulator runs `micropython main.py` in it, so the
+firmware meets the same files, compiled the same way, as on a device."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from host_sim import boards, deploy, mpy_gate
+from host_sim.paths import BOARDS, BUILD, FIRMWARE
+
+
+def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
+          board: str = "host") -> Path:
+    """Fill dest with the board's firmware, board.json, config.json and zones.bin."""
+    arch = boards.load(board)["mpy_arch"]
+    errors = mpy_gate.compile_arch([FIRMWARE, BOARDS], BUILD / "mpy", arch, stale_only=True)
+    if errors:
+        raise RuntimeError("firmware does not compile:\n" + "\n".join(errors))
+    dest.mkdir(parents=True, exist_ok=True)
+    config_file = dest / "config.json"
+    config_file.write_text(json.dumps(config))
+    for local, name in deploy.files(board, config_file):
+        if local != config_file:
+            shutil.copyfile(local, dest / name)
+    if zones_blob is not None:
+        (dest / "zones.bin").write_bytes(zones_blob)
+    return dest

@@ -1,0 +1,171 @@
+"""What a GNSS receiver on the wearer's ankle reports: the true position plus
+error that follows the sky it sees, rendered as NMEA as a real receiver sends it
+(GN talker, RMC, GGA, GSA, GSV at 1 Hz by default), with pynmea2.
+
+Error model: Gauss-Markov drift on each axis (30 s correlation), scaled by HDOP;
+multipath jumps in urban canyons and indoors; fixes lost indoors and in tunnels;
+after a long outage, a time to first fix before the receiver reports one again.
+Deterministic from the scenario's seed."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pynmea2
+from pyproj import Geod
+
+from host_sim.scenario import Scenario
+from host_sim.trace import TruePoint
+
+GEOD = Geod(ellps="WGS84")
+TAU_S = 30.0
+LONG_OUTAGE_S = 30
+
+
+@dataclass(frozen=True)
+class Sky:
+    hdop: tuple[float, float]
+    sats: tuple[int, int]
+    sigma_m: float  # 1-sigma error per axis at the middle of the HDOP range
+    fix_prob: float
+    jump_rate: float  # multipath episodes per second
+    jump_m: tuple[float, float]
+    snr: tuple[int, int]
+
+
+SKIES = {
+    "open_sky": Sky((0.8, 1.1), (10, 14), 1.5, 1.0, 0.0, (0, 0), (40, 48)),
+    "urban_canyon": Sky((1.4, 2.6), (6, 9), 3.0, 0.98, 0.02, (20, 60), (28, 38)),
+    "indoors": Sky((2.5, 6.0), (4, 6), 8.0, 0.4, 0.05, (20, 80), (18, 28)),
+    "tunnel": Sky((99.0, 99.0), (0, 0), 0.0, 0.0, 0.0, (0, 0), (0, 0)),
+}
+
+
+@dataclass
+class Reported:
+    """What the receiver said at one instant (for maps and reports)."""
+
+    t_ms: int
+    lat: float
+    lon: float
+    valid: bool
+    hdop: float
+
+
+class Receiver:
+    def __init__(self, sc: Scenario) -> None:
+        self.sc = sc
+        self.rnd = random.Random(sc.seed)
+        self.ex = self.ey = 0.0
+        self.jump_left = 0
+        self.jx = self.jy = 0.0
+        self.no_fix_s = 0
+        self.ttff_left = 0
+        self._gsv_cache: dict[tuple[str, int], list[str]] = {}
+
+    def env_at(self, t: float) -> str:
+        for seg in self.sc.environment:
+            if seg.start_s <= t < seg.end_s:
+                return seg.env
+        return self.sc.default_env
+
+    def epoch(self, t_ms: int, truth: TruePoint, nxt: TruePoint) -> tuple[bytes, Reported]:
+        """The NMEA burst for the instant t_ms (ms from the start), between truth and nxt."""
+        rnd = self.rnd
+        sky = SKIES[self.env_at(t_ms / 1000)]
+        frac = (t_ms % 1000) / 1000
+        lat = truth.lat + (nxt.lat - truth.lat) * frac
+        lon = truth.lon + (nxt.lon - truth.lon) * frac
+        hdop = rnd.uniform(*sky.hdop)
+        sats = rnd.randint(*sky.sats)
+        have = rnd.random() < sky.fix_prob
+        if have and self.ttff_left > 0:
+            self.ttff_left -= 1
+            have = False
+        if not have:
+            self.no_fix_s += 1
+            if self.no_fix_s == LONG_OUTAGE_S:
+                self.ttff_left = rnd.randint(3, 25)  # hot start once the sky returns
+        else:
+            self.no_fix_s = 0
+        a = math.exp(-1 / (TAU_S * self.sc.rate_hz))
+        sigma = sky.sigma_m * hdop / (sum(sky.hdop) / 2) if sky.sigma_m else 0.0
+        self.ex = a * self.ex + math.sqrt(1 - a * a) * rnd.gauss(0, sigma)
+        self.ey = a * self.ey + math.sqrt(1 - a * a) * rnd.gauss(0, sigma)
+        if self.jump_left == 0 and rnd.random() < sky.jump_rate:
+            ang = rnd.uniform(0, 2 * math.pi)
+            mag = rnd.uniform(*sky.jump_m)
+            self.jump_left, self.jx, self.jy = rnd.randint(1, 4), mag * math.cos(ang), mag * math.sin(ang)
+        east, north = self.ex, self.ey
+        if self.jump_left:
+            east, north = east + self.jx, north + self.jy
+            self.jump_left -= 1
+        lon1, lat1, _ = GEOD.fwd(lon, lat, 0, north)
+        lon2, lat2, _ = GEOD.fwd(lon1, lat1, 90, east)
+        speed = max(0.0, truth.speed_mps + rnd.gauss(0, 0.08)) if have else 0.0
+        when = datetime.fromtimestamp(self.sc.start_utc + t_ms / 1000, UTC)
+        lines = self._render(when, have, lat2, lon2, speed, truth.course_deg, hdop, sats, sky)
+        return ("".join(s + "\r\n" for s in lines)).encode(), Reported(t_ms, lat2, lon2, have, hdop)
+
+    def _render(self, when: datetime, have: bool, lat: float, lon: float, speed: float, course: float,
+                hdop: float, sats: int, sky: Sky) -> list[str]:
+        hms = when.strftime("%H%M%S") + f".{when.microsecond // 10000:02d}"
+        dmy = when.strftime("%d%m%y")
+        la, ns = _coord(lat, 2, "NS")
+        lo, ew = _coord(lon, 3, "EW")
+        out = []
+        for kind in self.sc.sentences:
+            fields: tuple[str, ...]
+            if kind == "RMC":
+                fields = ((hms, "A", la, ns, lo, ew, f"{speed / 0.514444:.3f}", f"{course:.2f}", dmy, "", "",
+                           "A", "V") if have else (hms, "V", "", "", "", "", "", "", dmy, "", "", "N", "V"))
+                out.append(pynmea2.RMC("GN", "RMC", fields).render())
+            elif kind == "GGA":
+                fields = ((hms, la, ns, lo, ew, "1", f"{sats:02d}", f"{hdop:.2f}", "118.0", "M", "48.0", "M",
+                           "", "") if have else (hms, "", "", "", "", "0", f"{sats:02d}", "", "", "", "", "", "",
+                                                 ""))
+                out.append(pynmea2.GGA("GN", "GGA", fields).render())
+            elif kind == "GSA":
+                ids = [f"{i:02d}" for i in range(1, sats + 1)][:12] + [""] * max(0, 12 - sats)
+                dops = (f"{hdop * 1.4:.2f}", f"{hdop:.2f}", f"{hdop * 1.1:.2f}") if have else ("", "", "")
+                out.append(pynmea2.GSA("GN", "GSA", ("A", "3" if have else "1", *ids, *dops, "1")).render())
+            elif kind == "GSV":
+                out += self._gsv(sats, sky)
+            elif kind == "VTG":
+                out.append(pynmea2.VTG("GN", "VTG", (f"{course:.2f}", "T", "", "M", f"{speed / 0.514444:.3f}",
+                                                     "N", f"{speed * 3.6:.3f}", "K",
+                                                     "A" if have else "N")).render())
+            elif kind == "GLL":
+                out.append(pynmea2.GLL("GN", "GLL", (la, ns, lo, ew, hms, "A" if have else "V",
+                                                     "A" if have else "N")).render())
+            elif kind == "ZDA":
+                out.append(pynmea2.ZDA("GN", "ZDA", (hms, when.strftime("%d"), when.strftime("%m"),
+                                                     when.strftime("%Y"), "00", "00")).render())
+        return out
+
+    def _gsv(self, sats: int, sky: Sky) -> list[str]:
+        key = (f"{sky.snr}", sats)
+        if key not in self._gsv_cache:  # the sky changes slowly: one set of GSV per sky and count
+            rnd = random.Random(sats * 7919 + sky.snr[0])
+            view = [(i, rnd.randint(10, 85), rnd.randint(0, 359), rnd.randint(*sky.snr)) for i in range(1, sats + 1)]
+            groups = [view[i:i + 4] for i in range(0, len(view), 4)] or [[]]
+            msgs = []
+            for n, g in enumerate(groups, 1):
+                fields = [str(len(groups)), str(n), f"{len(view):02d}"]
+                for prn, el, az, snr in g:
+                    fields += [f"{prn:02d}", f"{el:02d}", f"{az:03d}", f"{snr:02d}"]
+                msgs.append(pynmea2.GSV("GP", "GSV", tuple(fields)).render())
+            self._gsv_cache[key] = msgs
+        return self._gsv_cache[key]
+
+
+def _coord(v: float, width: int, hemis: str) -> tuple[str, str]:
+    a = abs(v)
+    deg = int(a)
+    minutes = (a - deg) * 60
+    if round(minutes, 5) >= 60:
+        deg, minutes = deg + 1, 0.0
+    return f"{deg:0{width}d}{minutes:08.5f}", hemis[0] if v >= 0 else hemis[1]

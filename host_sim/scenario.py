@@ -1,0 +1,335 @@
+"""Pilot scenarios: YAML files that say who goes where, when, under what sky.
+
+Expectations are never written in a scenario: the oracle computes them from the
+true trace and the zones. Every error names the file, the line and the fix.
+
+    name: direct-approach                 # required
+    description: walks up the street to the victim's door
+    start: "2026-12-01 08:00"             # Europe/London local time
+    duration: 45m                         # s, m, h, or combined: 1h30m
+    seed: 7                               # same seed, same bytes
+    home: {lat: 52.4690, lon: -1.8990}    # the wearer's home (map marker)
+    zones:                                # at least one
+      - name: victim-1-home               # the operator's label, never sent to the tag
+        kind: exclusion                   # or inclusion
+        warning_m: 100
+        circle: {lat: 52.4781, lon: -1.8940, radius_m: 150}
+        # or geometry: {type: Polygon, coordinates: [[[lon, lat], ...]]}  (GeoJSON, lon first)
+        # or geojson: zones/victim-1.geojson  (a Feature, relative to the scenario file)
+        schedule: [{days: Mon-Fri, start: "08:00", end: "18:00"}]
+    route:                                # legs from start, or gpx: file.gpx
+      start: {lat: 52.4700, lon: -1.9000}
+      legs:
+        - {to: {lat: 52.4750, lon: -1.8960}, mode: walk}   # walk, cycle, car, bus
+        - {dwell: 10m}
+        - {to: {lat: 52.4781, lon: -1.8940}, mode: car, speed_mps: 13}
+    gnss:
+      rate_hz: 1
+      sentences: [RMC, GGA, GSA, GSV]
+      default: open_sky                   # open_sky, urban_canyon, indoors, tunnel
+      environment: [{from: 10m, to: 25m, env: indoors}]
+    oracle: {must_depth_m: 20, must_duration_s: 20, safe_distance_m: 25, latency_limit_s: 240}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from host_sim import zones
+
+LONDON = ZoneInfo("Europe/London")
+UK = (49.8, 60.9, -8.7, 1.8)  # lat min, lat max, lon min, lon max
+MODES = {"walk": 1.4, "cycle": 4.5, "car": 11.0, "bus": 8.0}
+ENVIRONMENTS = ("open_sky", "urban_canyon", "indoors", "tunnel")
+SENTENCES = ("RMC", "GGA", "GSA", "GSV", "VTG", "GLL", "ZDA")
+_DURATION = re.compile(r"^(-)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+class ScenarioError(ValueError):
+    """What is wrong in a scenario file, where, and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Oracle:
+    must_depth_m: float = 20.0  # an alert is required once this deep in ...
+    must_duration_s: int = 20  # ... for this long
+    safe_distance_m: float = 25.0  # an alert while this far outside is false
+    latency_limit_s: int = 240  # NIJ: an active alert within 4 minutes
+
+
+@dataclass(frozen=True)
+class Leg:
+    to: tuple[float, float] | None  # lat, lon; None for a dwell
+    speed_mps: float
+    dwell_s: int = 0
+    mode: str = "walk"
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: int
+    end_s: int
+    env: str
+
+
+@dataclass
+class Scenario:
+    path: Path
+    name: str
+    description: str
+    start_utc: int
+    duration_s: int
+    seed: int
+    home: tuple[float, float] | None
+    zones: list[zones.Zone]
+    route_start: tuple[float, float] | None
+    legs: list[Leg]
+    gpx: Path | None
+    rate_hz: int
+    sentences: tuple[str, ...]
+    default_env: str
+    environment: list[Segment] = field(default_factory=list)
+    oracle: Oracle = field(default_factory=Oracle)
+
+
+class _Reader:
+    """Reads one scenario file, keeping each value's line for error messages."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.root = yaml.compose(path.read_text())
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark else ""
+            raise ScenarioError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)}); "
+                                "check indentation and quoting") from None
+        except OSError as e:
+            raise ScenarioError(f"{path}: cannot be read ({e.strerror})") from None
+        if self.root is None:
+            raise ScenarioError(f"{path}: empty; a scenario needs name, start, duration, zones, route")
+        self.top: yaml.Node = self.root
+
+    def fail(self, node: yaml.Node | None, message: str) -> ScenarioError:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        return ScenarioError(f"{self.path}{line}: {message}")
+
+    def mapping(self, node: yaml.Node, what: str, known: dict[str, bool]) -> dict[str, yaml.Node]:
+        """A mapping's entries; known maps key -> required."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping of keys")
+        out: dict[str, yaml.Node] = {}
+        for k, v in node.value:
+            key = k.value
+            if key not in known:
+                raise self.fail(k, f"unknown key {key!r} in {what}; expected one of: "
+                                f"{', '.join(sorted(known))}")
+            out[key] = v
+        for key, required in known.items():
+            if required and key not in out:
+                raise self.fail(node, f"{what} needs {key!r}")
+        return out
+
+    def value(self, node: yaml.Node) -> Any:
+        return yaml.safe_load(yaml.serialize(node))
+
+    def text(self, node: yaml.Node, what: str) -> str:
+        v = self.value(node)
+        if not isinstance(v, str) or not v.strip():
+            raise self.fail(node, f"{what} must be text")
+        return v
+
+    def number(self, node: yaml.Node, what: str, lo: float, hi: float, integer: bool = False) -> float:
+        v = self.value(node)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not isinstance(v, int)):
+            raise self.fail(node, f"{what} must be a {'whole ' if integer else ''}number")
+        if not lo <= v <= hi:
+            raise self.fail(node, f"{what} is {v}; expected {lo} to {hi}")
+        return v
+
+    def duration(self, node: yaml.Node, what: str, zero: bool = False) -> int:
+        v = self.value(node)
+        if isinstance(v, int) and not isinstance(v, bool):
+            seconds = v
+        elif isinstance(v, str) and v and (m := _DURATION.match(v.strip())) and any(m.groups()[1:]):
+            h, mi, s = (int(g or 0) for g in m.groups()[1:])
+            seconds = (-1 if m[1] else 1) * (h * 3600 + mi * 60 + s)
+        else:
+            raise self.fail(node, f"{what} {v!r}: expected seconds or e.g. 90s, 45m, 1h30m")
+        if seconds < 0 or (seconds == 0 and not zero):
+            raise self.fail(node, f"{what} is {seconds} s; it must be positive")
+        return seconds
+
+    def point(self, node: yaml.Node, what: str) -> tuple[float, float]:
+        m = self.mapping(node, what, {"lat": True, "lon": True})
+        lat = self.number(m["lat"], f"{what} lat", -90, 90)
+        lon = self.number(m["lon"], f"{what} lon", -180, 180)
+        if not (UK[0] <= lat <= UK[1] and UK[2] <= lon <= UK[3]):
+            raise self.fail(node, f"{what} ({lat}, {lon}) is outside the UK grid (lat {UK[0]} to {UK[1]}, "
+                            f"lon {UK[2]} to {UK[3]}); lat and lon swapped?")
+        return lat, lon
+
+
+def load(path: Path) -> Scenario:
+    r = _Reader(path)
+    top = r.mapping(r.top, "the scenario", {
+        "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
+        "zones": True, "route": True, "gnss": False, "oracle": False})
+    name = r.text(top["name"], "name")
+    start_text = r.text(top["start"], "start")
+    try:
+        start = datetime.strptime(start_text, "%Y-%m-%d %H:%M").replace(tzinfo=LONDON)
+    except ValueError:
+        raise r.fail(top["start"], f"start {start_text!r}: expected \"YYYY-MM-DD HH:MM\" (London time)") from None
+    duration = r.duration(top["duration"], "duration")
+    seed = int(r.number(top["seed"], "seed", 0, 2**32, integer=True)) if "seed" in top else 1
+    home = r.point(top["home"], "home") if "home" in top else None
+    zone_list = _zones(r, top["zones"])
+    route_start, legs, gpx = _route(r, top["route"])
+    rate, sentences, default_env, env = _gnss(r, top.get("gnss"), duration)
+    oracle = _oracle(r, top["oracle"]) if "oracle" in top else Oracle()
+    return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
+                    int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
+                    sentences, default_env, env, oracle)
+
+
+def _zones(r: _Reader, node: yaml.Node) -> list[zones.Zone]:
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise r.fail(node, "zones must be a list of at least one zone")
+    out = []
+    for i, zn in enumerate(node.value):
+        m = r.mapping(zn, f"zone {i + 1}", {"name": True, "kind": False, "warning_m": False, "schedule": False,
+                                            "circle": False, "geometry": False, "geojson": False})
+        shapes = [k for k in ("circle", "geometry", "geojson") if k in m]
+        if len(shapes) != 1:
+            raise r.fail(zn, f"zone {i + 1} needs exactly one of circle, geometry, geojson")
+        props = {"name": r.text(m["name"], "zone name"), "kind": r.value(m["kind"]) if "kind" in m else "exclusion",
+                 "warning_m": r.value(m["warning_m"]) if "warning_m" in m else 0}
+        if "schedule" in m:
+            props["schedule"] = r.value(m["schedule"])
+        shape_node = m[shapes[0]]
+        if shapes[0] == "circle":
+            c = r.mapping(shape_node, "circle", {"lat": True, "lon": True, "radius_m": True})
+            lat, lon = r.number(c["lat"], "circle lat", -90, 90), r.number(c["lon"], "circle lon", -180, 180)
+            props["radius_m"] = r.value(c["radius_m"])
+            feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                       "properties": props}
+        elif shapes[0] == "geometry":
+            feature = {"type": "Feature", "geometry": r.value(shape_node), "properties": props}
+        else:
+            feature = _geojson_file(r, shape_node, props)
+        try:
+            z = zones.from_feature(feature, f"zone {props['name']!r}")
+        except (zones.ZoneError, KeyError, TypeError, IndexError) as e:
+            raise r.fail(shape_node, str(e) if isinstance(e, zones.ZoneError) else
+                         f"zone {props['name']!r}: malformed geometry ({e!r})") from None
+        _inside_uk(r, shape_node, z)
+        out.append(z)
+    return out
+
+
+def _geojson_file(r: _Reader, node: yaml.Node, props: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    path = r.path.parent / r.text(node, "geojson")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise r.fail(node, f"geojson {path}: cannot be read as JSON ({e})") from None
+    if data.get("type") == "FeatureCollection":
+        if len(data.get("features", [])) != 1:
+            raise r.fail(node, f"geojson {path}: a FeatureCollection here must hold exactly one zone")
+        data = data["features"][0]
+    if data.get("type") != "Feature":
+        raise r.fail(node, f"geojson {path}: expected a Feature")
+    return {**data, "properties": {**props, **{k: v for k, v in (data.get("properties") or {}).items()
+                                               if k in ("radius_m",)}}}
+
+
+def _inside_uk(r: _Reader, node: yaml.Node, z: zones.Zone) -> None:
+    west, south, east, north = z.lonlat_bounds()
+    if not (UK[0] <= south and north <= UK[1] and UK[2] <= west and east <= UK[3]):
+        raise r.fail(node, f"zone {z.name!r} lies outside the UK grid; GeoJSON positions are [lon, lat]")
+
+
+def _route(r: _Reader, node: yaml.Node) -> tuple[tuple[float, float] | None, list[Leg], Path | None]:
+    m = r.mapping(node, "route", {"start": False, "legs": False, "gpx": False})
+    if "gpx" in m:
+        if "legs" in m or "start" in m:
+            raise r.fail(node, "route takes either gpx or start and legs, not both")
+        gpx = r.path.parent / r.text(m["gpx"], "gpx")
+        if not gpx.exists():
+            raise r.fail(m["gpx"], f"gpx file {gpx} does not exist")
+        return None, [], gpx
+    if "start" not in m or "legs" not in m:
+        raise r.fail(node, "route needs start and legs (or gpx)")
+    start = r.point(m["start"], "route start")
+    legs_node = m["legs"]
+    if not isinstance(legs_node, yaml.SequenceNode):
+        raise r.fail(legs_node, "legs must be a list")
+    legs = []
+    for i, ln in enumerate(legs_node.value):
+        lm = r.mapping(ln, f"leg {i + 1}", {"to": False, "mode": False, "speed_mps": False, "dwell": False})
+        if "dwell" in lm:
+            if len(lm) != 1:
+                raise r.fail(ln, f"leg {i + 1}: a dwell leg has only dwell")
+            legs.append(Leg(None, 0.0, r.duration(lm["dwell"], f"leg {i + 1} dwell"), "dwell"))
+            continue
+        if "to" not in lm:
+            raise r.fail(ln, f"leg {i + 1} needs to: {{lat, lon}} (or dwell)")
+        mode = r.value(lm["mode"]) if "mode" in lm else "walk"
+        if mode not in MODES:
+            raise r.fail(lm["mode"], f"mode {mode!r}: expected one of {', '.join(MODES)}")
+        speed = r.number(lm["speed_mps"], "speed_mps", 0.1, 60) if "speed_mps" in lm else MODES[mode]
+        legs.append(Leg(r.point(lm["to"], f"leg {i + 1} to"), float(speed), 0, mode))
+    return start, legs, None
+
+
+def _gnss(r: _Reader, node: yaml.Node | None, duration: int) -> tuple[int, tuple[str, ...], str, list[Segment]]:
+    if node is None:
+        return 1, ("RMC", "GGA", "GSA", "GSV"), "open_sky", []
+    m = r.mapping(node, "gnss", {"rate_hz": False, "sentences": False, "default": False, "environment": False})
+    rate = int(r.number(m["rate_hz"], "rate_hz", 1, 10, integer=True)) if "rate_hz" in m else 1
+    sentences = ("RMC", "GGA", "GSA", "GSV")
+    if "sentences" in m:
+        given = r.value(m["sentences"])
+        if not isinstance(given, list) or not given or any(s not in SENTENCES for s in given):
+            raise r.fail(m["sentences"], f"sentences must be a list drawn from {', '.join(SENTENCES)}")
+        sentences = tuple(given)
+    default = r.value(m["default"]) if "default" in m else "open_sky"
+    if default not in ENVIRONMENTS:
+        raise r.fail(m["default"], f"environment {default!r}: expected one of {', '.join(ENVIRONMENTS)}")
+    segments = []
+    for i, sn in enumerate(getattr(m.get("environment"), "value", []) or []):
+        sm = r.mapping(sn, f"environment {i + 1}", {"from": True, "to": True, "env": True})
+        env = r.value(sm["env"])
+        if env not in ENVIRONMENTS:
+            raise r.fail(sm["env"], f"environment {env!r}: expected one of {', '.join(ENVIRONMENTS)}")
+        a = r.duration(sm["from"], "from", zero=True)
+        b = r.duration(sm["to"], "to")
+        if not a < b <= duration:
+            raise r.fail(sn, f"environment {i + 1}: from {a} s to {b} s must lie within the {duration} s run")
+        segments.append(Segment(a, b, env))
+    return rate, sentences, default, segments
+
+
+def _oracle(r: _Reader, node: yaml.Node) -> Oracle:
+    m = r.mapping(node, "oracle", {"must_depth_m": False, "must_duration_s": False, "safe_distance_m": False,
+                                   "latency_limit_s": False})
+    d = Oracle()
+    return Oracle(
+        float(r.number(m["must_depth_m"], "must_depth_m", 0, 1000)) if "must_depth_m" in m else d.must_depth_m,
+        int(r.number(m["must_duration_s"], "must_duration_s", 1, 86400, integer=True))
+        if "must_duration_s" in m else d.must_duration_s,
+        float(r.number(m["safe_distance_m"], "safe_distance_m", 0, 5000))
+        if "safe_distance_m" in m else d.safe_distance_m,
+        int(r.number(m["latency_limit_s"], "latency_limit_s", 1, 3600, integer=True))
+        if "latency_limit_s" in m else d.latency_limit_s,
+    )
