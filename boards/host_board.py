@@ -68,6 +68,7 @@ class Board:
         self._end_ms = _START_MS + 1000 * int(os.getenv("EMTAG_RUN_S") or "10")
         self._running = True
         self._heap_peak = 0
+        self._next_sample_ms = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         self.gnss = Port(self, b"G")
         self.modem = Port(self, b"M")
@@ -90,9 +91,10 @@ class Board:
 
     def wait(self, ms):
         # Sleep until ms have passed or input arrives (ms < 0: until input).
-        used = gc.mem_alloc()
-        if used > self._heap_peak:
-            self._heap_peak = used
+        if self._now_ms >= self._next_sample_ms:
+            self._next_sample_ms = self._now_ms + 60000
+            gc.collect()
+            self._heap_peak = max(self._heap_peak, gc.mem_alloc())
         if not self._sim:
             self._now_ms += 1000 if ms < 0 else ms
             if self._now_ms >= self._end_ms:
@@ -124,7 +126,7 @@ class Board:
         pass
 
     def heap_peak(self):
-        # the most heap in use (live and not yet collected) seen at the end of a turn
+        # the most live heap seen: sampled after a collection once a virtual minute
         return self._heap_peak
 
     def log(self, text):

@@ -1,6 +1,10 @@
 """tagsim: run the emtag firmware under simulation and check what it does.
 
 Commands:
+  run      replay pilot scenarios (scenarios/*.yaml) through the tag firmware in
+           virtual time; the oracle derives the alerts each one requires from the
+           true trace and the zones; prints a verdict per scenario, writes JSON,
+           JUnit XML, a map and a GeoJSON per scenario; exit 1 if any fails
   replay   feed real receiver captures (NMEA logs) to the tag firmware in virtual
            time and check every fix it reports against gpsd's decoding of the
            same capture (positions within 1e-7 degrees at the same instant)
@@ -64,10 +68,99 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _scenario_files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found += sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise SystemExit(f"tagsim run: {p}: no such file or folder")
+    if not found:
+        raise SystemExit(f"tagsim run: no scenario files (*.yaml) in {', '.join(map(str, paths))}")
+    return found
+
+
+def _run_one(path: Path, out: Path | None, nmea: Path | None) -> dict[str, object]:
+    from host_sim import maps, scenario, sim
+
+    sc = scenario.load(path)
+    run = sim.execute(sc, keep_nmea=nmea is not None)
+    result = sim.score(run)
+    if out is not None:
+        maps.write(run, result, out)
+    if nmea is not None:
+        nmea.mkdir(parents=True, exist_ok=True)
+        (nmea / f"{sc.name}.nmea").write_bytes(run.nmea)
+    return {**result.as_dict(), "wall_s": result.wall_s}
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Replay pilot scenarios through the tag firmware and score breach detection."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from host_sim import scenario
+
+    files = _scenario_files(args.paths)
+    errors = []
+    for f in files:  # every file checked before anything runs
+        try:
+            scenario.load(f)
+        except scenario.ScenarioError as e:
+            errors.append(str(e))
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+        return 2
+    results: dict[Path, dict[str, object]] = {}
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(_run_one, f, args.out, args.nmea): f for f in files}
+        report.progress(0, len(files), "starting")
+        for n, fut in enumerate(as_completed(futures), 1):
+            results[futures[fut]] = fut.result()
+            report.progress(n, len(files), futures[fut].stem)
+    ordered = [results[f] for f in files]
+    rows = []
+    for r in ordered:
+        lat = r["latencies_s"]
+        assert isinstance(lat, list)
+        rows.append((r["name"], "PASS" if r["passed"] else "FAIL", r["must_alert"], r["detected"],
+                     r["false_alerts"], f"{max(lat):.0f}" if lat else "-", r["warnings"],
+                     f"{r['valid_fixes']}/{r['fixes']}", f"{r['heap_peak_bytes']:,}", f"{r['wall_s']:.1f}"))
+    print(report.table(["scenario", "verdict", "required", "detected", "false", "latency s", "warnings",
+                        "valid fixes", "heap peak B", "wall s"], rows))
+    failed = [r for r in ordered if not r["passed"]]
+    required = sum(int(str(r["must_alert"])) for r in ordered)
+    detected = sum(int(str(r["detected"])) for r in ordered)
+    false = sum(int(str(r["false_alerts"])) for r in ordered)
+    print(f"\n{len(ordered)} scenarios: {len(ordered) - len(failed)} passed, {len(failed)} failed; "
+          f"required alerts detected {detected} of {required}; false alerts {false}")
+    summary = {"scenarios": len(ordered), "passed": len(ordered) - len(failed), "failed": len(failed),
+               "must_alert": required, "detected": detected, "false_alerts": false}
+    if args.json:
+        report.write_json(args.json, {"scenarios": [{k: v for k, v in r.items() if k != "wall_s"}
+                                                    for r in ordered], "summary": summary})
+    if args.junit:
+        report.write_junit(args.junit, "tagsim.run", [
+            (str(r["name"]), bool(r["passed"]),
+             f"missed {r['missed']}, false alerts {r['false']}") for r in ordered])
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tagsim", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="replay pilot scenarios through the tag firmware and score them",
+                         description=cmd_run.__doc__)
+    run.add_argument("paths", nargs="*", type=Path, default=[Path("scenarios")],
+                     help="scenario files or folders of *.yaml (default: scenarios/)")
+    run.add_argument("--json", type=Path, help="per-scenario results and a summary, as JSON")
+    run.add_argument("--junit", type=Path, help="JUnit XML, one test case per scenario")
+    run.add_argument("--out", type=Path, help="a PNG map and a GeoJSON per scenario in this folder")
+    run.add_argument("--nmea", type=Path, help="the NMEA each scenario fed the tag, one file each")
+    run.add_argument("--jobs", type=int, default=2, help="scenarios run at once (default 2)")
+    run.set_defaults(func=cmd_run)
     rp = sub.add_parser("replay", help="replay receiver captures through the tag firmware",
                         description=cmd_replay.__doc__ or "")
     rp.add_argument("paths", nargs="*", type=Path, default=[CAPTURES],

@@ -1,0 +1,106 @@
+"""Pictures and GeoJSON of a scenario run: zones, warning rings, the true trace,
+the fixes the receiver reported, and the alerts the tag raised (the operator's
+view: these show zone geometry, the tag never does)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+from shapely.geometry import Point, mapping  # noqa: E402
+from shapely.ops import transform as shp_transform  # noqa: E402
+
+from host_sim import zones as zonemod  # noqa: E402
+from host_sim.sim import ENTER, EVENT_NAMES, WARN_ENTER, Result, Run  # noqa: E402
+
+
+def _shapes(z: zonemod.Zone) -> tuple[Any, Any]:
+    """The zone and its warning ring's outer edge, in lon/lat, via a local metric projection."""
+    west, south, east, north = z.lonlat_bounds()
+    lat0, lon0 = (south + north) / 2, (west + east) / 2
+    fwd = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=WGS84",
+                               always_xy=True)
+    back = Transformer.from_crs(fwd.target_crs, "EPSG:4326", always_xy=True)
+    metric = (Point(fwd.transform(*z.centre)).buffer(z.radius_m, 64) if z.is_circle
+              else shp_transform(fwd.transform, z.geometry))
+    shape = shp_transform(back.transform, metric)
+    ring = shp_transform(back.transform, metric.buffer(z.warning_m, 32)) if z.warning_m else None
+    return shape, ring
+
+
+def geojson(run: Run, result: Result) -> dict[str, Any]:
+    feats: list[dict[str, Any]] = []
+    for z in run.scenario.zones:
+        shape, ring = _shapes(z)
+        feats.append({"type": "Feature", "geometry": mapping(shape),
+                      "properties": {"role": "zone", "name": z.name, "kind": z.kind}})
+        if ring is not None:
+            feats.append({"type": "Feature", "geometry": mapping(ring),
+                          "properties": {"role": "warning_ring", "name": z.name, "width_m": z.warning_m}})
+    feats.append({"type": "Feature", "properties": {"role": "true_trace"},
+                  "geometry": {"type": "LineString",
+                               "coordinates": [[round(p.lon, 7), round(p.lat, 7)] for p in run.truth]}})
+    feats.append({"type": "Feature", "properties": {"role": "reported_fixes"},
+                  "geometry": {"type": "MultiPoint",
+                               "coordinates": [[round(r.lon, 7), round(r.lat, 7)] for r in run.reported
+                                               if r.valid]}})
+    for e in run.events:
+        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [e.lon, e.lat]},
+                      "properties": {"role": "alert", "type": EVENT_NAMES[e.kind],
+                                     "zone": run.scenario.zones[e.zone].name, "confirmed_utc": e.confirm_utc,
+                                     "received_ms": e.received_ms, "depth_m": e.depth_m}})
+    return {"type": "FeatureCollection", "features": feats,
+            "properties": {"scenario": result.name, "passed": result.passed}}
+
+
+def picture(run: Run, result: Result, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(8, 8), dpi=100)
+    lat_mid = sum(p.lat for p in run.truth) / len(run.truth)
+    for z in run.scenario.zones:
+        shape, ring = _shapes(z)
+        colour = "#d62728" if z.kind == "exclusion" else "#2ca02c"
+        for g in getattr(shape, "geoms", [shape]):
+            ax.fill(*g.exterior.xy, color=colour, alpha=0.25, lw=0)
+            ax.plot(*g.exterior.xy, color=colour, lw=1.5)
+            for hole in g.interiors:
+                ax.fill(*hole.xy, color="white", lw=0)
+        if ring is not None:
+            for g in getattr(ring, "geoms", [ring]):
+                ax.plot(*g.exterior.xy, color="#ff7f0e", lw=1, ls="--")
+        c = shape.centroid
+        ax.annotate(z.name, (c.x, c.y), fontsize=8, ha="center")
+    ax.plot([p.lon for p in run.truth], [p.lat for p in run.truth], color="black", lw=1.2, label="true trace")
+    good = [r for r in run.reported if r.valid]
+    ax.scatter([r.lon for r in good], [r.lat for r in good], s=3, color="#1f77b4", alpha=0.5,
+               label="reported fixes")
+    for kind, marker, colour, label in ((ENTER, "X", "#d62728", "breach alert"),
+                                        (WARN_ENTER, "^", "#ff7f0e", "warning")):
+        pts = [e for e in run.events if e.kind == kind]
+        if pts:
+            ax.scatter([e.lon for e in pts], [e.lat for e in pts], s=90, marker=marker, color=colour,
+                       edgecolor="black", zorder=5, label=label)
+    ax.set_aspect(1 / max(0.1, math.cos(math.radians(lat_mid))))
+    verdict = "PASS" if result.passed else "FAIL"
+    ax.set_title(f"{result.name}: {verdict}  (alerts required {result.must_alert}, detected {result.detected}, "
+                 f"false {result.false_alerts})", fontsize=9)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.legend(loc="best", fontsize=7)
+    ax.ticklabel_format(useOffset=False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write(run: Run, result: Result, out: Path) -> None:
+    stem = out / result.name
+    picture(run, result, stem.with_suffix(".png"))
+    stem.with_suffix(".geojson").write_text(json.dumps(geojson(run, result), indent=1))

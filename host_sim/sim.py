@@ -1,0 +1,154 @@
+"""Run a scenario through the tag firmware in virtual time and score it.
+
+The receiver model's NMEA reaches the firmware's GNSS UART 50 ms after each
+epoch; whatever the firmware writes on its link arrives at the simulator's
+receiver at the virtual time it was written. The oracle's required alerts are
+matched against the breach events received."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from host_sim import device_image, oracle, trace, zone_compiler
+from host_sim.gnss_model import Receiver, Reported
+from host_sim.lockstep import Firmware
+from host_sim.scenario import Scenario
+
+ENTER, EXIT, WARN_ENTER, WARN_EXIT = 1, 2, 3, 4
+EVENT_NAMES = {ENTER: "breach", EXIT: "exit", WARN_ENTER: "warning", WARN_EXIT: "warning_exit"}
+NMEA_DELAY_MS = 50
+HEAP = "64K"
+
+
+@dataclass
+class Event:
+    kind: int
+    zone: int  # index in the scenario's zones
+    first_utc: int
+    confirm_utc: int
+    received_ms: int
+    depth_m: int
+    lat: float
+    lon: float
+
+
+@dataclass
+class Result:
+    name: str
+    passed: bool
+    must_alert: int
+    detected: int
+    false_alerts: int
+    latencies_s: list[float]
+    warnings: int
+    missed: list[dict[str, Any]]
+    false: list[dict[str, Any]]
+    fixes: int
+    valid_fixes: int
+    heap_peak_bytes: int
+    duration_s: int
+    wall_s: float
+    events: list[Event] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "passed": self.passed, "must_alert": self.must_alert,
+            "detected": self.detected, "false_alerts": self.false_alerts, "latencies_s": self.latencies_s,
+            "warnings": self.warnings, "missed": self.missed, "false": self.false, "fixes": self.fixes,
+            "valid_fixes": self.valid_fixes, "heap_peak_bytes": self.heap_peak_bytes,
+            "duration_s": self.duration_s,
+        }
+
+
+@dataclass
+class Run:
+    """Everything one scenario run produced: for scoring, maps and determinism checks."""
+
+    scenario: Scenario
+    truth: list[trace.TruePoint]
+    reported: list[Reported]
+    nmea: bytes
+    events: list[Event]
+    counters: dict[str, int]
+    fixes: int
+    valid_fixes: int
+    compiled: list[zone_compiler.CompiledZone]
+    wall_s: float
+
+
+def execute(sc: Scenario, keep_nmea: bool = True) -> Run:
+    t0 = time.perf_counter()
+    truth = trace.synthesise(sc)
+    compiled, blob = zone_compiler.compile_zones(sc.zones, seed=f"{sc.name}/{sc.seed}")
+    ids = {c.zone_id.hex(): k for k, c in enumerate(compiled)}
+    rx = Receiver(sc)
+    start_ms = sc.start_utc * 1000
+    nmea = bytearray()
+    reported: list[Reported] = []
+    step = 1000 // sc.rate_hz
+    with tempfile.TemporaryDirectory(prefix="emtag-sim-") as tmp:
+        device = device_image.build(Path(tmp), {"device_id": sc.name[:24]}, blob)
+        with Firmware(start_ms=start_ms, device=device, heap=HEAP) as fw:
+            for t_ms in range(0, sc.duration_s * 1000, step):
+                i = t_ms // 1000
+                burst, rep = rx.epoch(t_ms, truth[i], truth[min(i + 1, len(truth) - 1)])
+                reported.append(rep)
+                if keep_nmea:
+                    nmea += burst
+                fw.gnss(burst)
+                fw.advance(start_ms + t_ms + NMEA_DELAY_MS)
+            fw.advance(start_ms + sc.duration_s * 1000 + 1000)
+            fw.stop()
+    events, counters, fixes, valid = _parse(fw.out.lines, ids)
+    return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
+               time.perf_counter() - t0)
+
+
+def _parse(lines: list[tuple[int, str]], ids: dict[str, int]) -> tuple[list[Event], dict[str, int], int, int]:
+    events, counters, fixes, valid = [], {}, 0, 0
+    for at_ms, text in lines:
+        word, *rest = text.split()
+        if word == "EVT":
+            kind, zone, first, confirm, depth, lat, lon = rest
+            events.append(Event(int(kind), ids[zone], int(first), int(confirm), at_ms, int(depth),
+                                int(lat) / 1e7, int(lon) / 1e7))
+        elif word == "FIX":
+            fixes += 1
+            valid += rest[4] == "1"
+        elif word == "STAT":
+            counters = {k: int(v) for k, v in (kv.split("=") for kv in rest)}
+    return events, counters, fixes, valid
+
+
+def score(run: Run) -> Result:
+    sc = run.scenario
+    zt = oracle.truths(sc, run.truth)
+    musts = oracle.must_alerts(sc, zt)
+    breaches = [e for e in run.events if e.kind == ENTER]
+    start = sc.start_utc
+    latencies, missed = [], []
+    for m in musts:
+        entry_ms = (start + m.entry_t) * 1000
+        limit_ms = (start + m.end_t + sc.oracle.latency_limit_s) * 1000
+        hits = [e.received_ms for e in breaches if e.zone == m.zone and entry_ms <= e.received_ms <= limit_ms]
+        latency = (min(hits) - entry_ms) / 1000 if hits else None
+        if latency is not None and latency <= sc.oracle.latency_limit_s:
+            latencies.append(round(latency, 1))
+        else:
+            missed.append({"zone": sc.zones[m.zone].name, "entry_s": m.entry_t, "end_s": m.end_t,
+                           "why": "late" if hits else "no breach event"})
+    false = []
+    for e in breaches:
+        t = min(max(0, e.confirm_utc - start), len(run.truth) - 1)
+        t_first = min(max(0, e.first_utc - start), t)
+        if all(zt[e.zone].false_at(s, sc.oracle.safe_distance_m) for s in range(t_first, t + 1)):
+            false.append({"zone": sc.zones[e.zone].name, "at_s": t,
+                          "true_depth_m": round(float(zt[e.zone].depth_m[t]), 1)})
+    detected = len(musts) - len(missed)
+    return Result(sc.name, not missed and not false, len(musts), detected, len(false), latencies,
+                  sum(e.kind == WARN_ENTER for e in run.events), missed, false, run.fixes, run.valid_fixes,
+                  run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events)
