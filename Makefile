@@ -13,7 +13,7 @@ CONFIG ?= devices/example-tag.json
 DRY_RUN ?=
 JOBS ?= 2
 
-.PHONY: help test sim bench mpy typecheck lint flash deploy repl clean distclean venv
+.PHONY: help test sim replay bench mpy typecheck lint flash deploy repl clean distclean venv
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 24
@@ -29,7 +29,10 @@ venv: $(STAMP) ## create or update .venv from the pinned requirements
 test: $(STAMP) mpy ## the whole test suite (host and firmware-in-MicroPython), after the ESP32 gate
 	$(BIN)/pytest -n $(JOBS)
 
-sim: $(STAMP) ## replay through the firmware and print the verdicts
+sim: $(STAMP) ## the pilot scenarios through the firmware: verdicts; reports and maps in build/sim/
+	$(BIN)/tagsim run scenarios --out build/sim --json build/sim/results.json --junit build/sim/junit.xml
+
+replay: $(STAMP) ## real receiver captures through the firmware, checked against gpsd
 	$(BIN)/tagsim replay $(CAPTURES)
 
 bench: $(STAMP) mpy ## measure; figures printed and written to build/bench.json

@@ -60,7 +60,7 @@ class Firmware:
         self.now_ms = start_ms
         self.wake_ms: int | None = None
         self._pending: list[bytes] = []
-        self._wake()
+        self._wake([])
 
     # delivering: what is queued here arrives at the next advance() -------------
     def _message(self, kind: bytes, payload: bytes) -> None:
@@ -78,26 +78,25 @@ class Firmware:
 
     # time ---------------------------------------------------------------------
     def advance(self, until_ms: int) -> None:
-        """Run the firmware's own deadlines up to until_ms, then deliver what is pending."""
+        """Run the firmware's own deadlines before until_ms, then deliver what is queued at until_ms."""
         while self.wake_ms is not None and self.wake_ms < until_ms:
             self.now_ms = self.wake_ms
-            self._wake()
+            self._wake([])
         self.now_ms = until_ms
         if self._pending or self.wake_ms == until_ms:
-            self._wake()
+            self._wake(self._pending)
+            self._pending = []
 
-    def _wake(self) -> None:
-        self._message(b"T", struct.pack(">Q", self.now_ms))
-        self._write()
+    def _wake(self, messages: list[bytes]) -> None:
+        self._write([*messages, b"T" + struct.pack(">HQ", 8, self.now_ms)])
         self._read_until_wait()
 
-    def _write(self) -> None:
+    def _write(self, messages: list[bytes]) -> None:
         assert self._proc.stdin is not None
         try:
-            self._proc.stdin.write(b"".join(self._pending))
+            self._proc.stdin.write(b"".join(messages))
         except BrokenPipeError:
             self._died()
-        self._pending.clear()
 
     def _read_exact(self, n: int) -> bytes:
         assert self._proc.stdout is not None
@@ -132,8 +131,8 @@ class Firmware:
 
     def stop(self) -> None:
         """Ask the firmware to finish (it sends its last words) and wait for it."""
-        self._message(b"Q", b"")
-        self._write()
+        self._write([*self._pending, b"Q\0\0"])
+        self._pending = []
         assert self._proc.stdout is not None and self._proc.stdin is not None
         self._proc.stdin.close()
         rest = self._proc.stdout.read()

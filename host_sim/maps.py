@@ -15,9 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from shapely.geometry import Point, mapping  # noqa: E402
-from shapely.ops import transform as shp_transform  # noqa: E402
 
 from host_sim import zones as zonemod  # noqa: E402
+from host_sim.oracle import project  # noqa: E402
 from host_sim.sim import ENTER, EVENT_NAMES, WARN_ENTER, Result, Run  # noqa: E402
 
 
@@ -28,10 +28,12 @@ def _shapes(z: zonemod.Zone) -> tuple[Any, Any]:
     fwd = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=WGS84",
                                always_xy=True)
     back = Transformer.from_crs(fwd.target_crs, "EPSG:4326", always_xy=True)
-    metric = (Point(fwd.transform(*z.centre)).buffer(z.radius_m, 64) if z.is_circle
-              else shp_transform(fwd.transform, z.geometry))
-    shape = shp_transform(back.transform, metric)
-    ring = shp_transform(back.transform, metric.buffer(z.warning_m, 32)) if z.warning_m else None
+    if z.centre is not None:
+        metric = Point(fwd.transform(*z.centre)).buffer(z.radius_m, 64)
+    else:
+        metric = project(z.geometry, fwd)
+    shape = project(metric, back)
+    ring = project(metric.buffer(z.warning_m, 32), back) if z.warning_m else None
     return shape, ring
 
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import shapely
 from pyproj import Geod, Transformer
-from shapely.ops import transform as shp_transform
 
 from host_sim.scenario import LONDON, Scenario
 from host_sim.trace import TruePoint
@@ -51,6 +51,11 @@ class ZoneTruth:
         return bool(self.depth_m[t] <= -safe_m)
 
 
+def project(geometry: Any, transformer: Transformer) -> Any:
+    """A shapely geometry through a pyproj transformer (x = lon, y = lat in degrees)."""
+    return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
 def signed_depth(zone: Zone, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     """Metres inside the zone (negative outside), geodesically."""
     if zone.is_circle:
@@ -62,7 +67,7 @@ def signed_depth(zone: Zone, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     c = zone.geometry.centroid
     aeqd = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +ellps=WGS84",
                                 always_xy=True)
-    shape = shp_transform(aeqd.transform, zone.geometry)
+    shape = project(zone.geometry, aeqd)
     x, y = aeqd.transform(lons, lats)
     points = shapely.points(np.asarray(x), np.asarray(y))
     d = shapely.distance(shape.boundary, points)
