@@ -12,6 +12,7 @@ import random
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def nmea_stream(out: Path) -> Path:
     return out
 
 
-def bench_nmea(build: Path) -> dict[str, Any]:
+def bench_nmea(build: Path) -> dict[str, dict[str, Any]]:
     stream = nmea_stream(build / "nmea_stream.txt")
     proc = mp.run(ROOT / "bench" / "nmea_bench.py", str(stream), "40", heap=HEAP)
     if proc.returncode != 0:
@@ -53,7 +54,7 @@ def bench_nmea(build: Path) -> dict[str, Any]:
     print(f"  naive split  {r['naive_sentences_per_s']:>9,} sentences/s  "
           f"{r['naive_alloc_bytes_per_sentence']:>7.1f} bytes allocated/sentence")
     print(f"  ratio        {r['speed_vs_naive']:>9}x faster")
-    return r
+    return {"nmea": r}
 
 
 def _bench_polygon() -> zone_compiler.CompiledZone:
@@ -69,7 +70,7 @@ def _bench_polygon() -> zone_compiler.CompiledZone:
     return zone_compiler.compile_zone(zones.from_feature(feature), b"bench---")
 
 
-def bench_geofence(build: Path) -> dict[str, Any]:
+def bench_geofence(build: Path) -> dict[str, dict[str, Any]]:
     cz = _bench_polygon()
     assert len(cz.edges) == 64
     words = cz.kernel_words()
@@ -116,10 +117,29 @@ def bench_geofence(build: Path) -> dict[str, Any]:
     print(f"  bytecode twin   {out['bytecode_checks_per_s']:>11,} checks/s   "
           f"viper is {out['viper_vs_bytecode']}x")
     print(f"  C, gcc -O2      {out['c_checks_per_s']:>11,} checks/s   viper is {out['viper_vs_c']} of C")
-    return out
+    return {"geofence": out}
 
 
-BENCHES = {"nmea": bench_nmea, "geofence": bench_geofence}
+def bench_replay(build: Path) -> dict[str, dict[str, Any]]:
+    """The 24 h day-in-the-life scenario end to end: trace, receiver model and NMEA,
+    the firmware in a 64 KiB heap in lockstep, the oracle and the score."""
+    from host_sim import scenario, sim
+
+    sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
+    t0 = time.perf_counter()
+    result = sim.score(sim.execute(sc, keep_nmea=False))
+    wall = time.perf_counter() - t0
+    if not result.passed:
+        raise RuntimeError(f"day-in-the-life-24h failed: {result.missed} {result.false}")
+    out = {"x_realtime_24h": round(sc.duration_s / wall), "wall_s": round(wall, 1),
+           "fixes": result.fixes, "heap_cap": sim.HEAP}
+    print(f"replay (day-in-the-life-24h: {sc.duration_s:,} s of virtual time, {result.fixes:,} fixes):")
+    print(f"  {wall:.1f} s wall, {out['x_realtime_24h']:,} x real time")
+    print(f"  firmware live heap peak {result.heap_peak_bytes:,} bytes, in a {sim.HEAP} heap")
+    return {"replay": out, "firmware": {"heap_peak_bytes": result.heap_peak_bytes, "heap_cap": sim.HEAP}}
+
+
+BENCHES = {"nmea": bench_nmea, "geofence": bench_geofence, "replay": bench_replay}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "bench.json")
     ap.add_argument("--only", choices=sorted(BENCHES), action="append", help="run only these")
     args = ap.parse_args(argv)
-    results = {}
+    results: dict[str, Any] = {}
     for name in args.only or sorted(BENCHES):
-        results[name] = BENCHES[name](args.out.parent / "bench")
+        results.update(BENCHES[name](args.out.parent / "bench"))  # each gives its groups of figures
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"\nwritten to {args.out}")

@@ -7,7 +7,7 @@ from host_sim import bench
 
 
 def test_nmea_bench_runs_and_the_parser_does_not_allocate(tmp_path: Path) -> None:
-    r = bench.bench_nmea(tmp_path)
+    r = bench.bench_nmea(tmp_path)["nmea"]
     assert r["sentences"] > 10_000 and r["naive_sentences"] > 10_000
     assert r["sentences_per_s"] > 0 and r["naive_sentences_per_s"] > 0
     assert r["heap"] == "256K"
@@ -16,6 +16,6 @@ def test_nmea_bench_runs_and_the_parser_does_not_allocate(tmp_path: Path) -> Non
 
 
 def test_geofence_bench_runs_and_three_kernels_agree(tmp_path: Path) -> None:
-    r = bench.bench_geofence(tmp_path)  # raises when viper, bytecode and C disagree on any depth
+    r = bench.bench_geofence(tmp_path)["geofence"]  # raises when viper, bytecode and C disagree
     assert r["vertices"] == 64 and r["points"] == 2000
     assert r["viper_checks_per_s"] > 0 and r["bytecode_checks_per_s"] > 0 and r["c_checks_per_s"] > 0
