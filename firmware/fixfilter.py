@@ -75,8 +75,10 @@ class FixFilter:
             dist = dist + ady // 2 if dist > ady else ady + dist // 2  # within 12 % of hypot
             v = self.max_speed_cms
             if fix.speed_cms >= 0 and dt < _LONG_GAP_MS:
-                v = min(v, fix.speed_cms * 3 // 2 + 300)
-            allowed = unc_cm + self.unc_cm + 500 + v * dt // 1000
+                v = min(v, fix.speed_cms * 3 // 2 + 100)
+            # consecutive fixes share most of their error (it drifts slowly): the larger
+            # uncertainty of the two, not their sum
+            allowed = max(unc_cm, self.unc_cm) + 500 + v * dt // 1000
             if dist * 8 > allowed * 9:  # dist overstates by up to 12 %: give that back
                 self.rejected += 1
                 if self.rejected < self.reanchor:

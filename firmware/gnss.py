@@ -262,12 +262,31 @@ class Gnss:
     def _gga(self, fr):
         if fr.nf < 10:
             return False
-        ms = self._time(fr, 1)
-        pos = self._pos(fr, 2)
         r = nmea.field_uint(fr.line, fr.offs, 6, 1, self.out)
         if r == nmea.BAD:
             return False
-        quality = self.out[0] if r == nmea.OK else -1
+        return self._position_fix(fr, self.out[0] if r == nmea.OK else -1, 0)
+
+    def _gns(self, fr):
+        # GNS: like GGA, with one FAA mode letter per constellation instead of a quality
+        if fr.nf < 10:
+            return False
+        line, offs = fr.line, fr.offs
+        mode = 0
+        k = offs[6]
+        while k < offs[7] - 1:  # a constellation with a position decides, else the first letter
+            c = line[k]
+            if c in _GOOD_MODES or not mode:
+                mode = c
+                if c in _GOOD_MODES:
+                    break
+            k += 1
+        return self._position_fix(fr, -1, mode)
+
+    def _position_fix(self, fr, quality, mode):
+        # GGA and GNS alike: time 1, position 2-5, satellites 7, HDOP 8, altitude 9
+        ms = self._time(fr, 1)
+        pos = self._pos(fr, 2)
         r = nmea.field_uint(fr.line, fr.offs, 7, 2, self.out)
         if r == nmea.BAD:
             return False
@@ -281,52 +300,15 @@ class Gnss:
         f = self.fix
         if pos:
             self._set_pos()
-        f.quality = quality
-        if sats >= 0:
-            f.sats_used = sats
-        if hdop >= 0:
-            f.hdop = hdop
-        if nmea.field_char(fr.line, fr.offs, 9):
-            f.alt_cm = alt
-            f.has_alt = True
-        return True
-
-    def _gns(self, fr):
-        # GNS: like GGA, with one FAA mode letter per constellation instead of a quality
-        if fr.nf < 10:
-            return False
-        ms = self._time(fr, 1)
-        pos = self._pos(fr, 2)
-        line, offs = fr.line, fr.offs
-        mode = 0
-        k = offs[6]
-        while k < offs[7] - 1:  # a constellation with a position decides, else the first letter
-            c = line[k]
-            if c in _GOOD_MODES or not mode:
-                mode = c
-                if c in _GOOD_MODES:
-                    break
-            k += 1
-        r = nmea.field_uint(line, offs, 7, 2, self.out)
-        if r == nmea.BAD:
-            return False
-        sats = self.out[0] if r == nmea.OK else -1
-        hdop = self._num(fr, 8, 2)
-        alt = self._num(fr, 9, 2)
-        if ms is None or pos < 0 or hdop is None or alt is None:
-            return False
-        if ms >= 0:
-            self._at(ms)
-        f = self.fix
-        if pos:
-            self._set_pos()
+        if quality >= 0:
+            f.quality = quality
         if mode:
             f.mode = mode
         if sats >= 0:
             f.sats_used = sats
         if hdop >= 0:
             f.hdop = hdop
-        if nmea.field_char(line, offs, 9):
+        if nmea.field_char(fr.line, fr.offs, 9):
             f.alt_cm = alt
             f.has_alt = True
         return True

@@ -20,24 +20,25 @@ from host_sim import report
 from host_sim.paths import CAPTURES
 
 
-def _captures(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path], patterns: tuple[str, ...], command: str) -> list[Path]:
+    """The files named, and those matching patterns in the folders named."""
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found += sorted(p.glob("*.log"))
+            found += sorted(f for pattern in patterns for f in p.glob(pattern))
         elif p.is_file():
             found.append(p)
         else:
-            raise SystemExit(f"tagsim replay: {p}: no such file or folder")
+            raise SystemExit(f"tagsim {command}: {p}: no such file or folder")
     if not found:
-        raise SystemExit(f"tagsim replay: no .log captures in {', '.join(map(str, paths))}")
+        raise SystemExit(f"tagsim {command}: no {' or '.join(patterns)} in {', '.join(map(str, paths))}")
     return found
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from host_sim.replay import replay
 
-    paths = _captures(args.paths)
+    paths = _files(args.paths, ("*.log",), "replay")
     results = []
     for i, path in enumerate(paths):
         report.progress(i, len(paths), path.name)
@@ -68,20 +69,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _scenario_files(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found += sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
-        elif p.is_file():
-            found.append(p)
-        else:
-            raise SystemExit(f"tagsim run: {p}: no such file or folder")
-    if not found:
-        raise SystemExit(f"tagsim run: no scenario files (*.yaml) in {', '.join(map(str, paths))}")
-    return found
-
-
 def _run_one(path: Path, out: Path | None, nmea: Path | None) -> dict[str, object]:
     from host_sim import maps, scenario, sim
 
@@ -102,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from host_sim import scenario
 
-    files = _scenario_files(args.paths)
+    files = _files(args.paths, ("*.yaml", "*.yml"), "run")
     errors = []
     for f in files:  # every file checked before anything runs
         try:

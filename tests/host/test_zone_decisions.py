@@ -28,7 +28,7 @@ def _events(fw: mp.Service, blob: str, fixes: list[list[int]]) -> list[list[int]
 
 
 @given(zone_gen.centre(), st.integers(0, 2**32), st.floats(0.7, 2.5), st.sampled_from([0, 50]))
-@settings(max_examples=40)
+@settings(max_examples=120)
 def test_stationary_30m_outside_never_enters(fw: mp.Service, origin, seed, hdop, warning) -> None:  # type: ignore[no-untyped-def]
     rnd = random.Random(seed)
     truth = [traces.Truth(HALF + 30, rnd.uniform(-HALF, HALF), 0.0)] * 900
