@@ -1,6 +1,7 @@
 """The oracle's rules, and scenario inputs by file (GPX route, GeoJSON zone)."""
 
 import json
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +58,9 @@ def test_gpx_route_and_geojson_zone(tmp_path: Path) -> None:
 
     g = gpxpy.gpx.GPX()
     seg = gpxpy.gpx.GPXTrackSegment()
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    t0 = datetime(2026, 12, 3, 18, 10, tzinfo=timezone.utc)
+    t0 = datetime(2026, 12, 3, 18, 10, tzinfo=UTC)
     for k in range(0, 601, 10):  # 600 s walking north at 1.4 m/s, then the track ends
         seg.points.append(gpxpy.gpx.GPXTrackPoint(52.4400 + k * 1.4 / 111_250, -1.9365,
                                                   time=t0 + timedelta(seconds=k)))
