@@ -1,5 +1,6 @@
 # ESP32-family boards: the ports a board definition (board.json) describes,
 # built on machine. The only place the firmware meets real hardware.
+import sys
 import time
 
 import machine
@@ -31,6 +32,19 @@ def _input(spec):
     return machine.Pin(spec["pin"], machine.Pin.IN, machine.Pin.PULL_UP)
 
 
+class Console:
+    # The USB serial console (the REPL's UART): what the firmware prints for a technician.
+    def any(self):
+        return 0
+
+    def readinto(self, buf):
+        return 0
+
+    def write(self, data):
+        sys.stdout.write(data.decode())
+        return len(data)
+
+
 class Board:
     def __init__(self, defn):
         self.defn = defn
@@ -43,6 +57,7 @@ class Board:
         self.modem = Port(modem) if modem else None
         self.gnss = Port(gnss) if gnss and gnss["source"] == "uart" else None
         self.link = Port(defn["link"]) if defn.get("link") else None
+        self.console = Console()
         self._strap = _input(defn.get("strap"))
         self._case = _input(defn.get("case"))
         self._mains = _input(defn.get("mains"))

@@ -4,13 +4,15 @@
 # simulator). Every message is one kind byte, a 16-bit big-endian length, then
 # the payload:
 #   simulator -> firmware: T time (8-byte UTC ms), G GNSS UART bytes, M modem
-#     UART bytes, S link (serial) bytes, I input "name=value" (pins, ADC mV), Q quit
-#   firmware -> simulator: W wait (4-byte ms, 0xFFFFFFFF = until input), G/M/S
-#     bytes the firmware writes to that UART, L log line
+#     UART bytes, S link (serial) bytes, C console bytes, I input "name=value"
+#     (pins, ADC mV), Q quit
+#   firmware -> simulator: W wait (4-byte ms, 0xFFFFFFFF = until input), G/M/S/C
+#     bytes the firmware writes to that UART or console, L log line
 # The firmware sends W when it has nothing to do; the simulator then delivers
 # whatever happens up to the next deadline and ends with T, the new time.
 # Without EMTAG_SIM=1 in the environment the board runs standalone: virtual time,
-# no input, for EMTAG_RUN_S seconds (default 10); link bytes go to stdout, logs to stderr.
+# no input, for EMTAG_RUN_S seconds (default 10); the console goes to stdout,
+# logs to stderr, and link frames nowhere.
 import gc
 import os
 import struct
@@ -25,15 +27,16 @@ _START_MS = 1796083200000  # 2026-12-01T00:00:00Z, the standalone clock's start
 
 class Port:
     # A UART as the firmware sees it: readinto() what has arrived, write() out.
-    def __init__(self, board, kind):
+    def __init__(self, board, kind, cap=_RX_CAP):
         self._board = board
         self._kind = kind
-        self._buf = bytearray(_RX_CAP)
+        self._cap = cap
+        self._buf = bytearray(cap)  # at boot, while the heap is in one piece
         self._n = 0
         self.overruns = 0
 
     def _arrive(self, data):
-        room = _RX_CAP - self._n
+        room = self._cap - self._n
         if len(data) > room:
             self.overruns += len(data) - room
             data = data[:room]
@@ -71,9 +74,10 @@ class Board:
         self._next_sample_ms = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         self.gnss = Port(self, b"G")
-        self.modem = Port(self, b"M")
-        self.link = Port(self, b"S")
-        self.storage = os.getenv("EMTAG_STORAGE") or "/tmp"
+        self.modem = Port(self, b"M", 256)
+        self.link = Port(self, b"S", 2048)  # a CONFIG frame with its zones arrives whole
+        self.console = Port(self, b"C", 128)
+        self.storage = os.getenv("EMTAG_STORAGE") or "."  # the device folder is its flash
         if self._sim:
             self._rx = sys.stdin.buffer
             self._tx = sys.stdout.buffer
@@ -142,7 +146,7 @@ class Board:
     # protocol ---------------------------------------------------------------
     def _send(self, kind, payload):
         if not self._sim:
-            if kind == b"S":  # standalone, the link is this console
+            if kind == b"C":
                 sys.stdout.buffer.write(payload)
             return
         self._tx.write(kind + struct.pack(">H", len(payload)))
@@ -179,6 +183,8 @@ class Board:
                 self.modem._arrive(payload)
             elif kind == 0x53:
                 self.link._arrive(payload)
+            elif kind == 0x43:
+                self.console._arrive(payload)
             elif kind == 0x49:
                 name, _, value = bytes(payload).decode().partition("=")
                 self._inputs[name] = int(value)

@@ -4,9 +4,12 @@ import json
 # Breach-policy defaults and their reasons: docs/breach-policy.md
 DEFAULTS = {
     "device_id": "unset",
+    "key": "",  # the device's HMAC key, hex; without one the link stays silent
     "gnss_idle_ms": 120,  # receiver quiet this long: the epoch is complete
     "status_period_s": 300,
     "heartbeat_period_s": 60,
+    "report_period_s": 60,  # breadcrumbs go to the centre at least this often
+    "breadcrumb_s": 60,  # one position event per this many seconds of valid fixes
     "zones_file": "zones.bin",
     "uere_m": 4,  # user equivalent range error: uncertainty = 2 x HDOP x UERE
     "min_uncertainty_m": 5,
@@ -18,34 +21,42 @@ DEFAULTS = {
     "hysteresis_m": 10,  # exit needs distance >= uncertainty + hysteresis the other way
     "confirm_fixes": 3,  # consecutive fixes to confirm any change of zone state
 }
+# what an order from the centre may change
+ORDER_KEYS = ("report_period_s", "breadcrumb_s", "uere_m", "min_uncertainty_m", "max_uncertainty_m",
+              "max_age_s", "max_speed_mps", "reanchor_fixes", "margin_m", "hysteresis_m", "confirm_fixes")
 
 
 class ConfigError(ValueError):
     pass
 
 
+def merge(base, given, where, allowed=None):
+    # base overlaid by given; unknown keys and wrong types refused with the key's name.
+    if not isinstance(given, dict):
+        raise ConfigError("%s: expected a JSON object" % where)
+    out = dict(base)
+    for key, value in given.items():
+        if key not in DEFAULTS or (allowed is not None and key not in allowed):
+            known = ", ".join(sorted(allowed or DEFAULTS))
+            raise ConfigError("%s: unknown key %r (known: %s)" % (where, key, known))
+        if type(value) is not type(DEFAULTS[key]):
+            raise ConfigError("%s: %r must be %s" % (where, key, type(DEFAULTS[key]).__name__))
+        out[key] = value
+    return out
+
+
 def load(path=None):
-    # Defaults overlaid by the file at path (if given); unknown keys and wrong
-    # types are refused with the key's name.
-    cfg = dict(DEFAULTS)
+    # Defaults overlaid by the file at path (if given).
     if path is None:
-        return cfg
+        return dict(DEFAULTS)
+    where = "config %s" % path
     try:
         with open(path) as f:
             text = f.read()
     except OSError:
-        raise ConfigError("config %s: cannot be read" % path) from None
+        raise ConfigError("%s: cannot be read" % where) from None
     try:
         given = json.loads(text)
     except ValueError:
-        raise ConfigError("config %s: not valid JSON" % path) from None
-    if not isinstance(given, dict):
-        raise ConfigError("config %s: expected a JSON object" % path)
-    for key, value in given.items():
-        if key not in DEFAULTS:
-            known = ", ".join(sorted(DEFAULTS))
-            raise ConfigError("config %s: unknown key %r (known: %s)" % (path, key, known))
-        if type(value) is not type(DEFAULTS[key]):
-            raise ConfigError("config %s: %r must be %s" % (path, key, type(DEFAULTS[key]).__name__))
-        cfg[key] = value
-    return cfg
+        raise ConfigError("%s: not valid JSON" % where) from None
+    return merge(DEFAULTS, given, where)

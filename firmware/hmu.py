@@ -1,5 +1,5 @@
 # The home monitoring unit application. For now: a heartbeat with mains and
-# battery state over the link; beacon scanning and curfews come with the RF work.
+# battery state on its console; beacon scanning and curfews come with the RF work.
 import loop
 
 
@@ -17,6 +17,6 @@ class App:
 
     def _heartbeat(self, now):
         b = self.board
-        if b.link is not None:
-            b.link.write(b"BEAT %d mains=%d battery_mv=%d\n" % (b.utc(), b.mains_present(), b.battery_mv()))
+        if b.console is not None:
+            b.console.write(b"BEAT %d mains=%d battery_mv=%d\n" % (b.utc(), b.mains_present(), b.battery_mv()))
         self.loop.arm(self._beat, self.cfg["heartbeat_period_s"] * 1000)

@@ -1,40 +1,63 @@
-# The tag application: GNSS in, fixes out over the link.
-import binascii
+# The tag application: GNSS in; zone decisions; events into the store and on to
+# the centre over the link; fixes and counters on the diagnostic console.
+import os
 
 import fixfilter
+import frames
 import gnss
+import link
 import loop
 import nmea
-import zone
+import order
+import store
 import zonewatch
 from micropython import const
 
 _RX_CHUNK = const(256)
 _CLOCK_SET_DAY = const(11323)  # 2001-01-01: an ESP32 RTC that was never set reads 2000
+_STATES = "/zones.state"
 
 
 class App:
     def __init__(self, board, cfg):
         self.board = board
-        self.cfg = cfg
+        self.base_cfg = cfg
         self.loop = loop.Loop(board)
         self.gnss = gnss.Gnss(self._on_fix)
-        self.filter = fixfilter.FixFilter(cfg)
-        self.watches = [zonewatch.ZoneWatch(z, cfg) for z in self._load_zones(cfg["zones_file"])]
         today = board.utc() // 86400
         if today > _CLOCK_SET_DAY:  # a set clock is a better week-rollover reference
             self.gnss.ref_day = today
+        self.store = store.Store(board.storage)
+        self.order = order.Order(board.storage, cfg, board.log)
+        self._apply(self.order.settings, self.order.zones)
+        self._restore_states()
+        self.link = None
+        if cfg["key"]:
+            self.link = link.Link(board, self.loop, self.store, cfg, self._on_config)
+        else:
+            board.log("no key in the configuration: events stay in the store")
+        self._last_crumb = 0
         self._rx = bytearray(_RX_CHUNK)
         self._idle = self.loop.timer(self._gnss_idle)
         self._status = self.loop.timer(self._send_status)
         self.loop.poll(self._poll_gnss)
         self.loop.arm(self._status, cfg["status_period_s"] * 1000)
+        self._event(frames.EV_BOOT, board.utc(), priority=False)
+
+    def _apply(self, cfg, zones):
+        old = {w.zone.id: w.state for w in getattr(self, "watches", ())}
+        self.cfg = cfg
+        self.filter = fixfilter.FixFilter(cfg)
+        self.watches = [zonewatch.ZoneWatch(z, cfg) for z in zones]
+        for w in self.watches:
+            w.state = old.get(w.zone.id, zonewatch.OUT)
 
     def run(self):
-        self.board.log("emtag tag %s on %s" % (self.cfg["device_id"], self.board.name))
+        self.board.log("emtag tag %s on %s" % (self.base_cfg["device_id"], self.board.name))
         self.loop.run()
         self._send_status(self.board.ticks_ms())
 
+    # GNSS -------------------------------------------------------------------
     def _poll_gnss(self, now):
         port = self.board.gnss
         if port is None:
@@ -52,49 +75,76 @@ class App:
     def _gnss_idle(self, now):
         self.gnss.flush()
 
-    def _load_zones(self, path):
-        try:
-            with open(path, "rb") as f:
-                blob = f.read()
-        except OSError:
-            self.board.log("no zones file %s: no zones in force" % path)
-            return []
-        try:
-            return zone.load_all(blob)
-        except zone.ZoneError as e:
-            self.board.log("zones file %s refused: %s" % (path, e))
-            return []
-
     def _on_fix(self, fix):
-        # Interim serial reports, one line per epoch and per event, until the framed link exists.
-        self._send(
+        self._console(
             "FIX %d %d %d %d %d %d %d %d\n"
             % (fix.utc(), fix.ms, fix.lat_e7, fix.lon_e7, fix.valid, fix.has_pos, fix.hdop, fix.sats_used)
         )
-        if not self.watches:
-            return
         unc = self.filter.uncertainty_cm(fix)
         if self.filter.judge(fix, self.board.utc_ms(), unc) != fixfilter.OK:
             return
         utc = fix.utc()
+        if utc - self._last_crumb >= self.cfg["breadcrumb_s"]:
+            self._last_crumb = utc
+            self._event(frames.EV_POSITION, utc, fix, unc, priority=False)
+        changed = False
         for w in self.watches:
             if not w.zone.active(utc):
                 if w.state != zonewatch.OUT:
                     w.reset()
+                    changed = True
                 continue
             ev = w.update(fix.lat_e7, fix.lon_e7, unc, utc)
             if ev:
-                self._send(
-                    "EVT %d %s %d %d %d %d %d\n"
-                    % (ev, binascii.hexlify(w.zone.id).decode(), w.first_utc, utc, w.depth_cm // 100,
-                       fix.lat_e7, fix.lon_e7)
-                )
+                changed = True
+                self._event(ev, utc, fix, unc, w.depth_cm // 100, w.zone.id)
+        if changed:
+            self._save_states()
 
+    # events -----------------------------------------------------------------
+    def _event(self, kind, utc, fix=None, unc_cm=0, depth_m=0, zone_id=b"\0" * 8, priority=True):
+        lat = fix.lat_e7 if fix else 0
+        lon = fix.lon_e7 if fix else 0
+        self.store.append(kind, utc, lat, lon, min(unc_cm // 100, 65535), depth_m, 255, zone_id)
+        if priority and self.link:
+            self.link.kick()
+
+    def _on_config(self, payload):
+        version, refused = self.order.offer(payload, self.base_cfg)
+        if refused:
+            self.board.log(refused)
+            self._event(frames.EV_CONFIG_REFUSED, self.board.utc(), depth_m=min(version, 32767))
+            return
+        self._apply(self.order.settings, self.order.zones)
+        self._save_states()
+        self._event(frames.EV_CONFIG_APPLIED, self.board.utc(), depth_m=min(version, 32767))
+
+    # zone states survive a reboot, so a restart inside a zone raises no second breach
+    def _save_states(self):
+        path = self.board.storage + _STATES
+        with open(path + ".new", "wb") as f:
+            for w in self.watches:
+                f.write(w.zone.id + bytes([w.state]))
+        os.rename(path + ".new", path)
+
+    def _restore_states(self):
+        try:
+            with open(self.board.storage + _STATES, "rb") as f:
+                data = f.read()
+        except OSError:
+            return
+        states = {data[i : i + 8]: data[i + 8] for i in range(0, len(data) - 8, 9)}
+        for w in self.watches:
+            w.state = states.get(w.zone.id, zonewatch.OUT)
+
+    # console ----------------------------------------------------------------
     def _send_status(self, now):
         g, fr = self.gnss, self.gnss.framer
-        self._send(
+        lk = self.link
+        self._console(
             "STAT sentences=%d accepted=%d checksum=%d overlong=%d broken=%d"
-            " unknown=%d malformed=%d fixes=%d heap_peak=%d\n"
+            " unknown=%d malformed=%d fixes=%d heap_peak=%d queued=%d acked=%d sent=%d rejected=%d"
+            " order=%d\n"
             % (
                 fr.count(nmea.C_SENTENCES),
                 g.count(gnss.C_ACCEPTED),
@@ -105,10 +155,15 @@ class App:
                 g.count(gnss.C_MALFORMED),
                 g.count(gnss.C_FIXES),
                 self.board.heap_peak(),
+                self.store.count,
+                self.store.acked,
+                lk.sent if lk else 0,
+                lk.rejected if lk else 0,
+                self.order.version,
             )
         )
         self.loop.arm(self._status, self.cfg["status_period_s"] * 1000)
 
-    def _send(self, text):
-        if self.board.link is not None:
-            self.board.link.write(text.encode())
+    def _console(self, text):
+        if self.board.console is not None:
+            self.board.console.write(text.encode())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,12 +28,11 @@ class Outputs:
     link: bytearray = field(default_factory=bytearray)
     modem: bytearray = field(default_factory=bytearray)
     logs: list[str] = field(default_factory=list)
-    # each complete line the firmware wrote to its link, with the virtual time it left
+    # each complete line the firmware wrote to its console, with the virtual time it left
     lines: list[tuple[int, str]] = field(default_factory=list)
     _partial: bytearray = field(default_factory=bytearray)
 
-    def link_bytes(self, now_ms: int, data: bytes) -> None:
-        self.link += data
+    def console_bytes(self, now_ms: int, data: bytes) -> None:
         self._partial += data
         while (end := self._partial.find(b"\n")) >= 0:
             self.lines.append((now_ms, self._partial[:end].decode(errors="replace")))
@@ -57,6 +57,7 @@ class Firmware:
             bufsize=0,
         )
         self.out = Outputs()
+        self.on_link: Callable[[int, bytes], None] | None = None  # link bytes as they leave
         self.now_ms = start_ms
         self.wake_ms: int | None = None
         self._pending: list[bytes] = []
@@ -72,6 +73,9 @@ class Firmware:
 
     def link(self, data: bytes) -> None:
         self._message(b"S", data)
+
+    def console(self, data: bytes) -> None:
+        self._message(b"C", data)
 
     def set_input(self, name: str, value: int) -> None:
         self._message(b"I", f"{name}={value}".encode())
@@ -117,8 +121,12 @@ class Firmware:
                 ms = struct.unpack(">I", payload)[0]
                 self.wake_ms = None if ms == _FOREVER else self.now_ms + ms
                 return
-            if kind == b"S":
-                self.out.link_bytes(self.now_ms, payload)
+            if kind == b"C":
+                self.out.console_bytes(self.now_ms, payload)
+            elif kind == b"S":
+                self.out.link += payload
+                if self.on_link:
+                    self.on_link(self.now_ms, payload)
             elif kind == b"M":
                 self.out.modem += payload
             elif kind == b"L":
@@ -141,8 +149,8 @@ class Firmware:
         while len(rest) >= 3:
             n = int.from_bytes(rest[1:3], "big")
             kind, payload, rest = rest[:1], rest[3 : 3 + n], rest[3 + n :]
-            if kind == b"S":
-                self.out.link_bytes(self.now_ms, payload)
+            if kind == b"C":
+                self.out.console_bytes(self.now_ms, payload)
         if self._proc.returncode != 0:
             err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
             raise FirmwareExited(f"firmware exited with status {self._proc.returncode}:\n{err}")

@@ -49,7 +49,7 @@ class ReplayResult:
         return {**asdict(self), "passed": self.passed}
 
 
-def parse_link(text: str) -> tuple[list[FirmwareFix], dict[str, int]]:
+def parse_console(text: str) -> tuple[list[FirmwareFix], dict[str, int]]:
     fixes, counters = [], {}
     for line in text.splitlines():
         word, *rest = line.split()
@@ -88,7 +88,7 @@ def replay(path: Path) -> ReplayResult:
             fw.advance(start + 1000 * i)
         fw.advance(start + 1000 * len(chunks))
         fw.stop()
-        fixes, counters = parse_link(fw.out.link.decode())
+        fixes, counters = parse_console("\n".join(text for _, text in fw.out.lines))
     compared = agree = 0
     chk = path.with_suffix(".log.chk")
     if chk.exists():

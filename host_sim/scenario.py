@@ -29,6 +29,7 @@ true trace and the zones. Every error names the file, the line and the fix.
       default: open_sky                   # open_sky, urban_canyon, indoors, tunnel
       environment: [{from: 10m, to: 25m, env: indoors}]
     oracle: {must_depth_m: 20, must_duration_s: 20, safe_distance_m: 25, latency_limit_s: 240}
+    coverage_gaps: [{from: 1h, to: 7h}]   # no link to the centre meanwhile
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class Scenario:
     default_env: str
     environment: list[Segment] = field(default_factory=list)
     oracle: Oracle = field(default_factory=Oracle)
+    coverage_gaps: list[tuple[int, int]] = field(default_factory=list)  # seconds from the start
 
 
 class _Reader:
@@ -181,7 +183,7 @@ def load(path: Path) -> Scenario:
     r = _Reader(path)
     top = r.mapping(r.top, "the scenario", {
         "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
-        "zones": True, "route": True, "gnss": False, "oracle": False})
+        "zones": True, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False})
     name = r.text(top["name"], "name")
     start_text = r.text(top["start"], "start")
     try:
@@ -195,9 +197,23 @@ def load(path: Path) -> Scenario:
     route_start, legs, gpx = _route(r, top["route"])
     rate, sentences, default_env, env = _gnss(r, top.get("gnss"), duration)
     oracle = _oracle(r, top["oracle"]) if "oracle" in top else Oracle()
+    gaps = _gaps(r, top["coverage_gaps"], duration) if "coverage_gaps" in top else []
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
-                    sentences, default_env, env, oracle)
+                    sentences, default_env, env, oracle, gaps)
+
+
+def _gaps(r: _Reader, node: yaml.Node, duration: int) -> list[tuple[int, int]]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise r.fail(node, "coverage_gaps must be a list of {from, to}")
+    out = []
+    for i, gn in enumerate(node.value):
+        gm = r.mapping(gn, f"coverage gap {i + 1}", {"from": True, "to": True})
+        a, b = r.duration(gm["from"], "from", zero=True), r.duration(gm["to"], "to")
+        if not a < b <= duration:
+            raise r.fail(gn, f"coverage gap {i + 1}: from {a} s to {b} s must lie within the {duration} s run")
+        out.append((a, b))
+    return out
 
 
 def _zones(r: _Reader, node: yaml.Node) -> list[zones.Zone]:

@@ -14,7 +14,7 @@ import time
 
 import serial
 
-from host_sim.replay import parse_link
+from host_sim.replay import parse_console
 
 
 def cmd_watch(args: argparse.Namespace, port: serial.Serial) -> int:
@@ -22,7 +22,7 @@ def cmd_watch(args: argparse.Namespace, port: serial.Serial) -> int:
     text = bytearray()
     while time.monotonic() < deadline:
         text += port.read(4096)
-    fixes, counters = parse_link(text.decode(errors="replace"))
+    fixes, counters = parse_console(text.decode(errors="replace"))
     if args.json:
         print(json.dumps({"fixes": [f.__dict__ for f in fixes], "counters": counters}))
         return 0

@@ -1,0 +1,82 @@
+# Store and forward: the oldest unacknowledged events go to the centre in
+# authenticated frames; an authenticated acknowledgement lets the store forget
+# them; no acknowledgement means trying again later, backing off. Breaches and
+# other priority events go at once; breadcrumbs wait for the reporting period.
+import binascii
+
+import frames
+from micropython import const
+
+_RETRY_MS = const(10000)
+_RETRY_MAX_MS = const(300000)
+
+
+def device_bytes(device_id):
+    b = device_id.encode()[:8]
+    return b + b"\0" * (8 - len(b))
+
+
+class Link:
+    def __init__(self, board, loop, store, cfg, on_config):
+        self.port = board.link
+        self.loop = loop
+        self.store = store
+        self.key = binascii.unhexlify(cfg["key"])
+        self.device = device_bytes(cfg["device_id"])
+        self.period_ms = cfg["report_period_s"] * 1000
+        self._on_config = on_config
+        self._unslip = frames.Unslip(self._frame)
+        self._rx = bytearray(128)
+        self._backoff = _RETRY_MS
+        self.sent = self.acks = self.rejected = 0
+        self._send_timer = loop.timer(self._send)
+        self._period_timer = loop.timer(self._periodic)
+        loop.poll(self._poll)
+        loop.arm(self._period_timer, self.period_ms)
+
+    def kick(self):
+        # Something that must not wait: send now.
+        self.loop.arm(self._send_timer, 0)
+
+    def _periodic(self, now):
+        if self.store.count:
+            self.kick()
+        self.loop.arm(self._period_timer, self.period_ms)
+
+    def _send(self, now):
+        records = self.store.pending(frames.MAX_EVENTS)
+        if not records or self.port is None:
+            return
+        self.port.write(frames.slip(frames.events_frame(self.key, self.device, records)))
+        self.sent += 1
+        self.loop.arm(self._send_timer, self._backoff)  # unless an acknowledgement comes first
+        self._backoff = min(2 * self._backoff, _RETRY_MAX_MS)
+
+    def _poll(self, now):
+        if self.port is None:
+            return
+        while True:
+            n = self.port.readinto(self._rx)
+            if not n:
+                return
+            self._unslip.feed(self._rx, n)
+
+    def _frame(self, data):
+        try:
+            kind, _, payload = frames.open_frame(self.key, data, self.device)
+        except frames.FrameError:
+            self.rejected += 1
+            return
+        if kind == frames.ACK:
+            seq = payload[0] | payload[1] << 8 | payload[2] << 16 | payload[3] << 24
+            if self.store.ack(seq):
+                self.acks += 1
+                self._backoff = _RETRY_MS
+                if self.store.count:
+                    self.kick()
+                else:
+                    self._send_timer.armed = False
+        elif kind == frames.CONFIG:
+            self._on_config(payload)
+        else:
+            self.rejected += 1

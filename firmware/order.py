@@ -1,0 +1,76 @@
+# The order in force: zones and breach-policy settings, deployed (zones.bin) or
+# sent by the centre in a CONFIG frame. A new order is checked whole (version
+# newer than the one in force, settings known, zones sound) before it is written
+# to flash beside the old one and renamed over it: never half applied, and the
+# previous order stays in force when a new one is refused.
+import json
+import os
+import struct
+
+import config
+import zone
+
+_FILE = "/order.bin"
+
+
+class OrderError(ValueError):
+    pass
+
+
+def parse(payload, base_cfg):
+    # (version, settings, zones) from a CONFIG payload: version u32, length u16,
+    # then settings JSON (length u16 first) and a zones file.
+    if len(payload) < 8:
+        raise OrderError("order: truncated")
+    version, size = struct.unpack_from("<IH", payload)
+    body = payload[6:]
+    if size != len(body) or len(body) < 2:
+        raise OrderError("order: bad length")
+    jlen = struct.unpack_from("<H", body)[0]
+    if 2 + jlen > len(body):
+        raise OrderError("order: bad settings length")
+    try:
+        settings = config.merge(base_cfg, json.loads(body[2 : 2 + jlen]), "order", config.ORDER_KEYS)
+        zones = zone.load_all(body[2 + jlen :])
+    except (ValueError, zone.ZoneError) as e:  # ConfigError is a ValueError
+        raise OrderError("order: %s" % e) from None
+    return version, settings, zones
+
+
+class Order:
+    def __init__(self, folder, cfg, log):
+        self.path = folder + _FILE
+        self.version = 0
+        self.settings = cfg
+        self.zones = []
+        try:
+            with open(self.path, "rb") as f:
+                payload = f.read()
+            self.version, self.settings, self.zones = parse(payload, cfg)
+            return
+        except OSError:
+            pass
+        except OrderError as e:
+            log("order on flash refused (%s): the deployed zones stand" % e)
+        try:
+            with open(cfg["zones_file"], "rb") as f:
+                self.zones = zone.load_all(f.read())
+        except OSError:
+            log("no zones file %s: no zones in force" % cfg["zones_file"])
+        except zone.ZoneError as e:
+            log("zones file %s refused: %s" % (cfg["zones_file"], e))
+
+    def offer(self, payload, base_cfg):
+        # Apply a new order; returns (version, None) or (version or 0, reason refused).
+        try:
+            version, settings, zones = parse(payload, base_cfg)
+        except OrderError as e:
+            return 0, str(e)
+        if version <= self.version:
+            return version, "order: version %d is not newer than %d" % (version, self.version)
+        tmp = self.path + ".new"
+        with open(tmp, "wb") as f:
+            f.write(payload)
+        os.rename(tmp, self.path)
+        self.version, self.settings, self.zones = version, settings, zones
+        return version, None

@@ -1,0 +1,157 @@
+# The event store: an append-only log on the flash filesystem (LittleFS on a
+# device, a folder under the host board), records of a 32-byte event and its
+# CRC-32. A power cut at any byte leaves at worst one torn record at the end,
+# which the next open drops. The sequence counter never repeats: a high-water
+# mark a block ahead is on flash before any number under it is used.
+# Rewrites go to a new file renamed over the old one, so the log is always
+# whole; the log is streamed record by record, never held in RAM.
+import binascii
+import os
+import struct
+
+import frames
+from micropython import const
+
+_REC = const(36)
+_SEQ_BLOCK = const(64)
+
+
+def _atomic_write(path, data):
+    tmp = path + ".new"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+
+
+def _read_u32(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(8)
+    except OSError:
+        return None
+    return struct.unpack("<I", data)[0] if len(data) == 4 else None
+
+
+def _sound(rec):
+    return len(rec) == _REC and binascii.crc32(rec[:32]) == struct.unpack_from("<I", rec, 32)[0]
+
+
+class Store:
+    def __init__(self, folder, capacity=500):
+        self.log = folder + "/events.log"
+        self._seq_file = folder + "/seq.dat"
+        self._ack_file = folder + "/ack.dat"
+        self.capacity = capacity
+        self.dropped = 0  # breadcrumbs thinned for room
+        self.torn = 0  # records dropped at open: torn or corrupt
+        self.acked = _read_u32(self._ack_file) or 0
+        self.count = 0  # unacknowledged records in the log
+        self.last = 0  # highest sequence in the log
+        self._open()
+        self.next_seq = max(_read_u32(self._seq_file) or 1, self.last + 1, self.acked + 1)
+        self._reserved = 0
+        self._reserve()
+
+    def _records(self):
+        try:
+            f = open(self.log, "rb")
+        except OSError:
+            return
+        with f:
+            while True:
+                rec = f.read(_REC)
+                if not rec:
+                    return
+                yield rec
+
+    def _rewrite(self, keep):
+        # The log again, with only the sound records keep(rec) accepts.
+        tmp = self.log + ".new"
+        n = 0
+        with open(tmp, "wb") as out:
+            for rec in self._records():
+                if _sound(rec) and keep(rec):
+                    out.write(rec)
+                    n += 1
+        os.rename(tmp, self.log)
+        return n
+
+    def _open(self):
+        total = sound = 0
+        for rec in self._records():
+            total += 1
+            if _sound(rec):
+                sound += 1
+                seq = struct.unpack_from("<I", rec)[0]
+                self.last = max(self.last, seq)
+                if seq > self.acked:
+                    self.count += 1
+        self.torn = total - sound
+        if self.torn:
+            self._rewrite(lambda rec: True)
+
+    def _reserve(self):
+        if self.next_seq >= self._reserved:
+            self._reserved = self.next_seq + _SEQ_BLOCK
+            _atomic_write(self._seq_file, struct.pack("<I", self._reserved))
+
+    def append(self, kind, utc, lat=0, lon=0, acc_m=0, depth_m=0, battery=255, zone_id=b"\0" * 8):
+        # Store an event; returns its sequence number, or 0 when a breadcrumb found no room.
+        if self.count >= self.capacity and not self._thin() and not frames.priority(kind):
+            self.dropped += 1
+            return 0
+        seq = self.next_seq
+        self.next_seq += 1
+        self._reserve()
+        ev = frames.event(seq, utc, kind, lat, lon, acc_m, depth_m, battery, zone_id)
+        with open(self.log, "ab") as f:
+            f.write(ev + struct.pack("<I", binascii.crc32(ev)))
+        self.count += 1
+        self.last = seq
+        return seq
+
+    def _thin(self):
+        # Room by dropping the oldest unacknowledged breadcrumbs (an eighth of the
+        # capacity at a time), then a gap marker saying so.
+        budget = [self.capacity // 8 + 1]
+        acked = self.acked
+
+        def keep(rec):
+            if budget[0] and rec[8] == frames.EV_POSITION and struct.unpack_from("<I", rec)[0] > acked:
+                budget[0] -= 1
+                return False
+            return True
+
+        before = self.count
+        self._rewrite(keep)
+        thinned = self.capacity // 8 + 1 - budget[0]
+        if not thinned:
+            return False
+        self.dropped += thinned
+        self.count = before - thinned
+        self.append(frames.EV_GAP, 0)
+        return True
+
+    def pending(self, limit):
+        # The oldest unacknowledged events, up to limit, as 32-byte records.
+        out = []
+        for rec in self._records():
+            if _sound(rec) and struct.unpack_from("<I", rec)[0] > self.acked:
+                out.append(rec[:32])
+                if len(out) >= limit:
+                    break
+        return out
+
+    def ack(self, seq):
+        # Everything up to seq is safe at the centre. An acknowledgement of what was
+        # never sent, or of nothing new, changes nothing.
+        if seq <= self.acked or seq > self.last:
+            return False
+        self.acked = seq
+        _atomic_write(self._ack_file, struct.pack("<I", seq))
+        if seq == self.last:
+            _atomic_write(self.log, b"")
+            self.count = 0
+        else:
+            self.count = self._rewrite(lambda rec: struct.unpack_from("<I", rec)[0] > seq)
+        return True

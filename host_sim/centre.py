@@ -1,0 +1,211 @@
+"""The monitoring centre: verifies frames, acknowledges them, stores events exactly
+once (by device and sequence) and alerts in SQLite, and sends each tag its newest
+order. Bad input is rejected with a logged reason while it keeps serving.
+
+    tagsim centre serve --db centre.db --port 7600
+    tagsim centre events --db centre.db --device tag-0001
+    tagsim centre alerts --db centre.db
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from host_sim import wire
+
+SCHEMA = [
+    # version 1
+    """
+    CREATE TABLE devices (device TEXT PRIMARY KEY, key BLOB NOT NULL, config_version INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE events (device TEXT NOT NULL, seq INTEGER NOT NULL, utc INTEGER NOT NULL, kind INTEGER NOT NULL,
+        lat_e7 INTEGER, lon_e7 INTEGER, accuracy_m INTEGER, depth_m INTEGER, battery INTEGER, zone_id TEXT,
+        received_ms INTEGER NOT NULL, PRIMARY KEY (device, seq));
+    CREATE TABLE alerts (device TEXT NOT NULL, seq INTEGER NOT NULL, utc INTEGER NOT NULL, kind TEXT NOT NULL,
+        zone_id TEXT, received_ms INTEGER NOT NULL, PRIMARY KEY (device, seq));
+    CREATE TABLE configs (device TEXT NOT NULL, version INTEGER NOT NULL, settings TEXT NOT NULL,
+        zones BLOB NOT NULL, PRIMARY KEY (device, version));
+    CREATE TABLE rejects (at_ms INTEGER NOT NULL, peer TEXT, device TEXT, reason TEXT NOT NULL);
+    """,
+]
+
+
+def real_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class Stats:
+    frames: int = 0
+    events: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+class Centre:
+    """The centre's logic, one frame at a time; serve() puts it on TCP."""
+
+    def __init__(self, db: Path | str, clock: Callable[[], int] = real_clock_ms) -> None:
+        self.db = sqlite3.connect(str(db), check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.clock = clock
+        self.stats = Stats()
+        self.lock = threading.Lock()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for v, script in enumerate(SCHEMA[version:], version + 1):
+            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {v}; COMMIT;")
+
+    def register(self, device: str, key: bytes) -> None:
+        self.db.execute("INSERT OR REPLACE INTO devices (device, key) VALUES (?, ?)", (device, key))
+
+    def order(self, device: str, version: int, settings: dict[str, Any], zones_file: bytes) -> None:
+        self.db.execute("INSERT INTO configs VALUES (?, ?, ?, ?)", (device, version, json.dumps(settings), zones_file))
+
+    def reject(self, peer: str, device: str | None, reason: str) -> None:
+        self.stats.rejected += 1
+        self.db.execute("INSERT INTO rejects VALUES (?, ?, ?, ?)", (self.clock(), peer, device, reason))
+
+    def handle(self, frame: bytes, peer: str = "") -> list[bytes]:
+        """The frames to send back for one received frame (none for a rejected one)."""
+        with self.lock:
+            return self._handle(frame, peer)
+
+    def _handle(self, frame: bytes, peer: str) -> list[bytes]:
+        try:
+            dev = wire.peek_device(frame)
+        except wire.WireError as err:
+            self.reject(peer, None, str(err))
+            return []
+        name = dev.rstrip(b"\0").decode(errors="replace")
+        row = self.db.execute("SELECT key, config_version FROM devices WHERE device = ?", (name,)).fetchone()
+        if row is None:
+            self.reject(peer, name, "unknown device")
+            return []
+        key, config_version = bytes(row[0]), row[1]
+        try:
+            kind, _, payload = wire.open_frame(key, frame)
+        except wire.WireError as err:
+            self.reject(peer, name, str(err))
+            return []
+        if kind != wire.EVENTS:
+            self.reject(peer, name, f"a tag does not send frames of kind {kind}")
+            return []
+        self.stats.frames += 1
+        now = self.clock()
+        events = wire.events_of(payload)
+        for e in events:
+            fresh = self.db.execute(
+                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, e.seq, e.utc, e.kind, e.lat_e7, e.lon_e7, e.accuracy_m, e.depth_m, e.battery,
+                 e.zone_id.hex(), now)).rowcount
+            if not fresh:
+                self.stats.duplicates += 1
+                continue
+            self.stats.events += 1
+            if e.kind in wire.ALERTS:
+                self.db.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?)",
+                                (name, e.seq, e.utc, wire.EVENT_NAMES[e.kind], e.zone_id.hex(), now))
+            if e.kind == 13:  # config applied: depth_m carries the version
+                config_version = max(config_version, e.depth_m)
+                self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
+        replies = [wire.ack_frame(key, dev, max(e.seq for e in events))]
+        newer = self.db.execute("SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
+                                "ORDER BY version DESC LIMIT 1", (name, config_version)).fetchone()
+        if newer:
+            replies.append(wire.config_frame(key, dev, newer[0], newer[1].encode(), bytes(newer[2])))
+        return replies
+
+    def events(self, device: str | None = None) -> list[dict[str, Any]]:
+        return self._rows("events", device)
+
+    def alerts(self, device: str | None = None) -> list[dict[str, Any]]:
+        return self._rows("alerts", device)
+
+    def rejects(self) -> list[dict[str, Any]]:
+        return self._rows("rejects", None)
+
+    def _rows(self, table: str, device: str | None) -> list[dict[str, Any]]:
+        order = "at_ms" if table == "rejects" else "device, seq"
+        where, args = ("WHERE device = ?", (device,)) if device else ("", ())
+        cur = self.db.execute(f"SELECT * FROM {table} {where} ORDER BY {order}", args)
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    peer = str(writer.get_extra_info("peername"))
+    unslip = wire.Unslip()
+    try:
+        while data := await reader.read(4096):
+            for frame in unslip.feed(data):
+                for reply in centre.handle(frame, peer):
+                    writer.write(wire.slip(reply))
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        if unslip.oversized:
+            centre.reject(peer, None, f"{unslip.oversized} oversized frames")
+        writer.close()
+
+
+class Server:
+    """The centre on TCP, in a thread of its own: start(), port, stop()."""
+
+    def __init__(self, centre: Centre, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.centre = centre
+        self.host = host
+        self.port = port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(asyncio.start_server(
+            lambda r, w: _session(self.centre, r, w), self.host, self.port))
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+        server.close()
+        self._loop.run_until_complete(server.wait_closed())
+
+    def start(self) -> Server:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_forever(db: Path, host: str, port: int, keys: Path | None) -> None:
+    centre = Centre(db)
+    if keys:
+        for device, key in json.loads(keys.read_text()).items():
+            centre.register(device, bytes.fromhex(key))
+
+    async def main() -> None:
+        server = await asyncio.start_server(lambda r, w: _session(centre, r, w), host, port)
+        print(f"centre listening on {host}:{server.sockets[0].getsockname()[1]}, database {db}", flush=True)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())

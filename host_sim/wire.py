@@ -1,0 +1,146 @@
+"""The link's wire format on the host side (docs/frames.md): SLIP framing, frames
+authenticated with HMAC-SHA256 (first 16 bytes) under the device's key, event
+records. Written from the format's description, not from the firmware's code; the
+two are checked against each other and against the documented test vectors."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAGIC = b"EM"
+VERSION = 1
+EVENTS, ACK, CONFIG = 1, 2, 3
+HEAD = struct.Struct("<2sBB8s")
+EVENT = struct.Struct("<IIBBiiHhB8sx")
+MAC_LEN = 16
+MAX_EVENTS = 16
+MAX_FRAME = 1536
+END, ESC, ESC_END, ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
+
+EVENT_NAMES = {1: "breach", 2: "exit", 3: "warning", 4: "warning_exit", 10: "position", 11: "boot", 12: "gap",
+               13: "config_applied", 14: "config_refused"}
+ALERTS = {1, 2, 3, 14}  # what an operator must see
+
+
+class WireError(ValueError):
+    """A frame that is not authentic or not well formed; the text says which."""
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    utc: int
+    kind: int
+    flags: int
+    lat_e7: int
+    lon_e7: int
+    accuracy_m: int
+    depth_m: int
+    battery: int
+    zone_id: bytes
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> Event:
+        return cls(*EVENT.unpack(raw))
+
+    def pack(self) -> bytes:
+        return EVENT.pack(self.seq, self.utc, self.kind, self.flags, self.lat_e7, self.lon_e7, self.accuracy_m,
+                          self.depth_m, self.battery, self.zone_id)
+
+
+def device_id(name: str) -> bytes:
+    return name.encode()[:8].ljust(8, b"\0")
+
+
+def mac(key: bytes, body: bytes) -> bytes:
+    return hmac.new(key, body, hashlib.sha256).digest()[:MAC_LEN]
+
+
+def seal(key: bytes, kind: int, device: bytes, payload: bytes) -> bytes:
+    body = HEAD.pack(MAGIC, VERSION, kind, device) + payload
+    return body + mac(key, body)
+
+
+def events_frame(key: bytes, device: bytes, events: list[Event]) -> bytes:
+    return seal(key, EVENTS, device, bytes([len(events)]) + b"".join(e.pack() for e in events))
+
+
+def ack_frame(key: bytes, device: bytes, seq: int) -> bytes:
+    return seal(key, ACK, device, struct.pack("<I", seq))
+
+
+def config_frame(key: bytes, device: bytes, version: int, settings_json: bytes, zones_file: bytes) -> bytes:
+    body = struct.pack("<H", len(settings_json)) + settings_json + zones_file
+    return seal(key, CONFIG, device, struct.pack("<IH", version, len(body)) + body)
+
+
+def peek_device(frame: bytes) -> bytes:
+    if len(frame) < HEAD.size + MAC_LEN:
+        raise WireError(f"short frame ({len(frame)} bytes)")
+    magic, version, _, dev = HEAD.unpack_from(frame)
+    if magic != MAGIC:
+        raise WireError("not an emtag frame")
+    if version != VERSION:
+        raise WireError(f"frame version {version}, this side speaks {VERSION}")
+    return bytes(dev)
+
+
+def open_frame(key: bytes, frame: bytes) -> tuple[int, bytes, bytes]:
+    """(kind, device, payload) of an authentic, well-formed frame."""
+    dev = peek_device(frame)
+    body, tag = frame[:-MAC_LEN], frame[-MAC_LEN:]
+    if not hmac.compare_digest(mac(key, body), tag):
+        raise WireError("bad MAC")
+    kind = frame[3]
+    payload = body[HEAD.size:]
+    if kind == EVENTS:
+        if not payload or payload[0] > MAX_EVENTS or len(payload) != 1 + payload[0] * EVENT.size:
+            raise WireError("bad event count")
+    elif kind == ACK:
+        if len(payload) != 4:
+            raise WireError("bad ack")
+    elif kind == CONFIG:
+        if len(payload) < 6 or struct.unpack_from("<H", payload, 4)[0] != len(payload) - 6:
+            raise WireError("bad config length")
+    else:
+        raise WireError(f"unknown frame kind {kind}")
+    return kind, dev, payload
+
+
+def events_of(payload: bytes) -> list[Event]:
+    return [Event.unpack(payload[1 + i * EVENT.size: 1 + (i + 1) * EVENT.size]) for i in range(payload[0])]
+
+
+def slip(frame: bytes) -> bytes:
+    return bytes([END]) + frame.replace(bytes([ESC]), bytes([ESC, ESC_ESC])).replace(
+        bytes([END]), bytes([ESC, ESC_END])) + bytes([END])
+
+
+class Unslip:
+    """Streaming SLIP decoder: feed bytes, iterate the frames completed; oversized ones are counted and dropped."""
+
+    def __init__(self, limit: int = MAX_FRAME) -> None:
+        self.buf = bytearray()
+        self.limit = limit
+        self.oversized = 0
+        self._over = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        for b in data:
+            if b == END:
+                if self._over:
+                    self.oversized += 1
+                elif self.buf:
+                    yield bytes(self.buf).replace(bytes([ESC, ESC_END]), bytes([END])).replace(
+                        bytes([ESC, ESC_ESC]), bytes([ESC]))
+                self.buf.clear()
+                self._over = False
+            elif not self._over:
+                if len(self.buf) >= 2 * self.limit:
+                    self._over = True
+                else:
+                    self.buf.append(b)
