@@ -61,13 +61,17 @@ class Order:
             log("zones file %s refused: %s" % (cfg["zones_file"], e))
 
     def offer(self, payload, base_cfg):
-        # Apply a new order; returns (version, None) or (version or 0, reason refused).
+        # Apply a new order: (version, None) applied; (version, "") the one in force
+        # already, nothing to do; (version, reason) refused.
+        said = struct.unpack_from("<I", payload)[0] if len(payload) >= 4 else 0
+        if said == self.version:
+            return said, ""
         try:
             version, settings, zones = parse(payload, base_cfg)
         except OrderError as e:
-            return 0, str(e)
-        if version <= self.version:
-            return version, "order: version %d is not newer than %d" % (version, self.version)
+            return said, str(e)
+        if version < self.version:
+            return version, "order: version %d is older than %d" % (version, self.version)
         tmp = self.path + ".new"
         with open(tmp, "wb") as f:
             f.write(payload)

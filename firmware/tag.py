@@ -111,6 +111,8 @@ class App:
 
     def _on_config(self, payload):
         version, refused = self.order.offer(payload, self.base_cfg)
+        if refused == "":
+            return
         if refused:
             self.board.log(refused)
             self._event(frames.EV_CONFIG_REFUSED, self.board.utc(), depth_m=min(version, 32767))

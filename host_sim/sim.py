@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_sim import device_image, oracle, trace, zone_compiler
+from host_sim import device_image, oracle, trace, zone_compiler, zones
 from host_sim.centre import Centre, Server
 from host_sim.gnss_model import Receiver, Reported
 from host_sim.lockstep import Firmware
@@ -82,18 +82,31 @@ class Run:
     valid_fixes: int
     compiled: list[zone_compiler.CompiledZone]
     wall_s: float
-    centre_events: int  # everything the centre stored, breadcrumbs included
+    stored: list[dict[str, Any]]  # everything the centre stored, breadcrumbs included
 
 
 def device_key(sc: Scenario) -> bytes:
     return hashlib.sha256(f"emtag-sim/{sc.name}/{sc.seed}".encode()).digest()
 
 
-def execute(sc: Scenario, keep_nmea: bool = True) -> Run:
+@dataclass
+class Order:
+    """A new order the centre issues during a run (for tests of the downlink)."""
+
+    at_s: int
+    version: int
+    zones: list[zones.Zone]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = None) -> Run:
     t0 = time.perf_counter()
     truth = trace.synthesise(sc)
     compiled, blob = zone_compiler.compile_zones(sc.zones, seed=f"{sc.name}/{sc.seed}")
     ids = {c.zone_id.hex(): k for k, c in enumerate(compiled)}
+    for o in orders or []:  # zones an order brings are scored as zones too
+        extra, _ = zone_compiler.compile_zones(o.zones, seed=f"{sc.name}/{sc.seed}/{o.version}")
+        ids.update({c.zone_id.hex(): len(sc.zones) + k for k, c in enumerate(extra) if c.zone_id.hex() not in ids})
     rx = Receiver(sc)
     start_ms = sc.start_utc * 1000
     nmea = bytearray()
@@ -114,7 +127,12 @@ def execute(sc: Scenario, keep_nmea: bool = True) -> Run:
                 uplink.from_tag(now_ms, data)
 
             fw.on_link = to_centre
+            issued = list(orders or [])
             for t_ms in range(0, sc.duration_s * 1000 + 1000, step):
+                while issued and issued[0].at_s * 1000 <= t_ms:
+                    o = issued.pop(0)
+                    _, zones_file = zone_compiler.compile_zones(o.zones, seed=f"{sc.name}/{sc.seed}/{o.version}")
+                    centre.order(device, o.version, o.settings, zones_file)
                 for due, data in uplink.due(start_ms + t_ms + NMEA_DELAY_MS):
                     fw.link(data)
                     fw.advance(max(due, fw.now_ms))
@@ -130,11 +148,11 @@ def execute(sc: Scenario, keep_nmea: bool = True) -> Run:
             fw.stop()
             uplink.close()
         stored = centre.events(device)
-    events = [Event(r["kind"], ids[r["zone_id"]], r["utc"], r["utc"], r["received_ms"], r["depth_m"],
+    events = [Event(r["kind"], ids.get(r["zone_id"], -1), r["utc"], r["utc"], r["received_ms"], r["depth_m"],
                     r["lat_e7"] / 1e7, r["lon_e7"] / 1e7) for r in stored if r["kind"] in EVENT_NAMES]
     counters, fixes, valid = _console(fw.out.lines)
     return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
-               time.perf_counter() - t0, len(stored))
+               time.perf_counter() - t0, stored)
 
 
 def _console(lines: list[tuple[int, str]]) -> tuple[dict[str, int], int, int]:
@@ -153,7 +171,7 @@ def score(run: Run) -> Result:
     sc = run.scenario
     zt = oracle.truths(sc, run.truth)
     musts = oracle.must_alerts(sc, zt)
-    breaches = [e for e in run.events if e.kind == ENTER]
+    breaches = [e for e in run.events if e.kind == ENTER and 0 <= e.zone < len(sc.zones)]
     start = sc.start_utc
     latencies, missed = [], []
     for m in musts:

@@ -1,0 +1,96 @@
+# The event store on the unix port's filesystem: run inside MicroPython.
+import os
+import struct
+
+import frames
+import store
+
+_N = [0]
+
+
+def _folder():
+    _N[0] += 1
+    path = "/tmp/emtag-store-%d-%d" % (os.getpid() if hasattr(os, "getpid") else 0, _N[0])
+    try:
+        os.mkdir(path)
+    except OSError:
+        pass
+    for name in os.listdir(path):
+        os.remove(path + "/" + name)
+    return path
+
+
+def _seqs(records):
+    return [struct.unpack_from("<I", r)[0] for r in records]
+
+
+def test_append_pending_ack():
+    s = store.Store(_folder())
+    seqs = [s.append(frames.EV_POSITION, 1000 + i, 1, 2) for i in range(5)]
+    assert seqs == [1, 2, 3, 4, 5]
+    assert _seqs(s.pending(3)) == [1, 2, 3]
+    assert s.ack(3) and s.count == 2
+    assert _seqs(s.pending(16)) == [4, 5]
+    assert not s.ack(3) and not s.ack(99)  # nothing new; never sent
+    assert s.ack(5) and s.count == 0 and s.pending(16) == []
+
+
+def test_sequence_never_repeats_across_reboots():
+    folder = _folder()
+    s = store.Store(folder)
+    for i in range(70):
+        s.append(frames.EV_POSITION, i)
+    s.ack(70)
+    again = store.Store(folder)
+    assert again.next_seq > 70 and again.count == 0
+    first = again.append(frames.EV_BOOT, 0)
+    third = store.Store(folder).append(frames.EV_BOOT, 0)
+    assert first > 70 and third > first
+
+
+def test_power_cut_at_every_byte_of_the_last_writes():
+    folder = _folder()
+    s = store.Store(folder)
+    for i in range(4):
+        s.append(frames.EV_BREACH, 500 + i)
+    with open(s.log, "rb") as f:
+        whole = f.read()
+    issued = s.next_seq
+    for cut in range(len(whole) + 1):
+        with open(s.log, "wb") as f:
+            f.write(whole[:cut])
+        t = store.Store(folder)
+        assert t.count == cut // 36, (cut, t.count)
+        assert t.torn == (1 if cut % 36 else 0)
+        assert t.next_seq >= issued  # nothing issued before the cut is issued again
+        assert _seqs(t.pending(16)) == list(range(1, cut // 36 + 1))
+
+
+def test_a_corrupt_record_is_dropped_and_the_rest_kept():
+    folder = _folder()
+    s = store.Store(folder)
+    for i in range(3):
+        s.append(frames.EV_BREACH, i)
+    with open(s.log, "rb") as f:
+        data = bytearray(f.read())
+    data[36 + 5] ^= 0xFF
+    with open(s.log, "wb") as f:
+        f.write(data)
+    t = store.Store(folder)
+    assert _seqs(t.pending(16)) == [1, 3] and t.torn == 1
+
+
+def test_full_store_thins_breadcrumbs_never_breaches():
+    s = store.Store(_folder(), capacity=40)
+    breaches = []
+    for i in range(200):
+        if i % 10 == 0:
+            breaches.append(s.append(frames.EV_BREACH, i))
+        else:
+            s.append(frames.EV_POSITION, i)
+    kept = s.pending(1000)
+    kinds = [r[8] for r in kept]
+    assert all(b in _seqs(kept) for b in breaches)
+    assert frames.EV_GAP in kinds
+    assert s.count <= 40 + len(breaches) and s.dropped > 0
+    assert _seqs(kept) == sorted(_seqs(kept))  # still in order
