@@ -1,22 +1,15 @@
 # The event store on the unix port's filesystem: run inside MicroPython.
+import binascii
 import os
 import struct
 
 import frames
 import store
 
-_N = [0]
-
-
 def _folder():
-    _N[0] += 1
-    path = "/tmp/emtag-store-%d-%d" % (os.getpid() if hasattr(os, "getpid") else 0, _N[0])
-    try:
-        os.mkdir(path)
-    except OSError:
-        pass
-    for name in os.listdir(path):
-        os.remove(path + "/" + name)
+    # a fresh folder of its own: test runs in parallel must not share one
+    path = "/tmp/emtag-store-" + binascii.hexlify(os.urandom(6)).decode()
+    os.mkdir(path)
     return path
 
 

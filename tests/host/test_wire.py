@@ -59,8 +59,9 @@ def test_firmware_and_centre_frames_agree(fw: mp.Service, evs: list[tuple]) -> N
 def test_tag_accepts_only_authentic_acks(fw: mp.Service, noise: bytes, seq: int) -> None:
     good = wire.ack_frame(KEY, wire.device_id(DEV), seq)
     assert fw.call("link_probe", "open_hex", KEY.hex(), DEV, good.hex())["kind"] == wire.ACK
-    for bad in (good[:-1] + bytes([good[-1] ^ 1]), good[:-3], noise, wire.ack_frame(b"x" * 32, wire.device_id(DEV), seq),
-                wire.ack_frame(KEY, wire.device_id("tag-0002"), seq)):
+    forged = wire.ack_frame(b"x" * 32, wire.device_id(DEV), seq)
+    other = wire.ack_frame(KEY, wire.device_id("tag-0002"), seq)
+    for bad in (good[:-1] + bytes([good[-1] ^ 1]), good[:-3], noise, forged, other):
         assert "error" in fw.call("link_probe", "open_hex", KEY.hex(), DEV, bad.hex())
 
 
