@@ -17,13 +17,14 @@ DEFAULTS = {
     "max_age_s": 5,  # a fix older than this decides nothing
     "max_speed_mps": 50,  # no wearer moves faster (180 km/h)
     "reanchor_fixes": 8,  # consecutive rejected jumps after which the new place is believed
+    "settle_fixes": 5,  # agreeing fixes before the first position is believed
     "margin_m": 5,  # entry needs depth >= uncertainty + margin
     "hysteresis_m": 10,  # exit needs distance >= uncertainty + hysteresis the other way
     "confirm_fixes": 3,  # consecutive fixes to confirm any change of zone state
 }
 # what an order from the centre may change
 ORDER_KEYS = ("report_period_s", "breadcrumb_s", "uere_m", "min_uncertainty_m", "max_uncertainty_m",
-              "max_age_s", "max_speed_mps", "reanchor_fixes", "margin_m", "hysteresis_m", "confirm_fixes")
+              "max_age_s", "max_speed_mps", "reanchor_fixes", "settle_fixes", "margin_m", "hysteresis_m", "confirm_fixes")
 
 
 class ConfigError(ValueError):

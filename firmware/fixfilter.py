@@ -9,6 +9,7 @@ INVALID = const(1)  # not a fix by the validity rule (no fix, dead reckoning, ..
 STALE = const(2)  # older than max_age_s, or no time
 POOR = const(3)  # uncertainty above max_uncertainty_m
 JUMP = const(4)  # farther than the wearer could have moved
+SETTLING = const(5)  # no trusted position yet: the first fixes must agree with each other
 
 _LONG_GAP_MS = const(30000)  # after a gap this long the current speed says nothing
 
@@ -33,13 +34,15 @@ class FixFilter:
         self.max_age_ms = cfg["max_age_s"] * 1000
         self.max_speed_cms = cfg["max_speed_mps"] * 100
         self.reanchor = cfg["reanchor_fixes"]
+        self.settle = cfg["settle_fixes"]
         self.has_anchor = False
+        self.settled = 0  # consecutive agreeing fixes before the first anchor
         self.lat = self.lon = 0
         self.t_ms = 0
         self.unc_cm = 0
         self.cos = 32768
         self.rejected = 0  # consecutive jumps
-        self.counts = [0, 0, 0, 0, 0]
+        self.counts = [0, 0, 0, 0, 0, 0]
 
     def uncertainty_cm(self, fix):
         # Horizontal uncertainty: 2 x HDOP x UERE (about 95 %), never below the floor;
@@ -66,26 +69,38 @@ class FixFilter:
             return STALE
         if unc_cm > self.max_unc_cm:
             return POOR
-        if self.has_anchor and t_ms > self.t_ms:
-            dt = t_ms - self.t_ms
-            dy = (fix.lat_e7 - self.lat) * 1113 // 1000
-            dx = (fix.lon_e7 - self.lon) * 1113 // 1000 * self.cos >> 15
-            dist = dx if dx > 0 else -dx
-            ady = dy if dy > 0 else -dy
-            dist = dist + ady // 2 if dist > ady else ady + dist // 2  # within 12 % of hypot
-            v = self.max_speed_cms
-            if fix.speed_cms >= 0 and dt < _LONG_GAP_MS:
-                v = min(v, fix.speed_cms * 3 // 2 + 100)
-            # consecutive fixes share most of their error (it drifts slowly): the larger
-            # uncertainty of the two, not their sum
-            allowed = max(unc_cm, self.unc_cm) + 500 + v * dt // 1000
-            if dist * 8 > allowed * 9:  # dist overstates by up to 12 %: give that back
+        if self.t_ms and t_ms > self.t_ms and self._too_far(fix, unc_cm, t_ms - self.t_ms):
+            if not self.has_anchor:
+                self.settled = 0  # the first fixes disagree: start settling again from this one
+            else:
                 self.rejected += 1
                 if self.rejected < self.reanchor:
                     return JUMP
+        if not self.has_anchor:
+            self.settled += 1
+            self._hold(fix, t_ms, unc_cm)
+            if self.settled < self.settle:
+                return SETTLING
         self.rejected = 0
-        if not self.has_anchor or abs(fix.lat_e7 - self.lat) > 1000000:
-            self.cos = cos_q15(fix.lat_e7)
         self.has_anchor = True
-        self.lat, self.lon, self.t_ms, self.unc_cm = fix.lat_e7, fix.lon_e7, t_ms, unc_cm
+        self._hold(fix, t_ms, unc_cm)
         return OK
+
+    def _hold(self, fix, t_ms, unc_cm):
+        if not self.t_ms or abs(fix.lat_e7 - self.lat) > 1000000:
+            self.cos = cos_q15(fix.lat_e7)
+        self.lat, self.lon, self.t_ms, self.unc_cm = fix.lat_e7, fix.lon_e7, t_ms, unc_cm
+
+    def _too_far(self, fix, unc_cm, dt):
+        dy = (fix.lat_e7 - self.lat) * 1113 // 1000
+        dx = (fix.lon_e7 - self.lon) * 1113 // 1000 * self.cos >> 15
+        dist = dx if dx > 0 else -dx
+        ady = dy if dy > 0 else -dy
+        dist = dist + ady // 2 if dist > ady else ady + dist // 2  # within 12 % of hypot
+        v = self.max_speed_cms
+        if fix.speed_cms >= 0 and dt < _LONG_GAP_MS:
+            v = min(v, fix.speed_cms * 3 // 2 + 100)
+        # consecutive fixes share most of their error (it drifts slowly): the larger
+        # uncertainty of the two, not their sum
+        allowed = max(unc_cm, self.unc_cm) + 500 + v * dt // 1000
+        return dist * 8 > allowed * 9  # dist overstates by up to 12 %: give that back

@@ -6,6 +6,7 @@ import struct
 import frames
 import store
 
+
 def _folder():
     # a fresh folder of its own: test runs in parallel must not share one
     path = "/tmp/emtag-store-" + binascii.hexlify(os.urandom(6)).decode()
