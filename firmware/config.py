@@ -24,7 +24,8 @@ DEFAULTS = {
 }
 # what an order from the centre may change
 ORDER_KEYS = ("report_period_s", "breadcrumb_s", "uere_m", "min_uncertainty_m", "max_uncertainty_m",
-              "max_age_s", "max_speed_mps", "reanchor_fixes", "settle_fixes", "margin_m", "hysteresis_m", "confirm_fixes")
+              "max_age_s", "max_speed_mps", "reanchor_fixes", "settle_fixes", "margin_m", "hysteresis_m",
+              "confirm_fixes")
 
 
 class ConfigError(ValueError):
