@@ -33,6 +33,8 @@ class Link:
         self._period_timer = loop.timer(self._periodic)
         loop.poll(self._poll)
         loop.arm(self._period_timer, self.period_ms)
+        if store.count:  # what an earlier run left unsent goes first
+            self.kick()
 
     def kick(self):
         # Something that must not wait: send now.

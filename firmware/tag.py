@@ -36,7 +36,7 @@ class App:
             self.link = link.Link(board, self.loop, self.store, cfg, self._on_config)
         else:
             board.log("no key in the configuration: events stay in the store")
-        self._last_crumb = 0
+        self._last_crumb = board.utc() // cfg["breadcrumb_s"]  # after a reboot, the next window
         self._rx = bytearray(_RX_CHUNK)
         self._idle = self.loop.timer(self._gnss_idle)
         self._status = self.loop.timer(self._send_status)
@@ -84,8 +84,9 @@ class App:
         if self.filter.judge(fix, self.board.utc_ms(), unc) != fixfilter.OK:
             return
         utc = fix.utc()
-        if utc - self._last_crumb >= self.cfg["breadcrumb_s"]:
-            self._last_crumb = utc
+        window = utc // self.cfg["breadcrumb_s"]  # one breadcrumb a window, on UTC boundaries
+        if window != self._last_crumb:
+            self._last_crumb = window
             self._event(frames.EV_POSITION, utc, fix, unc, priority=False)
         changed = False
         for w in self.watches:

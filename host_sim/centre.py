@@ -103,6 +103,17 @@ class Centre:
         self.stats.frames += 1
         now = self.clock()
         events = wire.events_of(payload)
+        with self.db:  # one transaction a frame, committed before the acknowledgement goes out
+            config_version = self._store(name, events, now, config_version)
+        replies = [wire.ack_frame(key, dev, max(e.seq for e in events))]
+        newer = self.db.execute("SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
+                                "ORDER BY version DESC LIMIT 1", (name, config_version)).fetchone()
+        if newer:
+            replies.append(wire.config_frame(key, dev, newer[0], newer[1].encode(), bytes(newer[2])))
+        return replies
+
+    def _store(self, name: str, events: list[wire.Event], now: int, config_version: int) -> int:
+        self.db.execute("BEGIN")
         for e in events:
             fresh = self.db.execute(
                 "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -118,12 +129,7 @@ class Centre:
             if e.kind == 13:  # config applied: depth_m carries the version
                 config_version = max(config_version, e.depth_m)
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
-        replies = [wire.ack_frame(key, dev, max(e.seq for e in events))]
-        newer = self.db.execute("SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
-                                "ORDER BY version DESC LIMIT 1", (name, config_version)).fetchone()
-        if newer:
-            replies.append(wire.config_frame(key, dev, newer[0], newer[1].encode(), bytes(newer[2])))
-        return replies
+        return config_version
 
     def events(self, device: str | None = None) -> list[dict[str, Any]]:
         return self._rows("events", device)

@@ -155,6 +155,11 @@ class Firmware:
             err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
             raise FirmwareExited(f"firmware exited with status {self._proc.returncode}:\n{err}")
 
+    def kill(self) -> None:
+        """Cut the power: the process dies wherever it is, writing nothing more."""
+        self._proc.kill()
+        self._proc.wait()
+
     def __enter__(self) -> Firmware:
         return self
 

@@ -99,7 +99,17 @@ class Order:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = None) -> Run:
+@dataclass
+class PowerCut:
+    """The tag loses power at at_s for off_s, tear bytes into a store write (0 to 35)."""
+
+    at_s: int
+    off_s: int
+    tear: int = 0
+
+
+def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = None,
+            cuts: list[PowerCut] | None = None) -> Run:
     t0 = time.perf_counter()
     truth = trace.synthesise(sc)
     compiled, blob = zone_compiler.compile_zones(sc.zones, seed=f"{sc.name}/{sc.seed}")
@@ -119,23 +129,43 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         centre = Centre(Path(tmp) / "centre.db", clock=lambda: clock[0])
         centre.register(device, key)
         gaps = [(start_ms + a * 1000, start_ms + b * 1000) for a, b in sc.coverage_gaps]
-        with Server(centre) as server, Firmware(start_ms=start_ms, device=image, heap=HEAP) as fw:
+        with Server(centre) as server:
             uplink = Uplink(server.port, gaps)
 
             def to_centre(now_ms: int, data: bytes) -> None:
                 clock[0] = now_ms
                 uplink.from_tag(now_ms, data)
 
-            fw.on_link = to_centre
+            def boot(at_ms: int) -> Firmware:
+                f = Firmware(start_ms=at_ms, device=image, heap=HEAP)
+                f.on_link = to_centre
+                return f
+
+            fw = boot(start_ms)
+            lines: list[tuple[int, str]] = []
             issued = list(orders or [])
+            pending_cuts = sorted(cuts or [], key=lambda c: c.at_s)
+            off_until = -1
             for t_ms in range(0, sc.duration_s * 1000 + 1000, step):
+                if off_until >= 0 and t_ms >= off_until:  # power back
+                    fw = boot(start_ms + t_ms)
+                    off_until = -1
+                if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms:
+                    cut = pending_cuts.pop(0)
+                    fw.kill()
+                    lines += fw.out.lines
+                    _tear(image / "events.log", cut.tear)
+                    uplink.pending.clear()  # answers to a tag that is gone
+                    off_until = t_ms + cut.off_s * 1000
                 while issued and issued[0].at_s * 1000 <= t_ms:
                     o = issued.pop(0)
                     _, zones_file = zone_compiler.compile_zones(o.zones, seed=f"{sc.name}/{sc.seed}/{o.version}")
                     centre.order(device, o.version, o.settings, zones_file)
+                on = off_until < 0
                 for due, data in uplink.due(start_ms + t_ms + NMEA_DELAY_MS):
-                    fw.link(data)
-                    fw.advance(max(due, fw.now_ms))
+                    if on:
+                        fw.link(data)
+                        fw.advance(max(due, fw.now_ms))
                 if t_ms >= sc.duration_s * 1000:
                     continue
                 i = t_ms // 1000
@@ -143,16 +173,27 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 reported.append(rep)
                 if keep_nmea:
                     nmea += burst
-                fw.gnss(burst)
-                fw.advance(start_ms + t_ms + NMEA_DELAY_MS)
+                if on:
+                    fw.gnss(burst)
+                    fw.advance(start_ms + t_ms + NMEA_DELAY_MS)
+            if off_until >= 0:
+                fw = boot(start_ms + sc.duration_s * 1000)
             fw.stop()
+            lines += fw.out.lines
             uplink.close()
         stored = centre.events(device)
     events = [Event(r["kind"], ids.get(r["zone_id"], -1), r["utc"], r["utc"], r["received_ms"], r["depth_m"],
                     r["lat_e7"] / 1e7, r["lon_e7"] / 1e7) for r in stored if r["kind"] in EVENT_NAMES]
-    counters, fixes, valid = _console(fw.out.lines)
+    counters, fixes, valid = _console(lines)
     return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
                time.perf_counter() - t0, stored)
+
+
+def _tear(log: Path, n: int) -> None:
+    """A store write cut short: the first n bytes of a record that never finished."""
+    if n:
+        with log.open("ab") as f:
+            f.write(hashlib.sha256(str(n).encode()).digest()[:n])
 
 
 def _console(lines: list[tuple[int, str]]) -> tuple[dict[str, int], int, int]:

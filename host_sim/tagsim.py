@@ -8,11 +8,14 @@ Commands:
   replay   feed real receiver captures (NMEA logs) to the tag firmware in virtual
            time and check every fix it reports against gpsd's decoding of the
            same capture (positions within 1e-7 degrees at the same instant)
+  centre   the monitoring centre: serve (TCP, SQLite) for a bench rig, or list
+           the events and alerts it has stored
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -134,6 +137,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_centre(args: argparse.Namespace) -> int:
+    """The monitoring centre: serve tags over TCP, or show what it stored."""
+    from host_sim import centre
+
+    if args.action == "serve":
+        try:
+            centre.serve_forever(args.db, args.host, args.port, args.keys)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if not args.db.exists():
+        print(f"tagsim centre: no database at {args.db}", file=sys.stderr)
+        return 2
+    c = centre.Centre(args.db)
+    rows = c.alerts(args.device) if args.action == "alerts" else c.events(args.device)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    if not rows:
+        print(f"no {args.action}" + (f" for {args.device}" if args.device else ""))
+        return 0
+    cols = list(rows[0])
+    print(report.table(cols, [[r[k] for k in cols] for r in rows]))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tagsim", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -155,6 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--json", type=Path, help="write per-capture results and a summary here")
     rp.add_argument("--junit", type=Path, help="write JUnit XML here (one test case per capture)")
     rp.set_defaults(func=cmd_replay)
+    cp = sub.add_parser("centre", help="the monitoring centre: serve, events, alerts",
+                        description=cmd_centre.__doc__)
+    cp.add_argument("action", choices=["serve", "events", "alerts"])
+    cp.add_argument("--db", type=Path, default=Path("centre.db"), help="SQLite database (created if new)")
+    cp.add_argument("--device", help="only this device's rows (events, alerts)")
+    cp.add_argument("--json", action="store_true", help="rows as JSON (events, alerts)")
+    cp.add_argument("--host", default="127.0.0.1", help="address to listen on (serve)")
+    cp.add_argument("--port", type=int, default=7600, help="TCP port (serve; 0 picks one)")
+    cp.add_argument("--keys", type=Path, help='JSON {"device": "hex key"} to register (serve)')
+    cp.set_defaults(func=cmd_centre)
     args = ap.parse_args(argv)
     result: int = args.func(args)
     return result

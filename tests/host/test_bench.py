@@ -19,3 +19,8 @@ def test_geofence_bench_runs_and_three_kernels_agree(tmp_path: Path) -> None:
     r = bench.bench_geofence(tmp_path)["geofence"]  # raises when viper, bytecode and C disagree
     assert r["vertices"] == 64 and r["points"] == 2000
     assert r["viper_checks_per_s"] > 0 and r["bytecode_checks_per_s"] > 0 and r["c_checks_per_s"] > 0
+
+
+def test_centre_bench_runs_and_stores_everything(tmp_path: Path) -> None:
+    r = bench.bench_centre(tmp_path)["centre"]  # raises unless every event was stored
+    assert r["frames"] == 2000 and r["frames_per_s"] > 0

@@ -124,3 +124,33 @@ def test_orders_follow_the_ack_until_applied(tmp_path: Path) -> None:
     applied = wire.Event(2, 1_796_083_300, 13, 0, 0, 0, 0, 2, 255, bytes(8))
     replies = c.handle(wire.events_frame(KEY, DEV, [applied]))
     assert [wire.open_frame(KEY, r)[0] for r in replies] == [wire.ACK]
+
+
+def test_centre_command_serves_and_lists(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    keys = tmp_path / "keys.json"
+    keys.write_text('{"tag-0001": "%s"}' % KEY.hex())
+    db = tmp_path / "c.db"
+    proc = subprocess.Popen([sys.executable, "-m", "host_sim.tagsim", "centre", "serve", "--db", str(db),
+                             "--port", "0", "--keys", str(keys)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        port = int(line.split("127.0.0.1:")[1].split(",")[0])
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(wire.slip(wire.events_frame(KEY, DEV, [_ev(1), _ev(2, kind=1)])))
+            (reply,) = _recv_frames(s, 1)
+        assert wire.open_frame(KEY, reply)[0] == wire.ACK
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    time.sleep(0.1)
+    out = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "alerts", "--db", str(db),
+                          "--device", "tag-0001"], capture_output=True, text=True).stdout
+    assert "breach" in out and "tag-0001" in out
+    rows = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "events", "--db", str(db), "--json"],
+                          capture_output=True, text=True).stdout
+    assert [r["seq"] for r in __import__("json").loads(rows)] == [1, 2]
