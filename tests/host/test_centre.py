@@ -1,6 +1,7 @@
 """The monitoring centre: authentic frames stored once and acknowledged; everything
 else rejected with a reason while it keeps serving, over real TCP and SQLite."""
 
+import json
 import random
 import socket
 import sqlite3
@@ -132,7 +133,7 @@ def test_centre_command_serves_and_lists(tmp_path: Path) -> None:
     import time
 
     keys = tmp_path / "keys.json"
-    keys.write_text('{"tag-0001": "%s"}' % KEY.hex())
+    keys.write_text(json.dumps({"tag-0001": KEY.hex()}))
     db = tmp_path / "c.db"
     proc = subprocess.Popen([sys.executable, "-m", "host_sim.tagsim", "centre", "serve", "--db", str(db),
                              "--port", "0", "--keys", str(keys)], stdout=subprocess.PIPE, text=True)
@@ -153,4 +154,4 @@ def test_centre_command_serves_and_lists(tmp_path: Path) -> None:
     assert "breach" in out and "tag-0001" in out
     rows = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "events", "--db", str(db), "--json"],
                           capture_output=True, text=True).stdout
-    assert [r["seq"] for r in __import__("json").loads(rows)] == [1, 2]
+    assert [r["seq"] for r in json.loads(rows)] == [1, 2]
