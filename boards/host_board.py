@@ -74,7 +74,7 @@ class Board:
         self._next_sample_ms = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         self.gnss = Port(self, b"G")
-        self.modem = Port(self, b"M", 256)
+        self.modem = Port(self, b"M")
         self.link = Port(self, b"S", 2048)  # a CONFIG frame with its zones arrives whole
         self.console = Port(self, b"C", 128)
         self.storage = os.getenv("EMTAG_STORAGE") or "."  # the device folder is its flash

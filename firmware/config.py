@@ -5,6 +5,10 @@ import json
 DEFAULTS = {
     "device_id": "unset",
     "key": "",  # the device's HMAC key, hex; without one the link stays silent
+    "transport": "serial",  # or "cellular": through the board's AT-command modem
+    "apn": "internet",
+    "centre_host": "centre.example.net",
+    "centre_port": 7600,
     "gnss_idle_ms": 120,  # receiver quiet this long: the epoch is complete
     "status_period_s": 300,
     "heartbeat_period_s": 60,

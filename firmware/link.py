@@ -17,8 +17,9 @@ def device_bytes(device_id):
 
 
 class Link:
-    def __init__(self, board, loop, store, cfg, on_config):
-        self.port = board.link
+    # port: anything with write() and readinto(): the board's serial link or a Modem
+    def __init__(self, port, loop, store, cfg, on_config):
+        self.port = port
         self.loop = loop
         self.store = store
         self.key = binascii.unhexlify(cfg["key"])

@@ -31,11 +31,16 @@ class App:
         self.order = order.Order(board.storage, cfg, board.log)
         self._apply(self.order.settings, self.order.zones)
         self._restore_states()
-        self.link = None
-        if cfg["key"]:
-            self.link = link.Link(board, self.loop, self.store, cfg, self._on_config)
-        else:
+        self.link = self.modem = None
+        if not cfg["key"]:
             board.log("no key in the configuration: events stay in the store")
+        elif cfg["transport"] == "cellular":
+            import modem
+
+            self.modem = modem.Modem(board, self.loop, cfg, board.defn["modem"]["dialect"])
+            self.link = link.Link(self.modem, self.loop, self.store, cfg, self._on_config)
+        else:
+            self.link = link.Link(board.link, self.loop, self.store, cfg, self._on_config)
         self._last_crumb = board.utc() // cfg["breadcrumb_s"]  # after a reboot, the next window
         self._rx = bytearray(_RX_CHUNK)
         self._idle = self.loop.timer(self._gnss_idle)
@@ -147,7 +152,7 @@ class App:
         self._console(
             "STAT sentences=%d accepted=%d checksum=%d overlong=%d broken=%d"
             " unknown=%d malformed=%d fixes=%d heap_peak=%d queued=%d acked=%d sent=%d rejected=%d"
-            " order=%d\n"
+            " order=%d modem_resets=%d modem_errors=%d\n"
             % (
                 fr.count(nmea.C_SENTENCES),
                 g.count(gnss.C_ACCEPTED),
@@ -163,6 +168,8 @@ class App:
                 lk.sent if lk else 0,
                 lk.rejected if lk else 0,
                 self.order.version,
+                self.modem.resets if self.modem else 0,
+                self.modem.errors if self.modem else 0,
             )
         )
         self.loop.arm(self._status, self.cfg["status_period_s"] * 1000)

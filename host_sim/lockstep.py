@@ -58,6 +58,7 @@ class Firmware:
         )
         self.out = Outputs()
         self.on_link: Callable[[int, bytes], None] | None = None  # link bytes as they leave
+        self.on_modem: Callable[[int, bytes], None] | None = None  # modem UART bytes as they leave
         self.now_ms = start_ms
         self.wake_ms: int | None = None
         self._pending: list[bytes] = []
@@ -73,6 +74,9 @@ class Firmware:
 
     def link(self, data: bytes) -> None:
         self._message(b"S", data)
+
+    def modem(self, data: bytes) -> None:
+        self._message(b"M", data)
 
     def console(self, data: bytes) -> None:
         self._message(b"C", data)
@@ -129,6 +133,8 @@ class Firmware:
                     self.on_link(self.now_ms, payload)
             elif kind == b"M":
                 self.out.modem += payload
+                if self.on_modem:
+                    self.on_modem(self.now_ms, payload)
             elif kind == b"L":
                 self.out.logs.append(payload.decode(errors="replace"))
 

@@ -30,6 +30,8 @@ true trace and the zones. Every error names the file, the line and the fix.
       environment: [{from: 10m, to: 25m, env: indoors}]
     oracle: {must_depth_m: 20, must_duration_s: 20, safe_distance_m: 25, latency_limit_s: 240}
     coverage_gaps: [{from: 1h, to: 7h}]   # no link to the centre meanwhile
+    link: {transport: cellular, dialect: a7670, drop_rate: 0.05, send_fail_rate: 0.05, slow_ms: 300,
+           garbage_rate: 0.02, denied: false}   # default: serial
 """
 
 from __future__ import annotations
@@ -80,6 +82,19 @@ class Segment:
     env: str
 
 
+@dataclass(frozen=True)
+class LinkSpec:
+    """How the tag reaches the centre, and what goes wrong on the way."""
+
+    transport: str = "serial"  # or "cellular"
+    dialect: str = "sim7000"  # sim7000, sim800, a7670
+    denied: bool = False
+    drop_rate: float = 0.0
+    send_fail_rate: float = 0.0
+    slow_ms: int = 0
+    garbage_rate: float = 0.0
+
+
 @dataclass
 class Scenario:
     path: Path
@@ -99,6 +114,7 @@ class Scenario:
     environment: list[Segment] = field(default_factory=list)
     oracle: Oracle = field(default_factory=Oracle)
     coverage_gaps: list[tuple[int, int]] = field(default_factory=list)  # seconds from the start
+    link: LinkSpec = field(default_factory=LinkSpec)
 
 
 class _Reader:
@@ -183,7 +199,7 @@ def load(path: Path) -> Scenario:
     r = _Reader(path)
     top = r.mapping(r.top, "the scenario", {
         "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
-        "zones": True, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False})
+        "zones": True, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False})
     name = r.text(top["name"], "name")
     start_text = r.text(top["start"], "start")
     try:
@@ -198,9 +214,28 @@ def load(path: Path) -> Scenario:
     rate, sentences, default_env, env = _gnss(r, top.get("gnss"), duration)
     oracle = _oracle(r, top["oracle"]) if "oracle" in top else Oracle()
     gaps = _gaps(r, top["coverage_gaps"], duration) if "coverage_gaps" in top else []
+    link = _link(r, top["link"]) if "link" in top else LinkSpec()
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
-                    sentences, default_env, env, oracle, gaps)
+                    sentences, default_env, env, oracle, gaps, link)
+
+
+def _link(r: _Reader, node: yaml.Node) -> LinkSpec:
+    m = r.mapping(node, "link", {"transport": False, "dialect": False, "denied": False, "drop_rate": False,
+                                 "send_fail_rate": False, "slow_ms": False, "garbage_rate": False})
+    transport = r.value(m["transport"]) if "transport" in m else "serial"
+    if transport not in ("serial", "cellular"):
+        raise r.fail(m["transport"], f"transport {transport!r}: expected serial or cellular")
+    dialect = r.value(m["dialect"]) if "dialect" in m else "sim7000"
+    if dialect not in ("sim7000", "sim800", "a7670"):
+        raise r.fail(m["dialect"], f"dialect {dialect!r}: expected sim7000, sim800 or a7670")
+    rate = {k: float(r.number(m[k], k, 0, 1)) for k in ("drop_rate", "send_fail_rate", "garbage_rate") if k in m}
+    denied = r.value(m["denied"]) if "denied" in m else False
+    if not isinstance(denied, bool):
+        raise r.fail(m["denied"], "denied must be true or false")
+    slow = int(r.number(m["slow_ms"], "slow_ms", 0, 60000, integer=True)) if "slow_ms" in m else 0
+    return LinkSpec(transport, dialect, denied, rate.get("drop_rate", 0.0), rate.get("send_fail_rate", 0.0), slow,
+                    rate.get("garbage_rate", 0.0))
 
 
 def _gaps(r: _Reader, node: yaml.Node, duration: int) -> list[tuple[int, int]]:
