@@ -103,8 +103,11 @@ class Centre:
         self.stats.frames += 1
         now = self.clock()
         events = wire.events_of(payload)
+        before = self.stats.events
         with self.db:  # one transaction a frame, committed before the acknowledgement goes out
             config_version = self._store(name, events, now, config_version)
+        if self.stats.events == before:  # acknowledged all the same: the tag may have missed the first ack
+            self.reject(peer, name, "replayed or resent frame: nothing new stored")
         replies = [wire.ack_frame(key, dev, max(e.seq for e in events))]
         newer = self.db.execute("SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
                                 "ORDER BY version DESC LIMIT 1", (name, config_version)).fetchone()

@@ -35,6 +35,7 @@ def test_events_are_stored_once_and_acknowledged(tmp_path: Path) -> None:
     assert [e["seq"] for e in c.events("tag-0001")] == [1, 2, 3]
     assert [(a["seq"], a["kind"]) for a in c.alerts("tag-0001")] == [(2, "breach")]
     assert c.stats.duplicates == 6
+    assert [r["reason"] for r in c.rejects()] == ["replayed or resent frame: nothing new stored"] * 2
 
 
 def test_bad_frames_are_rejected_with_reasons(tmp_path: Path) -> None:
