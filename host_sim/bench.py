@@ -122,7 +122,7 @@ def bench_geofence(build: Path) -> dict[str, dict[str, Any]]:
 
 def bench_replay(build: Path) -> dict[str, dict[str, Any]]:
     """The 24 h day-in-the-life scenario end to end: trace, receiver model and NMEA,
-    the firmware in a 64 KiB heap in lockstep, the oracle and the score."""
+    the firmware in its capped heap in lockstep, the centre, the oracle and the score."""
     from host_sim import scenario, sim
 
     sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
