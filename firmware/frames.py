@@ -25,6 +25,10 @@ EV_BOOT = const(11)
 EV_GAP = const(12)  # breadcrumbs were thinned here to make room
 EV_CONFIG_APPLIED = const(13)
 EV_CONFIG_REFUSED = const(14)
+EV_TAMPER_STRAP = const(20)
+EV_TAMPER_CASE = const(21)
+EV_BATTERY_LOW = const(30)
+EV_BATTERY_CRITICAL = const(31)
 # seq, utc, type, flags, lat, lon, accuracy m, depth m, battery %, zone id
 EVENT = "<IIBBiiHhB8sx"
 

@@ -9,7 +9,9 @@ import link
 import loop
 import nmea
 import order
+import power
 import store
+import tamper
 import zonewatch
 from micropython import const
 
@@ -48,6 +50,9 @@ class App:
         self.loop.poll(self._poll_gnss)
         self.loop.arm(self._status, cfg["status_period_s"] * 1000)
         self._event(frames.EV_BOOT, board.utc(), priority=False)
+        self.tamper = tamper.Tamper(board, self._alarm)
+        self.loop.poll(self.tamper.poll)
+        self.power = power.Power(board, self.loop, self._alarm)
 
     def _apply(self, cfg, zones):
         old = {w.zone.id: w.state for w in getattr(self, "watches", ())}
@@ -108,12 +113,15 @@ class App:
             self._save_states()
 
     # events -----------------------------------------------------------------
-    def _event(self, kind, utc, fix=None, unc_cm=0, depth_m=0, zone_id=b"\0" * 8, priority=True):
+    def _event(self, kind, utc, fix=None, unc_cm=0, depth_m=0, zone_id=b"\0" * 8, priority=True, battery=255):
         lat = fix.lat_e7 if fix else 0
         lon = fix.lon_e7 if fix else 0
-        self.store.append(kind, utc, lat, lon, min(unc_cm // 100, 65535), depth_m, 255, zone_id)
+        self.store.append(kind, utc, lat, lon, min(unc_cm // 100, 65535), depth_m, min(battery, 255), zone_id)
         if priority and self.link:
             self.link.kick()
+
+    def _alarm(self, kind, utc):
+        self._event(kind, utc, battery=self.power.pct)
 
     def _on_config(self, payload):
         version, refused = self.order.offer(payload, self.base_cfg)
@@ -152,7 +160,7 @@ class App:
         self._console(
             "STAT sentences=%d accepted=%d checksum=%d overlong=%d broken=%d"
             " unknown=%d malformed=%d fixes=%d heap_peak=%d queued=%d acked=%d sent=%d rejected=%d"
-            " order=%d modem_resets=%d modem_errors=%d\n"
+            " order=%d modem_resets=%d modem_errors=%d strap_tamper=%d case_tamper=%d battery_pct=%d\n"
             % (
                 fr.count(nmea.C_SENTENCES),
                 g.count(gnss.C_ACCEPTED),
@@ -170,6 +178,9 @@ class App:
                 self.order.version,
                 self.modem.resets if self.modem else 0,
                 self.modem.errors if self.modem else 0,
+                self.tamper.strap,
+                self.tamper.case,
+                self.power.pct,
             )
         )
         self.loop.arm(self._status, self.cfg["status_period_s"] * 1000)

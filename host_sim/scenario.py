@@ -32,6 +32,8 @@ true trace and the zones. Every error names the file, the line and the fix.
     coverage_gaps: [{from: 1h, to: 7h}]   # no link to the centre meanwhile
     link: {transport: cellular, dialect: a7670, drop_rate: 0.05, send_fail_rate: 0.05, slow_ms: 300,
            garbage_rate: 0.02, denied: false}   # default: serial
+    inputs: [{at: 12m, strap: open}]      # the strap is cut
+    battery: {start_mv: 3800, drain_mv_per_h: 60}
 """
 
 from __future__ import annotations
@@ -95,6 +97,21 @@ class LinkSpec:
     garbage_rate: float = 0.0
 
 
+@dataclass(frozen=True)
+class Input:
+    """A change the tag's pins see: the strap or the case opened or closed."""
+
+    at_s: int
+    name: str  # strap, case
+    opened: bool
+
+
+@dataclass(frozen=True)
+class Battery:
+    start_mv: int = 4000
+    drain_mv_per_h: float = 0.0
+
+
 @dataclass
 class Scenario:
     path: Path
@@ -115,6 +132,8 @@ class Scenario:
     oracle: Oracle = field(default_factory=Oracle)
     coverage_gaps: list[tuple[int, int]] = field(default_factory=list)  # seconds from the start
     link: LinkSpec = field(default_factory=LinkSpec)
+    inputs: list[Input] = field(default_factory=list)
+    battery: Battery = field(default_factory=Battery)
 
 
 class _Reader:
@@ -199,7 +218,8 @@ def load(path: Path) -> Scenario:
     r = _Reader(path)
     top = r.mapping(r.top, "the scenario", {
         "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
-        "zones": True, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False})
+        "zones": True, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
+        "inputs": False, "battery": False})
     name = r.text(top["name"], "name")
     start_text = r.text(top["start"], "start")
     try:
@@ -215,9 +235,33 @@ def load(path: Path) -> Scenario:
     oracle = _oracle(r, top["oracle"]) if "oracle" in top else Oracle()
     gaps = _gaps(r, top["coverage_gaps"], duration) if "coverage_gaps" in top else []
     link = _link(r, top["link"]) if "link" in top else LinkSpec()
+    inputs = _inputs(r, top["inputs"], duration) if "inputs" in top else []
+    battery = Battery()
+    if "battery" in top:
+        bm = r.mapping(top["battery"], "battery", {"start_mv": False, "drain_mv_per_h": False})
+        battery = Battery(int(r.number(bm["start_mv"], "start_mv", 2500, 4300, integer=True))
+                          if "start_mv" in bm else 4000,
+                          float(r.number(bm["drain_mv_per_h"], "drain_mv_per_h", 0, 2000))
+                          if "drain_mv_per_h" in bm else 0.0)
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
-                    sentences, default_env, env, oracle, gaps, link)
+                    sentences, default_env, env, oracle, gaps, link, inputs, battery)
+
+
+def _inputs(r: _Reader, node: yaml.Node, duration: int) -> list[Input]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise r.fail(node, "inputs must be a list, e.g. [{at: 10m, strap: open}]")
+    out = []
+    for i, n in enumerate(node.value):
+        m = r.mapping(n, f"input {i + 1}", {"at": True, "strap": False, "case": False})
+        names = [k for k in ("strap", "case") if k in m]
+        if len(names) != 1 or r.value(m[names[0]]) not in ("open", "closed"):
+            raise r.fail(n, f"input {i + 1}: expected one of strap or case, set to open or closed")
+        at = r.duration(m["at"], "at", zero=True)
+        if at > duration:
+            raise r.fail(m["at"], f"input {i + 1} at {at} s is after the {duration} s run")
+        out.append(Input(at, names[0], r.value(m[names[0]]) == "open"))
+    return sorted(out, key=lambda x: x.at_s)
 
 
 def _link(r: _Reader, node: yaml.Node) -> LinkSpec:

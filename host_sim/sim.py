@@ -27,6 +27,8 @@ ENTER, EXIT, WARN_ENTER, WARN_EXIT = 1, 2, 3, 4
 EVENT_NAMES = {ENTER: "breach", EXIT: "exit", WARN_ENTER: "warning", WARN_EXIT: "warning_exit"}
 NMEA_DELAY_MS = 50
 CONFIRM_WINDOW_S = 2  # an event's confirming fixes: its own second and the two before
+TAMPER_STAMP_S = 5  # NIJ: a tamper time-stamped within 5 s ...
+TAMPER_DELIVERY_S = 180  # ... and at the centre within 3 min of that stamp
 HEAP = "128K"  # see docs/simulator.md: the 64 KiB target is not met with the link stack loaded
 
 
@@ -53,6 +55,7 @@ class Result:
     warnings: int
     missed: list[dict[str, Any]]
     false: list[dict[str, Any]]
+    tamper_latencies_s: list[float]
     fixes: int
     valid_fixes: int
     heap_peak_bytes: int
@@ -64,7 +67,8 @@ class Result:
         return {
             "name": self.name, "passed": self.passed, "must_alert": self.must_alert,
             "detected": self.detected, "false_alerts": self.false_alerts, "latencies_s": self.latencies_s,
-            "warnings": self.warnings, "missed": self.missed, "false": self.false, "fixes": self.fixes,
+            "warnings": self.warnings, "missed": self.missed, "false": self.false,
+            "tamper_latencies_s": self.tamper_latencies_s, "fixes": self.fixes,
             "valid_fixes": self.valid_fixes, "heap_peak_bytes": self.heap_peak_bytes,
             "duration_s": self.duration_s,
         }
@@ -167,11 +171,23 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             lines: list[tuple[int, str]] = []
             issued = list(orders or [])
             pending_cuts = sorted(cuts or [], key=lambda c: c.at_s)
+            pins = list(sc.inputs)
+            state = {"strap": 0, "case": 0}
             off_until = -1
             for t_ms in range(0, sc.duration_s * 1000 + 1000, step):
                 if off_until >= 0 and t_ms >= off_until:  # power back
                     fw = boot(start_ms + t_ms)
                     off_until = -1
+                    for name, level in state.items():
+                        fw.set_input(name, level)
+                while pins and pins[0].at_s * 1000 <= t_ms:
+                    pin = pins.pop(0)
+                    state[pin.name] = 1 if pin.opened else 0
+                    if off_until < 0:
+                        fw.set_input(pin.name, state[pin.name])
+                if t_ms % 60000 == 0 and off_until < 0:
+                    hours = t_ms / 3_600_000
+                    fw.set_input("battery", max(3000, round(sc.battery.start_mv - sc.battery.drain_mv_per_h * hours)))
                 if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms:
                     cut = pending_cuts.pop(0)
                     fw.kill()
@@ -266,7 +282,18 @@ def score(run: Run) -> Result:
         if all(zt[e.zone].false_at(s, sc.oracle.safe_distance_m) for s in range(t_first, t + 1)):
             false.append({"zone": sc.zones[e.zone].name, "at_s": t,
                           "true_depth_m": round(float(zt[e.zone].depth_m[t]), 1)})
-    detected = len(musts) - len(missed)
+    tamper_latencies = []
+    for pin in (p for p in sc.inputs if p.opened):
+        kind = 20 if pin.name == "strap" else 21
+        t = start + pin.at_s
+        seen = [r for r in run.stored if r["kind"] == kind and t <= r["utc"] <= t + TAMPER_STAMP_S]
+        if seen and seen[0]["received_ms"] <= seen[0]["utc"] * 1000 + TAMPER_DELIVERY_S * 1000:
+            tamper_latencies.append(round(seen[0]["received_ms"] / 1000 - t, 1))
+        else:
+            missed.append({"tamper": pin.name, "at_s": pin.at_s,
+                           "why": "late" if seen else f"no {pin.name} tamper stamped within {TAMPER_STAMP_S} s"})
+    detected = len(musts) - len([m for m in missed if "zone" in m])
     return Result(sc.name, not missed and not false, len(musts), detected, len(false), latencies,
-                  sum(e.kind == WARN_ENTER for e in run.events), missed, false, run.fixes, run.valid_fixes,
+                  sum(e.kind == WARN_ENTER for e in run.events), missed, false, tamper_latencies, run.fixes,
+                  run.valid_fixes,
                   run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events)

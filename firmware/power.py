@@ -1,0 +1,47 @@
+# Battery: millivolts through the board's divider to a Li-ion state of charge;
+# a low event, and a critical one about half an hour before empty, each once
+# until the battery has been charged back above the re-arm level.
+import frames
+from micropython import const
+
+# open-circuit voltage (mV) to percent, a typical single-cell Li-ion curve
+_CURVE = ((4200, 100), (4100, 90), (4000, 80), (3900, 66), (3800, 52), (3750, 42), (3700, 31),
+          (3650, 20), (3600, 12), (3550, 7), (3500, 4), (3400, 2), (3300, 0))
+LOW_PCT = const(20)
+CRITICAL_PCT = const(5)  # about 30 minutes of a 24-hour battery
+_REARM_PCT = const(30)
+_PERIOD_MS = const(60000)
+
+
+def percent(mv):
+    if mv >= _CURVE[0][0]:
+        return 100
+    for i in range(1, len(_CURVE)):
+        hi_mv, hi_p = _CURVE[i - 1]
+        lo_mv, lo_p = _CURVE[i]
+        if mv >= lo_mv:
+            return lo_p + (mv - lo_mv) * (hi_p - lo_p) // (hi_mv - lo_mv)
+    return 0
+
+
+class Power:
+    def __init__(self, board, loop, record):
+        self.board = board
+        self.loop = loop
+        self._record = record
+        self.pct = 255
+        self.low = self.critical = False
+        self._timer = loop.timer(self._sample)
+        loop.arm(self._timer, 0)
+
+    def _sample(self, now):
+        self.pct = percent(self.board.battery_mv())
+        if self.pct >= _REARM_PCT:
+            self.low = self.critical = False
+        if self.pct <= CRITICAL_PCT and not self.critical:
+            self.critical = self.low = True
+            self._record(frames.EV_BATTERY_CRITICAL, self.board.utc())
+        elif self.pct <= LOW_PCT and not self.low:
+            self.low = True
+            self._record(frames.EV_BATTERY_LOW, self.board.utc())
+        self.loop.arm(self._timer, _PERIOD_MS)

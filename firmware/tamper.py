@@ -1,0 +1,48 @@
+# Strap and case tamper: a break is time-stamped on the turn it is seen (the loop
+# turns at least once a second), stored, sent at once, and latched on flash: it
+# never clears itself, only by an authenticated command or a technician's re-fit.
+import os
+
+import frames
+
+_FILE = "/tamper.state"
+
+
+class Tamper:
+    def __init__(self, board, record):
+        self.board = board
+        self._record = record  # record(kind, utc): store the event and send it
+        self.path = board.storage + _FILE
+        self.strap = self.case = False  # latched
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read(2)
+            self.strap, self.case = data[0] == 1, data[1] == 1
+        except (OSError, IndexError):
+            pass
+
+    def poll(self, now):
+        b = self.board
+        if not self.strap and b.defn.get("strap") and not b.strap_closed():
+            self.strap = True
+            self._latch(frames.EV_TAMPER_STRAP)
+        if not self.case and b.defn.get("case") and not b.case_closed():
+            self.case = True
+            self._latch(frames.EV_TAMPER_CASE)
+
+    def _latch(self, kind):
+        self._save()
+        self._record(kind, self.board.utc())
+
+    def clear(self):
+        # a re-fit: only for a strap and case that are whole again
+        if self.board.strap_closed() and self.board.case_closed():
+            self.strap = self.case = False
+            self._save()
+            return True
+        return False
+
+    def _save(self):
+        with open(self.path + ".new", "wb") as f:
+            f.write(bytes((1 if self.strap else 0, 1 if self.case else 0)))
+        os.rename(self.path + ".new", self.path)
