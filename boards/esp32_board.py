@@ -1,5 +1,6 @@
 # ESP32-family boards: the ports a board definition (board.json) describes,
 # built on machine. The only place the firmware meets real hardware.
+import select
 import sys
 import time
 
@@ -33,12 +34,20 @@ def _input(spec):
 
 
 class Console:
-    # The USB serial console (the REPL's UART): what the firmware prints for a technician.
+    # The USB serial console (the REPL's UART): the technician's diagnostics.
+    def __init__(self):
+        self._poll = select.poll()
+        self._poll.register(sys.stdin, select.POLLIN)
+
     def any(self):
-        return 0
+        return 1 if self._poll.poll(0) else 0
 
     def readinto(self, buf):
-        return 0
+        n = 0
+        while n < len(buf) and self._poll.poll(0):
+            buf[n] = ord(sys.stdin.read(1))
+            n += 1
+        return n
 
     def write(self, data):
         sys.stdout.write(data.decode())

@@ -5,6 +5,7 @@ import json
 DEFAULTS = {
     "device_id": "unset",
     "key": "",  # the device's HMAC key, hex; without one the link stays silent
+    "tech_token": "",  # hex; fit and pair on the console need it
     "transport": "serial",  # or "cellular": through the board's AT-command modem
     "apn": "internet",
     "centre_host": "centre.example.net",

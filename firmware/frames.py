@@ -27,6 +27,8 @@ EV_CONFIG_APPLIED = const(13)
 EV_CONFIG_REFUSED = const(14)
 EV_TAMPER_STRAP = const(20)
 EV_TAMPER_CASE = const(21)
+EV_FITTED = const(22)  # a technician cleared the tamper latch
+EV_PAIRED = const(23)
 EV_BATTERY_LOW = const(30)
 EV_BATTERY_CRITICAL = const(31)
 # seq, utc, type, flags, lat, lon, accuracy m, depth m, battery %, zone id

@@ -2,6 +2,7 @@
 # the centre over the link; fixes and counters on the diagnostic console.
 import os
 
+import diag
 import fixfilter
 import frames
 import gnss
@@ -50,9 +51,11 @@ class App:
         self.loop.poll(self._poll_gnss)
         self.loop.arm(self._status, cfg["status_period_s"] * 1000)
         self._event(frames.EV_BOOT, board.utc(), priority=False)
-        self.tamper = tamper.Tamper(board, self._alarm)
+        self.tamper = tamper.Tamper(board, self.record)
         self.loop.poll(self.tamper.poll)
-        self.power = power.Power(board, self.loop, self._alarm)
+        self.power = power.Power(board, self.loop, self.record)
+        self.last_fix_utc = 0
+        self.diag = diag.Diag(self)
 
     def _apply(self, cfg, zones):
         old = {w.zone.id: w.state for w in getattr(self, "watches", ())}
@@ -94,6 +97,7 @@ class App:
         if self.filter.judge(fix, self.board.utc_ms(), unc) != fixfilter.OK:
             return
         utc = fix.utc()
+        self.last_fix_utc = utc
         window = utc // self.cfg["breadcrumb_s"]  # one breadcrumb a window, on UTC boundaries
         if window != self._last_crumb:
             self._last_crumb = window
@@ -120,7 +124,8 @@ class App:
         if priority and self.link:
             self.link.kick()
 
-    def _alarm(self, kind, utc):
+    def record(self, kind, utc):
+        # an alarm or technician event: stored with the battery level, sent at once
         self._event(kind, utc, battery=self.power.pct)
 
     def _on_config(self, payload):
@@ -154,13 +159,13 @@ class App:
             w.state = states.get(w.zone.id, zonewatch.OUT)
 
     # console ----------------------------------------------------------------
-    def _send_status(self, now):
+    def counters(self):
         g, fr = self.gnss, self.gnss.framer
-        lk = self.link
-        self._console(
-            "STAT sentences=%d accepted=%d checksum=%d overlong=%d broken=%d"
-            " unknown=%d malformed=%d fixes=%d heap_peak=%d queued=%d acked=%d sent=%d rejected=%d"
-            " order=%d modem_resets=%d modem_errors=%d strap_tamper=%d case_tamper=%d battery_pct=%d\n"
+        lk, m = self.link, self.modem
+        return (
+            "sentences=%d accepted=%d checksum=%d overlong=%d broken=%d unknown=%d malformed=%d fixes=%d"
+            " heap_peak=%d queued=%d acked=%d sent=%d rejected=%d order=%d modem_resets=%d modem_errors=%d"
+            " strap_tamper=%d case_tamper=%d battery_pct=%d"
             % (
                 fr.count(nmea.C_SENTENCES),
                 g.count(gnss.C_ACCEPTED),
@@ -176,13 +181,16 @@ class App:
                 lk.sent if lk else 0,
                 lk.rejected if lk else 0,
                 self.order.version,
-                self.modem.resets if self.modem else 0,
-                self.modem.errors if self.modem else 0,
+                m.resets if m else 0,
+                m.errors if m else 0,
                 self.tamper.strap,
                 self.tamper.case,
                 self.power.pct,
             )
         )
+
+    def _send_status(self, now):
+        self._console("STAT %s\n" % self.counters())
         self.loop.arm(self._status, self.cfg["status_period_s"] * 1000)
 
     def _console(self, text):

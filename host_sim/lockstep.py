@@ -59,6 +59,7 @@ class Firmware:
         self.out = Outputs()
         self.on_link: Callable[[int, bytes], None] | None = None  # link bytes as they leave
         self.on_modem: Callable[[int, bytes], None] | None = None  # modem UART bytes as they leave
+        self.on_console: Callable[[int, bytes], None] | None = None  # console bytes as they leave
         self.now_ms = start_ms
         self.wake_ms: int | None = None
         self._pending: list[bytes] = []
@@ -127,6 +128,8 @@ class Firmware:
                 return
             if kind == b"C":
                 self.out.console_bytes(self.now_ms, payload)
+                if self.on_console:
+                    self.on_console(self.now_ms, payload)
             elif kind == b"S":
                 self.out.link += payload
                 if self.on_link:

@@ -20,6 +20,7 @@ from host_sim.centre import Centre, Server
 from host_sim.gnss_model import Receiver, Reported
 from host_sim.lockstep import Firmware
 from host_sim.modem_emulator import Faults, ModemEmulator
+from host_sim.pty_console import PtyConsole
 from host_sim.scenario import Scenario
 from host_sim.uplink import Uplink
 
@@ -116,7 +117,8 @@ class PowerCut:
 
 
 def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = None,
-            cuts: list[PowerCut] | None = None) -> Run:
+            cuts: list[PowerCut] | None = None, console: PtyConsole | None = None,
+            config: dict[str, Any] | None = None) -> Run:
     t0 = time.perf_counter()
     truth = trace.synthesise(sc)
     compiled, blob = zone_compiler.compile_zones(sc.zones, seed=f"{sc.name}/{sc.seed}")
@@ -132,7 +134,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     device, key = sc.name[:8], device_key(sc)
     with tempfile.TemporaryDirectory(prefix="emtag-sim-") as tmp:
         cellular = sc.link.transport == "cellular"
-        settings = {"device_id": device, "key": key.hex(), "transport": sc.link.transport}
+        settings = {"device_id": device, "key": key.hex(), "transport": sc.link.transport, **(config or {})}
         image = device_image.build(Path(tmp) / "tag", settings, blob)
         _set_dialect(image / "board.json", sc.link.dialect)
         clock = [start_ms]
@@ -157,6 +159,8 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 f = Firmware(start_ms=at_ms, device=image, heap=HEAP)
                 f.on_link = to_centre
                 f.on_modem = to_modem
+                if console:
+                    f.on_console = console.from_tag
                 return f
 
             def deliver(fw: Firmware, before_ms: int) -> None:
@@ -200,6 +204,11 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     _, zones_file = zone_compiler.compile_zones(o.zones, seed=f"{sc.name}/{sc.seed}/{o.version}")
                     centre.order(device, o.version, o.settings, zones_file)
                 on = off_until < 0
+                if console:
+                    console.pace(t_ms)
+                    typed = console.poll()
+                    if typed and on:
+                        fw.console(typed)
                 modem.tick(start_ms + t_ms)
                 if on:
                     deliver(fw, start_ms + t_ms + NMEA_DELAY_MS)

@@ -1,8 +1,15 @@
-"""tagctl: talk to a tag or home unit over its serial port.
+"""tagctl: a field technician's tool for a tag on its USB serial console.
 
 Commands:
-  watch    read the device's reports for a while and show them: each fix
-           (time, position, validity) and the GNSS counters
+  diag       everything a fitting needs, as a table: board, GNSS, modem, queue,
+             strap, battery, pairing
+  status     the same in one line (or --json)
+  log        the tag's fixes and counters as they come, for --seconds
+  selftest   the tag's own checks: storage, GNSS, strap, case, battery, link
+  fit        after fitting or re-fitting: clear the tamper latch (needs --token)
+  pair HMU   pair the tag with its home monitoring unit (needs --token)
+
+Exit status: 0 done, 1 the tag refused or a check failed, 2 no device or no answer.
 """
 
 from __future__ import annotations
@@ -16,8 +23,72 @@ import serial
 
 from host_sim.replay import parse_console
 
+PROTO = 1
 
-def cmd_watch(args: argparse.Namespace, port: serial.Serial) -> int:
+
+class TagError(RuntimeError):
+    """No answer, or not from an emtag tag."""
+
+
+def request(port: serial.Serial, command: str, *args: str, timeout: float = 5.0) -> dict[str, str]:
+    """Ask the tag; its answer as key=value pairs. TagError if it does not answer;
+    ValueError with its reason if it refuses."""
+    port.reset_input_buffer()
+    port.write(f"EMTAG?{PROTO} {' '.join([command, *args])}\n".encode())
+    deadline = time.monotonic() + timeout
+    buf = b""
+    prefix = f"EMTAG!{PROTO} {command} ".encode()
+    while time.monotonic() < deadline:
+        buf += port.read(256)
+        for line in buf.split(b"\n")[:-1]:  # whole lines only
+            if line.startswith(prefix):
+                words = line[len(prefix):].decode(errors="replace").split()
+                if words[:1] == ["ok"]:
+                    return dict(w.split("=", 1) for w in words[1:] if "=" in w) | (
+                        {"result": words[1]} if len(words) > 1 and "=" not in words[1] else {})
+                raise ValueError(" ".join(words[1:]) or "refused")
+            if line.startswith(b"EMTAG!") and b" - err " in line:
+                raise TagError(line.decode(errors="replace"))
+    raise TagError(f"no answer to {command!r} in {timeout:g} s: is this an emtag tag, and its console port?")
+
+
+def _show(args: argparse.Namespace, answer: dict[str, str]) -> None:
+    if args.json:
+        print(json.dumps(answer))
+    else:
+        width = max(len(k) for k in answer) if answer else 0
+        for k, v in answer.items():
+            print(f"{k:<{width}}  {v}")
+
+
+def cmd_diag(args: argparse.Namespace, port: serial.Serial) -> int:
+    _show(args, request(port, "status"))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, port: serial.Serial) -> int:
+    answer = request(port, "status")
+    print(json.dumps(answer) if args.json else " ".join(f"{k}={v}" for k, v in answer.items()))
+    return 0
+
+
+def cmd_selftest(args: argparse.Namespace, port: serial.Serial) -> int:
+    answer = request(port, "selftest", timeout=10)
+    _show(args, answer)
+    return 0 if answer.get("result") == "pass" else 1
+
+
+def cmd_fit(args: argparse.Namespace, port: serial.Serial) -> int:
+    _show(args, request(port, "fit", args.token))
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace, port: serial.Serial) -> int:
+    _show(args, request(port, "pair", args.hmu, args.token))
+    return 0
+
+
+def cmd_log(args: argparse.Namespace, port: serial.Serial) -> int:
     deadline = time.monotonic() + args.seconds
     text = bytearray()
     while time.monotonic() < deadline:
@@ -41,21 +112,38 @@ def cmd_watch(args: argparse.Namespace, port: serial.Serial) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tagctl", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--port", required=True, help="the device's serial port, e.g. /dev/ttyUSB0")
+    ap.add_argument("--port", required=True, help="the tag's console port, e.g. /dev/ttyUSB0")
     ap.add_argument("--baud", type=int, default=115200)
+    ap.add_argument("--json", action="store_true", help="answers as JSON")
     sub = ap.add_subparsers(dest="command", required=True)
-    w = sub.add_parser("watch", help="show the device's reports for a while")
-    w.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")
-    w.add_argument("--json", action="store_true", help="one JSON object instead of a table")
-    w.set_defaults(func=cmd_watch)
+    sub.add_parser("diag", help="a table of the tag's health").set_defaults(func=cmd_diag)
+    sub.add_parser("status", help="the tag's health in one line").set_defaults(func=cmd_status)
+    sub.add_parser("selftest", help="the tag's own checks").set_defaults(func=cmd_selftest)
+    fit = sub.add_parser("fit", help="clear the tamper latch after a fitting")
+    fit.add_argument("--token", required=True, help="the technician token")
+    fit.set_defaults(func=cmd_fit)
+    pair = sub.add_parser("pair", help="pair with a home monitoring unit")
+    pair.add_argument("hmu", help="the home unit's id")
+    pair.add_argument("--token", required=True, help="the technician token")
+    pair.set_defaults(func=cmd_pair)
+    log = sub.add_parser("log", help="the tag's fixes and counters for a while")
+    log.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")
+    log.set_defaults(func=cmd_log)
     args = ap.parse_args(argv)
     try:
         port = serial.Serial(args.port, args.baud, timeout=0.1)
     except serial.SerialException as e:
         print(f"tagctl: cannot open {args.port}: {e}", file=sys.stderr)
         return 2
-    with port:
-        result: int = args.func(args, port)
+    try:
+        with port:
+            result: int = args.func(args, port)
+    except TagError as e:
+        print(f"tagctl: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"tagctl: the tag refused {args.command}: {e}", file=sys.stderr)
+        return 1
     return result
 
 

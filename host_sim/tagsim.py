@@ -10,6 +10,8 @@ Commands:
            same capture (positions within 1e-7 degrees at the same instant)
   centre   the monitoring centre: serve (TCP, SQLite) for a bench rig, or list
            the events and alerts it has stored
+  device   a virtual tag: a scenario through the firmware, paced to the wall
+           clock, its console on a real pseudo-terminal for tagctl
 """
 
 from __future__ import annotations
@@ -164,6 +166,30 @@ def cmd_centre(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_device(args: argparse.Namespace) -> int:
+    """A virtual tag whose console is a real pseudo-terminal: point tagctl --port at it."""
+    from host_sim import scenario, sim
+    from host_sim.pty_console import PtyConsole
+
+    try:
+        sc = scenario.load(args.scenario)
+    except scenario.ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    console = PtyConsole(speed=args.speed)
+    print(f"tag {sc.name[:8]} console on {console.port} (technician token {args.token}); "
+          f"{sc.duration_s} s of scenario at {args.speed:g}x", flush=True)
+    run = sim.execute(sc, keep_nmea=False, console=console, config={"tech_token": args.token})
+    result = sim.score(run)
+    console.close()
+    from host_sim import wire
+
+    alerts = [wire.EVENT_NAMES.get(r["kind"], str(r["kind"])) for r in run.stored if r["kind"] in wire.ALERTS]
+    print(f"done: {'PASS' if result.passed else 'FAIL'}; {len(run.stored)} events at the centre; "
+          f"alerts: {', '.join(alerts) or 'none'}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tagsim", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -195,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     cp.add_argument("--port", type=int, default=7600, help="TCP port (serve; 0 picks one)")
     cp.add_argument("--keys", type=Path, help='JSON {"device": "hex key"} to register (serve)')
     cp.set_defaults(func=cmd_centre)
+    dp = sub.add_parser("device", help="a virtual tag with its console on a pseudo-terminal",
+                        description=cmd_device.__doc__)
+    dp.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/strap-cut.yaml"),
+                    help="what the wearer does (default: scenarios/strap-cut.yaml)")
+    dp.add_argument("--pty", action="store_true", help="the console on a pseudo-terminal (the default, and only, way)")
+    dp.add_argument("--speed", type=float, default=1.0, help="virtual seconds per real second (default 1)")
+    dp.add_argument("--token", default="0123456789abcdef", help="the technician token (hex) the tag will accept")
+    dp.set_defaults(func=cmd_device)
     args = ap.parse_args(argv)
     result: int = args.func(args)
     return result

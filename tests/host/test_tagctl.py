@@ -14,11 +14,11 @@ from host_sim.lockstep import Firmware
 from host_sim.paths import CAPTURES, ROOT
 
 
-def test_watch_shows_the_fixes_and_counters(tmp_path: Path) -> None:
+def test_log_shows_the_fixes_and_counters(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     tty.setraw(slave)
     port = os.ttyname(slave)
-    watch = subprocess.Popen([sys.executable, "-m", "host_sim.tagctl", "--port", port, "watch", "--seconds", "4"],
+    watch = subprocess.Popen([sys.executable, "-m", "host_sim.tagctl", "--port", port, "log", "--seconds", "4"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     start = 1_419_998_400_000  # the capture's day, 2014-12-31
 
@@ -44,6 +44,6 @@ def test_watch_shows_the_fixes_and_counters(tmp_path: Path) -> None:
 
 
 def test_no_device_is_a_clear_error() -> None:
-    proc = subprocess.run([sys.executable, "-m", "host_sim.tagctl", "--port", "/dev/nonexistent-tag", "watch"],
+    proc = subprocess.run([sys.executable, "-m", "host_sim.tagctl", "--port", "/dev/nonexistent-tag", "status"],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "cannot open /dev/nonexistent-tag" in proc.stderr

@@ -1,0 +1,176 @@
+# The diagnostics protocol on the USB serial console, for a field technician.
+#
+#   request:  EMTAG?1 <command> [arguments]
+#   answer:   EMTAG!1 <command> ok key=value ...   or   EMTAG!1 <command> err <reason>
+#
+# Read-only: version, board, gnss, modem, queue, strap, battery, pairing,
+# counters, status (all of those in one answer), selftest. Changing state needs
+# the technician token: fit <token> (clears a tamper once strap and case are
+# whole), pair <hmu-id> <token>. No answer says anything of zones or places.
+import binascii
+
+import auth
+import frames
+import gnss
+import nmea
+from micropython import const
+
+VERSION = "0.1.0"
+_PROTO = const(1)
+_MAX_LINE = const(96)
+
+
+class Diag:
+    def __init__(self, app):
+        self.app = app
+        self.board = app.board
+        self._line = bytearray()
+        self._rx = bytearray(64)
+        token = app.base_cfg["tech_token"]
+        self._token = binascii.unhexlify(token) if token else b""
+        self.paired = self._read_pairing()
+        app.loop.poll(self._poll)
+
+    def _poll(self, now):
+        con = self.board.console
+        if con is None:
+            return
+        while True:
+            n = con.readinto(self._rx)
+            if not n:
+                return
+            for i in range(n):
+                b = self._rx[i]
+                if b == 0x0A or b == 0x0D:
+                    if self._line:
+                        self._request(bytes(self._line).decode())
+                        self._line = bytearray()
+                elif len(self._line) < _MAX_LINE:
+                    self._line.append(b)
+
+    def _answer(self, cmd, text):
+        self.board.console.write(("EMTAG!%d %s %s\n" % (_PROTO, cmd, text)).encode())
+
+    def _request(self, line):
+        words = line.split()
+        if len(words) < 2 or words[0] != "EMTAG?%d" % _PROTO:
+            if words and words[0].startswith("EMTAG?"):
+                self._answer("-", "err protocol version: this tag speaks %d" % _PROTO)
+            return
+        cmd, args = words[1], words[2:]
+        fn = getattr(self, "_q_" + cmd.replace("-", "_"), None)
+        if fn is None:
+            self._answer(cmd, "err unknown command")
+            return
+        try:
+            self._answer(cmd, fn(args))
+        except ValueError as e:
+            self._answer(cmd, "err %s" % e)
+
+    def _authorised(self, token_hex):
+        if not self._token:
+            raise ValueError("no technician token configured")
+        try:
+            given = binascii.unhexlify(token_hex)
+        except ValueError:
+            raise ValueError("refused: bad token") from None
+        if not auth.equal(given, self._token):
+            raise ValueError("refused: bad token")
+
+    # read-only ----------------------------------------------------------------
+    def _q_version(self, args):
+        return "ok firmware=%s protocol=%d" % (VERSION, _PROTO)
+
+    def _q_board(self, args):
+        d = self.board.defn
+        return "ok board=%s chip=%s role=%s device=%s" % (d["name"], d["chip"], d["role"],
+                                                         self.app.base_cfg["device_id"])
+
+    def _q_gnss(self, args):
+        g = self.app.gnss
+        fr = g.framer
+        age = self.board.utc() - self.app.last_fix_utc if self.app.last_fix_utc else -1
+        return "ok fix=%s last_valid_age_s=%d sentences=%d checksum_errors=%d fixes=%d" % (
+            "valid" if 0 <= age <= 5 else "none", age, fr.count(nmea.C_SENTENCES), fr.count(nmea.C_CHECKSUM),
+            g.count(gnss.C_FIXES))
+
+    def _q_modem(self, args):
+        m = self.app.modem
+        if m is None:
+            return "ok transport=%s" % self.app.base_cfg["transport"]
+        return "ok transport=cellular state=%d registered=%d rssi=%d resets=%d errors=%d" % (
+            m.state, m.registered, m.rssi, m.resets, m.errors)
+
+    def _q_queue(self, args):
+        s, lk = self.app.store, self.app.link
+        return "ok queued=%d acked_seq=%d next_seq=%d sent=%d rejected=%d" % (
+            s.count, s.acked, s.next_seq, lk.sent if lk else 0, lk.rejected if lk else 0)
+
+    def _q_strap(self, args):
+        b, t = self.board, self.app.tamper
+        return "ok strap=%s case=%s strap_tamper=%s case_tamper=%s" % (
+            "closed" if b.strap_closed() else "open", "closed" if b.case_closed() else "open",
+            "latched" if t.strap else "clear", "latched" if t.case else "clear")
+
+    def _q_battery(self, args):
+        p = self.app.power
+        return "ok mv=%d percent=%d low=%d critical=%d" % (self.board.battery_mv(), p.pct, p.low, p.critical)
+
+    def _q_pairing(self, args):
+        return "ok hmu=%s" % (self.paired or "none")
+
+    def _q_counters(self, args):
+        return "ok " + self.app.counters()
+
+    def _q_status(self, args):
+        parts = [self._q_board(args), self._q_gnss(args), self._q_modem(args), self._q_queue(args),
+                 self._q_strap(args), self._q_battery(args), self._q_pairing(args)]
+        return "ok " + " ".join(p[3:] for p in parts)
+
+    def _q_selftest(self, args):
+        checks = []
+        try:
+            with open(self.board.storage + "/selftest.tmp", "wb") as f:
+                f.write(b"ok")
+            checks.append("storage=pass")
+        except OSError:
+            checks.append("storage=fail")
+        fr = self.app.gnss.framer
+        checks.append("gnss=%s" % ("pass" if fr.count(nmea.C_SENTENCES) else "fail"))
+        checks.append("strap=%s" % ("pass" if self.board.strap_closed() else "fail"))
+        checks.append("case=%s" % ("pass" if self.board.case_closed() else "fail"))
+        checks.append("battery=%s" % ("pass" if 20 < self.app.power.pct <= 100 else "fail"))
+        m = self.app.modem
+        checks.append("link=%s" % ("pass" if self.app.link and (m is None or m.state == 5) else "fail"))
+        verdict = "pass" if all(c.endswith("pass") for c in checks) else "fail"
+        return "ok result=%s %s" % (verdict, " ".join(checks))
+
+    # changing state -------------------------------------------------------------
+    def _q_fit(self, args):
+        if len(args) != 1:
+            raise ValueError("usage: fit <token>")
+        self._authorised(args[0])
+        if not self.app.tamper.clear():
+            raise ValueError("strap or case still open: close them first")
+        self.app.record(frames.EV_FITTED, self.board.utc())
+        return "ok fitted"
+
+    def _q_pair(self, args):
+        if len(args) != 2:
+            raise ValueError("usage: pair <hmu-id> <token>")
+        self._authorised(args[1])
+        hmu = args[0]
+        if not (1 <= len(hmu) <= 16) or not all(c.isalpha() or c.isdigit() or c == "-" for c in hmu):
+            raise ValueError("hmu id: 1 to 16 letters, digits or dashes")
+        with open(self.board.storage + "/pairing", "w") as f:
+            f.write(hmu)
+        self.paired = hmu
+        self.app.record(frames.EV_PAIRED, self.board.utc())
+        return "ok paired=%s" % hmu
+
+    def _read_pairing(self):
+        try:
+            with open(self.board.storage + "/pairing") as f:
+                return f.read().strip()
+        except OSError:
+            return ""

@@ -1,0 +1,66 @@
+"""A field technician's session: tagctl against a virtual tag (tagsim device --pty)
+through a real pseudo-terminal, as against hardware on /dev/ttyUSB0."""
+
+import subprocess
+import sys
+import time
+
+from host_sim.paths import ROOT
+
+TOKEN = "00112233445566778899aabbccddeeff"
+
+
+def _tagctl(port: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "host_sim.tagctl", "--port", port, *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=30)
+
+
+def test_fitting_a_tag_then_a_strap_cut() -> None:
+    # strap-cut: strap cut at 6 min, case at 11 min; at 120x those are 3 s and 5.5 s from the start
+    device = subprocess.Popen([sys.executable, "-m", "host_sim.tagsim", "device", "scenarios/strap-cut.yaml",
+                               "--pty", "--speed", "120", "--token", TOKEN],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert device.stdout is not None
+        first = device.stdout.readline()
+        port = first.split(" console on ")[1].split()[0]
+        t0 = time.monotonic()
+
+        diag = _tagctl(port, "diag")
+        assert diag.returncode == 0, diag.stderr
+        rows = dict(line.split(None, 1) for line in diag.stdout.splitlines())
+        assert rows["board"] == "host" and rows["strap"] == "closed" and rows["strap_tamper"] == "clear"
+        assert "zone" not in diag.stdout and "lat" not in diag.stdout  # nothing of places
+
+        refused = _tagctl(port, "pair", "hmu-0001", "--token", "ffff")
+        assert refused.returncode == 1 and "bad token" in refused.stderr
+        paired = _tagctl(port, "pair", "hmu-0001", "--token", TOKEN)
+        assert paired.returncode == 0 and "paired" in paired.stdout and "hmu-0001" in paired.stdout
+
+        time.sleep(max(0.0, 4.0 - (time.monotonic() - t0)))  # past the strap cut
+        status = _tagctl(port, "--json", "status")
+        assert status.returncode == 0, status.stderr
+        assert '"strap": "open"' in status.stdout and '"strap_tamper": "latched"' in status.stdout
+        assert '"hmu": "hmu-0001"' in status.stdout
+        refit = _tagctl(port, "fit", "--token", TOKEN)
+        assert refit.returncode == 1 and "still open" in refit.stderr  # the latch holds
+        selftest = _tagctl(port, "selftest")
+        assert selftest.returncode == 1 and "strap" in selftest.stdout and "fail" in selftest.stdout
+        out, err = device.communicate(timeout=60)
+    finally:
+        device.kill()
+    assert "alerts:" in out and "tamper_strap" in out and "tamper_case" in out, out + err
+
+
+def test_no_answer_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "host_sim.tagctl", "--port", os.ttyname(slave), "status"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=30)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 2 and "no answer" in proc.stderr
