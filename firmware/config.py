@@ -16,6 +16,8 @@ DEFAULTS = {
     "report_period_s": 60,  # breadcrumbs go to the centre at least this often
     "breadcrumb_s": 60,  # one position event per this many seconds of valid fixes
     "zones_file": "zones.bin",
+    "home": [],  # [lat_e7, lon_e7, radius_m]: where a lost fix is no event
+    "location_lost_s": 600,  # no valid fix this long, away from home: an event
     "uere_m": 4,  # user equivalent range error: uncertainty = 2 x HDOP x UERE
     "min_uncertainty_m": 5,
     "max_uncertainty_m": 50,  # fixes less certain than this decide nothing
@@ -30,7 +32,7 @@ DEFAULTS = {
 # what an order from the centre may change
 ORDER_KEYS = ("report_period_s", "breadcrumb_s", "uere_m", "min_uncertainty_m", "max_uncertainty_m",
               "max_age_s", "max_speed_mps", "reanchor_fixes", "settle_fixes", "margin_m", "hysteresis_m",
-              "confirm_fixes")
+              "confirm_fixes", "location_lost_s")
 
 
 class ConfigError(ValueError):

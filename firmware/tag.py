@@ -7,6 +7,7 @@ import fixfilter
 import frames
 import gnss
 import link
+import locwatch
 import loop
 import nmea
 import order
@@ -55,7 +56,9 @@ class App:
         self.loop.poll(self.tamper.poll)
         self.power = power.Power(board, self.loop, self.record)
         self.last_fix_utc = 0
+        self.last_lat = self.last_lon = 0
         self.diag = diag.Diag(self)
+        self.locwatch = locwatch.LocationWatch(self)
 
     def _apply(self, cfg, zones):
         old = {w.zone.id: w.state for w in getattr(self, "watches", ())}
@@ -98,6 +101,7 @@ class App:
             return
         utc = fix.utc()
         self.last_fix_utc = utc
+        self.last_lat, self.last_lon = fix.lat_e7, fix.lon_e7
         window = utc // self.cfg["breadcrumb_s"]  # one breadcrumb a window, on UTC boundaries
         if window != self._last_crumb:
             self._last_crumb = window

@@ -28,6 +28,7 @@ ENTER, EXIT, WARN_ENTER, WARN_EXIT = 1, 2, 3, 4
 EVENT_NAMES = {ENTER: "breach", EXIT: "exit", WARN_ENTER: "warning", WARN_EXIT: "warning_exit"}
 NMEA_DELAY_MS = 50
 CONFIRM_WINDOW_S = 2  # an event's confirming fixes: its own second and the two before
+HOME_RADIUS_M = 100  # the tag's idea of "at home", around the scenario's home
 TAMPER_STAMP_S = 5  # NIJ: a tamper time-stamped within 5 s ...
 TAMPER_DELIVERY_S = 180  # ... and at the centre within 3 min of that stamp
 HEAP = "128K"  # see docs/simulator.md: the 64 KiB target is not met with the link stack loaded
@@ -134,7 +135,10 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     device, key = sc.name[:8], device_key(sc)
     with tempfile.TemporaryDirectory(prefix="emtag-sim-") as tmp:
         cellular = sc.link.transport == "cellular"
-        settings = {"device_id": device, "key": key.hex(), "transport": sc.link.transport, **(config or {})}
+        settings: dict[str, Any] = {"device_id": device, "key": key.hex(), "transport": sc.link.transport}
+        if sc.home:
+            settings["home"] = [zone_compiler.e7(sc.home[0]), zone_compiler.e7(sc.home[1]), HOME_RADIUS_M]
+        settings.update(config or {})
         image = device_image.build(Path(tmp) / "tag", settings, blob)
         _set_dialect(image / "board.json", sc.link.dialect)
         clock = [start_ms]

@@ -23,8 +23,8 @@ END, ESC, ESC_END, ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
 
 EVENT_NAMES = {1: "breach", 2: "exit", 3: "warning", 4: "warning_exit", 10: "position", 11: "boot", 12: "gap",
                13: "config_applied", 14: "config_refused", 20: "tamper_strap", 21: "tamper_case", 22: "fitted",
-               23: "paired", 30: "battery_low", 31: "battery_critical"}
-ALERTS = {1, 2, 3, 14, 20, 21, 30, 31}  # what an operator must see
+               23: "paired", 30: "battery_low", 31: "battery_critical", 40: "location_lost", 41: "shielding"}
+ALERTS = {1, 2, 3, 14, 20, 21, 30, 31, 40, 41}  # what an operator must see
 
 
 class WireError(ValueError):
