@@ -127,6 +127,11 @@ class Board:
     def heap_peak(self):
         return -1  # the ESP32 port keeps no peak
 
+    def gnss_power(self, on):
+        # The boards defined so far have no switch for the receiver's supply (the
+        # modem-GNSS boards would send AT+CGNSPWR through the modem); nothing to do yet.
+        pass
+
     def log(self, text):
         print(text)
 

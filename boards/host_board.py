@@ -7,7 +7,8 @@
 #     UART bytes, S link (serial) bytes, C console bytes, I input "name=value"
 #     (pins, ADC mV), Q quit
 #   firmware -> simulator: W wait (4-byte ms, 0xFFFFFFFF = until input), G/M/S/C
-#     bytes the firmware writes to that UART or console, L log line
+#     bytes the firmware writes to that UART or console, L log line, P power
+#     "part=0|1" (gnss, modem)
 # The firmware sends W when it has nothing to do; the simulator then delivers
 # whatever happens up to the next deadline and ends with T, the new time.
 # Without EMTAG_SIM=1 in the environment the board runs standalone: virtual time,
@@ -127,7 +128,10 @@ class Board:
         pass
 
     def modem_power(self, on):
-        pass
+        self._send(b"P", b"modem=1" if on else b"modem=0")
+
+    def gnss_power(self, on):
+        self._send(b"P", b"gnss=1" if on else b"gnss=0")
 
     def heap_peak(self):
         # the most live heap seen: sampled after a collection once a virtual minute

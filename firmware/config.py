@@ -18,6 +18,10 @@ DEFAULTS = {
     "zones_file": "zones.bin",
     "home": [],  # [lat_e7, lon_e7, radius_m]: where a lost fix is no event
     "location_lost_s": 600,  # no valid fix this long, away from home: an event
+    "adaptive": True,  # GNSS powered as the distance to the nearest zone demands
+    "max_fix_interval_s": 50,  # far from zones: a fix at least a minute apart, with the time to get it
+    "home_fix_interval_s": 300,  # at home and still
+    "near_zone_m": 500,  # nearer than this to a warning ring: GNSS on at 1 Hz
     "uere_m": 4,  # user equivalent range error: uncertainty = 2 x HDOP x UERE
     "min_uncertainty_m": 5,
     "max_uncertainty_m": 50,  # fixes less certain than this decide nothing

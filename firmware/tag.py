@@ -3,6 +3,7 @@
 import os
 
 import diag
+import duty
 import fixfilter
 import frames
 import gnss
@@ -59,6 +60,7 @@ class App:
         self.last_lat = self.last_lon = 0
         self.diag = diag.Diag(self)
         self.locwatch = locwatch.LocationWatch(self)
+        self.duty = duty.DutyCycle(self)
 
     def _apply(self, cfg, zones):
         old = {w.zone.id: w.state for w in getattr(self, "watches", ())}
@@ -119,6 +121,7 @@ class App:
                 self._event(ev, utc, fix, unc, w.depth_cm // 100, w.zone.id)
         if changed:
             self._save_states()
+        self.duty.after_fix(utc, fix.speed_cms)
 
     # events -----------------------------------------------------------------
     def _event(self, kind, utc, fix=None, unc_cm=0, depth_m=0, zone_id=b"\0" * 8, priority=True, battery=255):
@@ -169,7 +172,7 @@ class App:
         return (
             "sentences=%d accepted=%d checksum=%d overlong=%d broken=%d unknown=%d malformed=%d fixes=%d"
             " heap_peak=%d queued=%d acked=%d sent=%d rejected=%d order=%d modem_resets=%d modem_errors=%d"
-            " strap_tamper=%d case_tamper=%d battery_pct=%d"
+            " strap_tamper=%d case_tamper=%d battery_pct=%d gnss_sleeps=%d"
             % (
                 fr.count(nmea.C_SENTENCES),
                 g.count(gnss.C_ACCEPTED),
@@ -190,6 +193,7 @@ class App:
                 self.tamper.strap,
                 self.tamper.case,
                 self.power.pct,
+                self.duty.sleeps,
             )
         )
 

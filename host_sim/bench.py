@@ -172,7 +172,33 @@ def bench_centre(build: Path) -> dict[str, dict[str, Any]]:
     return {"centre": out}
 
 
-BENCHES = {"nmea": bench_nmea, "geofence": bench_geofence, "replay": bench_replay, "centre": bench_centre}
+def bench_energy(build: Path) -> dict[str, dict[str, Any]]:
+    """The 24 h day in the life over the cellular modem, with adaptive sampling and
+    with fixed 1 Hz GNSS and every fix reported at once (host_sim/energy.py's model)."""
+    from host_sim import scenario, sim
+
+    sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
+    adaptive = sim.execute(sc, keep_nmea=False)
+    fixed = sim.execute(sc, keep_nmea=False, config={"adaptive": False, "breadcrumb_s": 1, "report_period_s": 1})
+    for run in (adaptive, fixed):
+        if not sim.score(run).passed:
+            raise RuntimeError("day-in-the-life-24h failed")
+    assert adaptive.energy is not None and fixed.energy is not None
+    a, f = adaptive.energy, fixed.energy
+    out = {"battery_life_h": round(a.battery_life_h, 1), "fixed_1hz_battery_life_h": round(f.battery_life_h, 1),
+           "adaptive_vs_fixed_1hz": round(a.battery_life_h / f.battery_life_h, 2),
+           "adaptive": a.as_dict(), "fixed_1hz": f.as_dict()}
+    print(f"energy (day-in-the-life-24h over cellular, {sim.ENERGY_NOTE}):")
+    print(f"  adaptive sampling   {a.mah:7.1f} mAh/day  battery {a.battery_life_h:6.1f} h  "
+          f"(GNSS on {a.gnss_on_s / 3600:.1f} h, {a.modem_sends} sends)")
+    print(f"  fixed 1 Hz, at once {f.mah:7.1f} mAh/day  battery {f.battery_life_h:6.1f} h  "
+          f"(GNSS on {f.gnss_on_s / 3600:.1f} h, {f.modem_sends} sends)")
+    print(f"  ratio               {out['adaptive_vs_fixed_1hz']}x the battery life")
+    return {"energy": out}
+
+
+BENCHES = {"nmea": bench_nmea, "geofence": bench_geofence, "replay": bench_replay, "centre": bench_centre,
+           "energy": bench_energy}
 
 
 def main(argv: list[str] | None = None) -> int:

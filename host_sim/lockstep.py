@@ -42,8 +42,10 @@ class Outputs:
 class Firmware:
     """A firmware process on the host board, driven in virtual time."""
 
-    def __init__(self, start_ms: int, device: Path, heap: str | None = None) -> None:
-        """Boot the firmware laid out in device (host_sim.device_image) at start_ms (UTC)."""
+    def __init__(self, start_ms: int, device: Path, heap: str | None = None,
+                 on_power: Callable[[int, str, bool], None] | None = None) -> None:
+        """Boot the firmware laid out in device (host_sim.device_image) at start_ms (UTC).
+        on_power hears the parts it switches from its very first turn."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("EMTAG_", "MICROPYPATH"))}
         env.update({"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device)})
         cmd = [mp.micropython()] + (["-X", f"heapsize={heap}"] if heap else [])
@@ -60,6 +62,8 @@ class Firmware:
         self.on_link: Callable[[int, bytes], None] | None = None  # link bytes as they leave
         self.on_modem: Callable[[int, bytes], None] | None = None  # modem UART bytes as they leave
         self.on_console: Callable[[int, bytes], None] | None = None  # console bytes as they leave
+        self.on_power = on_power  # a part switched on or off
+        self.wakes = 0  # turns of the firmware's loop: the MCU awake
         self.now_ms = start_ms
         self.wake_ms: int | None = None
         self._pending: list[bytes] = []
@@ -97,6 +101,7 @@ class Firmware:
             self._pending = []
 
     def _wake(self, messages: list[bytes]) -> None:
+        self.wakes += 1
         self._write([*messages, b"T" + struct.pack(">HQ", 8, self.now_ms)])
         self._read_until_wait()
 
@@ -140,6 +145,10 @@ class Firmware:
                     self.on_modem(self.now_ms, payload)
             elif kind == b"L":
                 self.out.logs.append(payload.decode(errors="replace"))
+            elif kind == b"P":
+                part, _, level = payload.decode().partition("=")
+                if self.on_power:
+                    self.on_power(self.now_ms, part, level == "1")
 
     def _died(self) -> None:
         code = self._proc.wait()

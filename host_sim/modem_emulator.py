@@ -49,7 +49,7 @@ class ModemEmulator:
         self._unslip_out = wire.Unslip()
         self._unslip_in = wire.Unslip()
         self.log: list[str] = []
-        self.stats = {"sessions": 0, "sent_bytes": 0, "dropped": 0, "send_fail": 0, "garbage": 0}
+        self.stats = {"sessions": 0, "sends": 0, "sent_bytes": 0, "dropped": 0, "send_fail": 0, "garbage": 0}
 
     # the tag's side --------------------------------------------------------
     def from_tag(self, now_ms: int, data: bytes) -> None:
@@ -162,6 +162,7 @@ class ModemEmulator:
             return
         frames = sum(1 for _ in self._unslip_out.feed(data))
         self.sock.sendall(data)
+        self.stats["sends"] += 1
         self.stats["sent_bytes"] += len(data)
         self._reply(now, "SEND OK" if self.simcom else "OK", *(() if self.simcom else (f"+CIPSEND: 0,{len(data)},"
                                                                                         f"{len(data)}",)))
@@ -183,6 +184,15 @@ class ModemEmulator:
             got += sum(1 for _ in self._unslip_in.feed(chunk))
         if self.rx:
             self._reply(now, "+CIPRXGET: 1" if self.simcom else "+CIPRXGET: 1,0", delay=300)
+
+    def power_off(self) -> None:
+        """The modem loses power: its session, its attach and anything half-received go."""
+        self._close()
+        self.attached = False
+        self._data_left = 0
+        self._data.clear()
+        self._cmd.clear()
+        self.pending.clear()
 
     def tick(self, now_ms: int) -> None:
         """Coverage lost with a session open: the network drops it."""

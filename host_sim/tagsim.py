@@ -88,6 +88,10 @@ def _run_one(path: Path, out: Path | None, nmea: Path | None) -> dict[str, objec
     return {**result.as_dict(), "wall_s": result.wall_s}
 
 
+def _life(energy: object) -> str:
+    return f"{energy['battery_life_h']:.0f}" if isinstance(energy, dict) and energy else "-"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Replay pilot scenarios through the tag firmware and score breach detection."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -118,10 +122,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         assert isinstance(lat, list) and isinstance(tam, list)
         rows.append((r["name"], "PASS" if r["passed"] else "FAIL", r["must_alert"], r["detected"],
                      r["false_alerts"], f"{max(lat):.0f}" if lat else "-", f"{max(tam):.0f}" if tam else "-",
-                     r["warnings"], f"{r['valid_fixes']}/{r['fixes']}", f"{r['heap_peak_bytes']:,}",
-                     f"{r['wall_s']:.1f}"))
+                     r["warnings"], f"{r['valid_fixes']}/{r['fixes']}", _life(r["energy"]),
+                     f"{r['heap_peak_bytes']:,}", f"{r['wall_s']:.1f}"))
     print(report.table(["scenario", "verdict", "required", "detected", "false", "latency s", "tamper s",
-                        "warnings", "valid fixes", "heap peak B", "wall s"], rows))
+                        "warnings", "valid fixes", "battery h", "heap peak B", "wall s"], rows))
     failed = [r for r in ordered if not r["passed"]]
     required = sum(int(str(r["must_alert"])) for r in ordered)
     detected = sum(int(str(r["detected"])) for r in ordered)

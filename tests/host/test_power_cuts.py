@@ -11,6 +11,7 @@ from host_sim.paths import ROOT
 
 def test_two_hundred_power_cuts() -> None:
     sc = scenario.load(ROOT / "scenarios/direct-approach.yaml")
+    sc.duration_s = 90 * 60  # he waits at her door for over an hour: a cut every half minute on average
     uncut = sim.execute(sc, keep_nmea=False)
     rnd = random.Random(200)
     at = sorted(rnd.sample(range(5, sc.duration_s - 30), 200))

@@ -1,0 +1,40 @@
+"""Adaptive sampling and the energy model: GNSS sleeps far from zones and stays
+on near them; the breach is still caught; the battery lasts longer for it."""
+
+from pathlib import Path
+
+from host_sim import scenario, sim
+
+FAR = """name: far
+start: "2026-12-05 10:00"
+duration: 20m
+seed: 4
+zones: [{name: victim, circle: {lat: 52.50, lon: -1.80, radius_m: 150}}]
+route:
+  start: {lat: 52.4534, lon: -1.9110}
+  legs: [{to: {lat: 52.4600, lon: -1.9110}, mode: walk}, {dwell: 10m}]
+link: {transport: cellular, dialect: sim7000}
+"""
+
+
+def test_far_from_every_zone_the_receiver_sleeps(tmp_path: Path) -> None:
+    (tmp_path / "far.yaml").write_text(FAR)
+    sc = scenario.load(tmp_path / "far.yaml")
+    adaptive = sim.execute(sc, keep_nmea=False)
+    fixed = sim.execute(sc, keep_nmea=False, config={"adaptive": False})
+    assert adaptive.energy is not None and fixed.energy is not None
+    assert adaptive.counters["gnss_sleeps"] >= 10
+    assert adaptive.energy.gnss_on_s < 0.5 * fixed.energy.gnss_on_s
+    assert adaptive.energy.battery_life_h > fixed.energy.battery_life_h
+    # still a position every minute or so: the statutory rate
+    crumbs = sorted(r["utc"] for r in adaptive.stored if r["kind"] == 10)
+    assert max(b - a for a, b in zip(crumbs, crumbs[1:], strict=False)) <= 120
+
+
+def test_near_a_zone_it_stays_on_and_the_breach_is_caught() -> None:
+    from host_sim.paths import ROOT
+
+    run = sim.execute(scenario.load(ROOT / "scenarios/direct-approach.yaml"), keep_nmea=False)
+    assert sim.score(run).passed and run.counters["gnss_sleeps"] >= 1  # it slept while far, then watched
+    warning = next(r for r in run.stored if r["kind"] == 3)
+    assert run.gnss_switches and not [ms for ms, on in run.gnss_switches if ms >= warning["utc"] * 1000]
