@@ -22,6 +22,9 @@ DEFAULTS = {
     "max_fix_interval_s": 50,  # far from zones: a fix at least a minute apart, with the time to get it
     "home_fix_interval_s": 300,  # at home and still
     "near_zone_m": 500,  # nearer than this to a warning ring: GNSS on at 1 Hz
+    "far_report_period_s": 300,  # far from zones: breadcrumbs go up this often
+    "home_report_period_s": 900,  # at home
+    "clear_tamper": False,  # in an order: the centre clears a latched tamper (strap and case whole)
     "uere_m": 4,  # user equivalent range error: uncertainty = 2 x HDOP x UERE
     "min_uncertainty_m": 5,
     "max_uncertainty_m": 50,  # fixes less certain than this decide nothing
@@ -36,7 +39,7 @@ DEFAULTS = {
 # what an order from the centre may change
 ORDER_KEYS = ("report_period_s", "breadcrumb_s", "uere_m", "min_uncertainty_m", "max_uncertainty_m",
               "max_age_s", "max_speed_mps", "reanchor_fixes", "settle_fixes", "margin_m", "hysteresis_m",
-              "confirm_fixes", "location_lost_s")
+              "confirm_fixes", "location_lost_s", "clear_tamper")
 
 
 class ConfigError(ValueError):

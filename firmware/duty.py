@@ -2,7 +2,8 @@
 # distance from the nearest zone demands. Far from every zone (or at home) it
 # sleeps until the wearer, at the fastest a person moves, could have come within
 # reach of a zone's warning ring, and never longer than the statutory fix
-# interval; near a zone, or moving fast towards one, it stays on at 1 Hz.
+# interval; near a zone, or moving fast towards one, it stays on at 1 Hz. The
+# link's reporting period follows the same distance (breaches still go at once).
 from micropython import const
 
 _ON_MIN_S = const(8)  # after waking: time to a hot-start fix and a few confirming fixes
@@ -16,6 +17,9 @@ class DutyCycle:
         self.max_sleep_s = cfg["max_fix_interval_s"]
         self.home_sleep_s = cfg["home_fix_interval_s"]
         self.near_m = cfg["near_zone_m"]
+        self.near_period_ms = cfg["report_period_s"] * 1000
+        self.far_period_ms = cfg["far_report_period_s"] * 1000
+        self.home_period_ms = cfg["home_report_period_s"] * 1000
         self.speed_cms = cfg["max_speed_mps"] * 100
         self.on = True
         self.on_since = 0
@@ -32,6 +36,10 @@ class DutyCycle:
         if utc - self.on_since < _ON_MIN_S:
             return
         sleep = self._sleep_for(speed_cms)
+        lk = self.app.link
+        if lk is not None:  # breadcrumbs go up less often when nothing is near
+            lk.period_ms = (self.near_period_ms if sleep <= 0 else
+                            self.home_period_ms if sleep == self.home_sleep_s else self.far_period_ms)
         if sleep <= 0:
             return
         self.on = False

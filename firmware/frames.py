@@ -31,6 +31,7 @@ EV_FITTED = const(22)  # a technician cleared the tamper latch
 EV_PAIRED = const(23)
 EV_BATTERY_LOW = const(30)
 EV_BATTERY_CRITICAL = const(31)
+EV_CHARGING = const(32)
 EV_LOCATION_LOST = const(40)
 EV_SHIELDING = const(41)  # GNSS and the cellular link lost together
 # seq, utc, type, flags, lat, lon, accuracy m, depth m, battery %, zone id

@@ -42,18 +42,19 @@ class Link:
         self.loop.arm(self._send_timer, 0)
 
     def _periodic(self, now):
-        if self.store.count:
-            self.kick()
+        # at least once a period, even with nothing to say: the centre may have an order
+        self.kick()
         self.loop.arm(self._period_timer, self.period_ms)
 
     def _send(self, now):
-        records = self.store.pending(frames.MAX_EVENTS)
-        if not records or self.port is None:
+        if self.port is None:
             return
+        records = self.store.pending(frames.MAX_EVENTS)  # none: an empty frame asks for news
         self.port.write(frames.slip(frames.events_frame(self.key, self.device, records)))
         self.sent += 1
-        self.loop.arm(self._send_timer, self._backoff)  # unless an acknowledgement comes first
-        self._backoff = min(2 * self._backoff, _RETRY_MAX_MS)
+        if records:
+            self.loop.arm(self._send_timer, self._backoff)  # unless an acknowledgement comes first
+            self._backoff = min(2 * self._backoff, _RETRY_MAX_MS)
 
     def _poll(self, now):
         if self.port is None:

@@ -1,6 +1,7 @@
 # Battery: millivolts through the board's divider to a Li-ion state of charge;
 # a low event, and a critical one about half an hour before empty, each once
-# until the battery has been charged back above the re-arm level.
+# until the battery has been charged back above the re-arm level; charging is
+# seen in the voltage rising, and reported once each time it starts.
 import frames
 from micropython import const
 
@@ -11,6 +12,8 @@ LOW_PCT = const(20)
 CRITICAL_PCT = const(5)  # about 30 minutes of a 24-hour battery
 _REARM_PCT = const(30)
 _PERIOD_MS = const(60000)
+_CHARGE_RISE_MV = const(20)  # a rise this big above the lowest of the last few samples: on charge
+_RECENT = const(5)
 
 
 def percent(mv):
@@ -31,11 +34,23 @@ class Power:
         self._record = record
         self.pct = 255
         self.low = self.critical = False
+        self.charging = False
+        self._recent = []  # the last few samples, oldest first
         self._timer = loop.timer(self._sample)
         loop.arm(self._timer, 0)
 
     def _sample(self, now):
-        self.pct = percent(self.board.battery_mv())
+        mv = self.board.battery_mv()
+        self.pct = percent(mv)
+        if self._recent:
+            rising = mv - min(self._recent) >= _CHARGE_RISE_MV
+            if rising and not self.charging:
+                self._record(frames.EV_CHARGING, self.board.utc())
+            if rising or mv < self._recent[-1]:
+                self.charging = rising
+        self._recent.append(mv)
+        if len(self._recent) > _RECENT:
+            self._recent.pop(0)
         if self.pct >= _REARM_PCT:
             self.low = self.critical = False
         if self.pct <= CRITICAL_PCT and not self.critical:

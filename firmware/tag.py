@@ -146,6 +146,8 @@ class App:
         self._apply(self.order.settings, self.order.zones)
         self._save_states()
         self._event(frames.EV_CONFIG_APPLIED, self.board.utc(), depth_m=min(version, 32767))
+        if self.cfg["clear_tamper"] and (self.tamper.strap or self.tamper.case) and self.tamper.clear():
+            self.record(frames.EV_FITTED, self.board.utc())  # cleared by the centre's authenticated order
 
     # zone states survive a reboot, so a restart inside a zone raises no second breach
     def _save_states(self):

@@ -106,9 +106,9 @@ class Centre:
         before = self.stats.events
         with self.db:  # one transaction a frame, committed before the acknowledgement goes out
             config_version = self._store(name, events, now, config_version)
-        if self.stats.events == before:  # acknowledged all the same: the tag may have missed the first ack
+        if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
-        replies = [wire.ack_frame(key, dev, max(e.seq for e in events))]
+        replies = [wire.ack_frame(key, dev, max((e.seq for e in events), default=0))]
         newer = self.db.execute("SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
                                 "ORDER BY version DESC LIMIT 1", (name, config_version)).fetchone()
         if newer:
@@ -156,9 +156,9 @@ async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio
     unslip = wire.Unslip()
     try:
         while data := await reader.read(4096):
-            for frame in unslip.feed(data):
-                for reply in centre.handle(frame, peer):
-                    writer.write(wire.slip(reply))
+            out = b"".join(wire.slip(reply) for frame in unslip.feed(data) for reply in centre.handle(frame, peer))
+            if out:
+                writer.write(out)  # the answers to one read in one write: they arrive together
             await writer.drain()
     except (ConnectionError, asyncio.IncompleteReadError):
         pass

@@ -182,6 +182,12 @@ class ModemEmulator:
                 return
             self.rx += chunk
             got += sum(1 for _ in self._unslip_in.feed(chunk))
+        while got and self.sock is not None and select.select([self.sock], [], [], 0.01)[0]:
+            chunk = self.sock.recv(65536)  # an order may follow the ack
+            if not chunk:
+                break
+            self.rx += chunk
+            got += sum(1 for _ in self._unslip_in.feed(chunk))
         if self.rx:
             self._reply(now, "+CIPRXGET: 1" if self.simcom else "+CIPRXGET: 1,0", delay=300)
 

@@ -33,7 +33,7 @@ true trace and the zones. Every error names the file, the line and the fix.
     link: {transport: cellular, dialect: a7670, drop_rate: 0.05, send_fail_rate: 0.05, slow_ms: 300,
            garbage_rate: 0.02, denied: false}   # default: serial
     inputs: [{at: 12m, strap: open}]      # the strap is cut
-    battery: {start_mv: 3800, drain_mv_per_h: 60}
+    battery: {start_mv: 3800, drain_mv_per_h: 60, charging: [{from: 20m, to: 50m}]}
 """
 
 from __future__ import annotations
@@ -110,6 +110,13 @@ class Input:
 class Battery:
     start_mv: int = 4000
     drain_mv_per_h: float = 0.0
+    charging: tuple[tuple[int, int], ...] = ()  # (from s, to s) on the charger
+    charge_mv_per_h: float = 600.0
+
+    def mv_at(self, t_s: float) -> int:
+        charged = sum(max(0, min(t_s, b) - a) for a, b in self.charging)
+        mv = self.start_mv - self.drain_mv_per_h * (t_s - charged) / 3600 + self.charge_mv_per_h * charged / 3600
+        return round(min(4200, max(3000, mv)))
 
 
 @dataclass
@@ -238,11 +245,12 @@ def load(path: Path) -> Scenario:
     inputs = _inputs(r, top["inputs"], duration) if "inputs" in top else []
     battery = Battery()
     if "battery" in top:
-        bm = r.mapping(top["battery"], "battery", {"start_mv": False, "drain_mv_per_h": False})
+        bm = r.mapping(top["battery"], "battery", {"start_mv": False, "drain_mv_per_h": False, "charging": False})
         battery = Battery(int(r.number(bm["start_mv"], "start_mv", 2500, 4300, integer=True))
                           if "start_mv" in bm else 4000,
                           float(r.number(bm["drain_mv_per_h"], "drain_mv_per_h", 0, 2000))
-                          if "drain_mv_per_h" in bm else 0.0)
+                          if "drain_mv_per_h" in bm else 0.0,
+                          tuple(_gaps(r, bm["charging"], duration)) if "charging" in bm else ())
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
                     sentences, default_env, env, oracle, gaps, link, inputs, battery)

@@ -215,8 +215,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     if off_until < 0:
                         fw.set_input(pin.name, state[pin.name])
                 if t_ms % 60000 == 0 and off_until < 0:
-                    hours = t_ms / 3_600_000
-                    fw.set_input("battery", max(3000, round(sc.battery.start_mv - sc.battery.drain_mv_per_h * hours)))
+                    fw.set_input("battery", sc.battery.mv_at(t_ms / 1000))
                 if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms:
                     cut = pending_cuts.pop(0)
                     fw.kill()

@@ -49,6 +49,11 @@ class Uplink:
                 break
             replies += chunk
             got += sum(1 for _ in self._in.feed(chunk))
+        while got and select.select([self.sock], [], [], 0.01)[0]:  # an order may follow the ack
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            replies += chunk
         if replies and not self.in_gap(now_ms + ROUND_TRIP_MS):
             self.pending.append((now_ms + ROUND_TRIP_MS, bytes(replies)))
 

@@ -23,7 +23,8 @@ END, ESC, ESC_END, ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
 
 EVENT_NAMES = {1: "breach", 2: "exit", 3: "warning", 4: "warning_exit", 10: "position", 11: "boot", 12: "gap",
                13: "config_applied", 14: "config_refused", 20: "tamper_strap", 21: "tamper_case", 22: "fitted",
-               23: "paired", 30: "battery_low", 31: "battery_critical", 40: "location_lost", 41: "shielding"}
+               23: "paired", 30: "battery_low", 31: "battery_critical", 32: "charging", 40: "location_lost",
+               41: "shielding"}
 ALERTS = {1, 2, 3, 14, 20, 21, 30, 31, 40, 41}  # what an operator must see
 
 
@@ -99,7 +100,7 @@ def open_frame(key: bytes, frame: bytes) -> tuple[int, bytes, bytes]:
     kind = frame[3]
     payload = body[HEAD.size:]
     if kind == EVENTS:
-        if not payload or payload[0] > MAX_EVENTS or len(payload) != 1 + payload[0] * EVENT.size:
+        if not payload or payload[0] > MAX_EVENTS or len(payload) != 1 + payload[0] * EVENT.size:  # 0: a poll
             raise WireError("bad event count")
     elif kind == ACK:
         if len(payload) != 4:

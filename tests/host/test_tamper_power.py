@@ -20,7 +20,7 @@ def test_strap_cut_stamped_delivered_and_latched_across_a_reboot() -> None:
     assert strap[0]["received_ms"] - strap[0]["utc"] * 1000 <= 180_000
     assert run.counters["strap_tamper"] == 1 and run.counters["case_tamper"] == 1
     kinds = [r["kind"] for r in run.stored]
-    assert kinds.index(30) < kinds.index(31)  # low before critical
+    assert kinds.index(30) < kinds.index(31) < kinds.index(32)  # low, critical, then on charge
     assert all(r["battery"] <= 20 for r in run.stored if r["kind"] in (30, 31))
 
 
@@ -31,3 +31,12 @@ def test_battery_curve_is_monotonic_and_bounded(fw: mp.Service, a: int, b: int) 
     if a <= b:
         assert pa <= pb
     assert fw.call("power_probe", "percent", 4200) == 100 and fw.call("power_probe", "percent", 3300) == 0
+
+
+def test_the_centre_clears_a_tamper_with_an_authenticated_order() -> None:
+    sc = scenario.load(ROOT / "scenarios/strap-cut.yaml")
+    sc.inputs = [scenario.Input(120, "strap", True), scenario.Input(300, "strap", False)]  # cut, then re-fitted
+    run = sim.execute(sc, keep_nmea=False, orders=[sim.Order(600, 2, sc.zones, {"clear_tamper": True})])
+    kinds = [r["kind"] for r in run.stored]
+    assert 20 in kinds and 22 in kinds and kinds.index(20) < kinds.index(22)  # tamper, then cleared
+    assert run.counters["strap_tamper"] == 0
