@@ -64,3 +64,28 @@ def test_no_answer_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untype
         os.close(master)
         os.close(slave)
     assert proc.returncode == 2 and "no answer" in proc.stderr
+
+
+def test_refit_clears_the_tamper(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (ROOT / "scenarios/strap-cut.yaml").read_text()
+    text = text.replace("inputs: [{at: 6m, strap: open}, {at: 11m, case: open}]",
+                        "inputs: [{at: 1m, strap: open}, {at: 2m, strap: closed}]")
+    text = text.replace("duration: 30m", "duration: 6m").replace("charging: [{from: 24m, to: 30m}]", "charging: []")
+    path = tmp_path / "refit.yaml"
+    path.write_text(text)
+    device = subprocess.Popen([sys.executable, "-m", "host_sim.tagsim", "device", str(path), "--speed", "60",
+                               "--token", TOKEN], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert device.stdout is not None
+        port = device.stdout.readline().split(" console on ")[1].split()[0]
+        time.sleep(3)  # past the cut (1 min) and the re-fit of the strap (2 min), at 60x
+        before = _tagctl(port, "--json", "status")
+        assert '"strap": "closed"' in before.stdout and '"strap_tamper": "latched"' in before.stdout
+        fit = _tagctl(port, "fit", "--token", TOKEN)
+        assert fit.returncode == 0 and "fitted" in fit.stdout, fit.stderr
+        after = _tagctl(port, "--json", "status")
+        assert '"strap_tamper": "clear"' in after.stdout
+        out, _ = device.communicate(timeout=60)
+    finally:
+        device.kill()
+    assert "tamper_strap" in out and "fitted" not in out.split("alerts:")[1]  # a fit is no alert
