@@ -182,7 +182,7 @@ class ModemEmulator:
                 return
             self.rx += chunk
             got += sum(1 for _ in self._unslip_in.feed(chunk))
-        while got and self.sock is not None and select.select([self.sock], [], [], 0.01)[0]:
+        while got and self.sock is not None and select.select([self.sock], [], [], 0)[0]:
             chunk = self.sock.recv(65536)  # an order may follow the ack
             if not chunk:
                 break

@@ -49,7 +49,7 @@ class Uplink:
                 break
             replies += chunk
             got += sum(1 for _ in self._in.feed(chunk))
-        while got and select.select([self.sock], [], [], 0.01)[0]:  # an order may follow the ack
+        while got and select.select([self.sock], [], [], 0)[0]:  # an order may follow the ack, already here
             chunk = self.sock.recv(65536)
             if not chunk:
                 break
