@@ -49,18 +49,18 @@ class DutyCycle:
 
     def _sleep_for(self, speed_cms):
         app = self.app
-        nearest = -1  # metres to the nearest active zone's warning ring
+        nearest = None  # metres to the nearest active zone's warning ring (0: in it)
         for w in app.watches:
             if w.state != 0:
                 return 0  # inside a zone or its ring: watch every second
-            d = (-w.depth_cm - w.warn_cm) // 100
-            if nearest < 0 or d < nearest:
+            d = max(0, (-w.depth_cm - w.warn_cm) // 100)
+            if nearest is None or d < nearest:
                 nearest = d
-        if nearest >= 0 and nearest < self.near_m:
+        if nearest is not None and nearest < self.near_m:
             return 0
         if app.locwatch.at_home() and speed_cms < 50:
             return self.home_sleep_s
-        if nearest < 0:
+        if nearest is None:
             return self.max_sleep_s
         # the wearer cannot reach the ring before the next fix, at the fastest anyone moves
         reach_s = (nearest - self.near_m // 2) * 100 // self.speed_cms

@@ -125,19 +125,34 @@ class Zone:
         return ukclock.in_windows(self.windows, utc_s)
 
     def depth_cm(self, lat_e7, lon_e7):
-        # Signed distance to the boundary in centimetres, positive inside; None when
-        # the point is off this zone's grid (then it is outside, beyond its reach).
+        # Signed distance to the boundary in centimetres, positive inside. Off this
+        # zone's grid the point is outside beyond the zone's reach: then a lower bound
+        # of its distance, from the zone's origin and extent.
         dlat = lat_e7 - self.lat0
         dlon = lon_e7 - self.lon0
         if not (-self._dlat_max < dlat < self._dlat_max and -self._dlon_max < dlon < self._dlon_max):
-            return None
+            return self._far(dlat, dlon)
         x, y = geoproj.project(dlat, dlon, self.ky, self.kx0, self.kxd)
         g = geofence.GRID
         if x < -g or x > g or y < -g or y > g:
-            return None
+            return self._far(dlat, dlon)
         if self.shape == CIRCLE:
             return geofence.circle_depth(x, y, self.radius) * self.unit_cm
         return geofence.depth(self.data, x + g, y + g) * self.unit_cm
+
+
+    def _far(self, dlat, dlon):
+        dy = abs(dlat) * 1113 // 1000  # cm: 1e-7 degree of latitude is 1.113 cm
+        dx = abs(dlon) * 1113 // 1000 * self.kx0 // self.ky  # the parallel shrinks as the grid says
+        dist = dx + dy // 2 if dx > dy else dy + dx // 2  # overstates hypot by up to 12 %
+        dist = dist * 8 // 9
+        if self.shape == CIRCLE:
+            extent = self.radius
+        else:
+            d = self.data
+            g = geofence.GRID
+            extent = max(abs(d[1] - g), abs(d[2] - g), abs(d[3] - g), abs(d[4] - g)) * 3 // 2  # > corner
+        return -max((self.reach) * self.unit_cm, dist - extent * self.unit_cm)
 
 
 def load_all(blob):

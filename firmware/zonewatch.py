@@ -34,8 +34,6 @@ class ZoneWatch:
     def violation_depth(self, lat_e7, lon_e7):
         # Depth into the forbidden side: inside an exclusion zone, outside an inclusion zone.
         d = self.zone.depth_cm(lat_e7, lon_e7)
-        if d is None:
-            d = -_FAR_CM
         return -d if self.zone.kind == zonemod.INCLUSION else d
 
     def reset(self):
