@@ -134,13 +134,13 @@ class Modem:
             if self.state != _OFF:
                 self.resets += 1
             self.failures = 0
-        self._run(_SYNC, (("AT", "OK", 1000), ("AT", "OK", 1000), ("AT", "OK", 1000)), lenient=True)
+        # up to three tries; the first OK will do
+        self._run(_SYNC, (("AT", "OK", 1000), ("AT", "OK", 1000), ("AT", "OK", 1000)))
 
-    def _run(self, state, script, lenient=False):
+    def _run(self, state, script):
         self.state = state
         self._script = script
         self._step = 0
-        self._lenient = lenient  # the sync script needs one OK, not three
         self._next()
 
     def _next(self):
@@ -198,7 +198,7 @@ class Modem:
 
     def _timed_out(self, now):
         if self._busy:
-            if self.state == _SYNC and self._lenient and self._step + 1 < len(self._script):
+            if self.state == _SYNC and self._step + 1 < len(self._script):
                 self._step += 1
                 self._next()
                 return
@@ -286,7 +286,7 @@ class Modem:
             return
         if line == "ERROR" or line.startswith("+CME ERROR") or line.startswith("+CMS ERROR"):
             self.errors += 1
-            if self.state == _SYNC and self._lenient:
+            if self.state == _SYNC:
                 return
             self._fail()
         elif line.startswith(self._expect):
@@ -298,7 +298,7 @@ class Modem:
                     self._out_n -= len(self._pending)
                     self._pending = b""
                 self._ready()
-            elif self.state == _SYNC and self._lenient:
+            elif self.state == _SYNC:
                 self._step = len(self._script)
                 self._next()
             else:
