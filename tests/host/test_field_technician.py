@@ -38,7 +38,7 @@ def test_fitting_a_tag_then_a_strap_cut() -> None:
         assert paired.returncode == 0 and "paired" in paired.stdout and "hmu-0001" in paired.stdout
 
         time.sleep(max(0.0, 4.0 - (time.monotonic() - t0)))  # past the strap cut
-        status = _tagctl(port, "--json", "status")
+        status = _tagctl(port, "status", "--json")  # as the README writes it
         assert status.returncode == 0, status.stderr
         assert '"strap": "open"' in status.stdout and '"strap_tamper": "latched"' in status.stdout
         assert '"hmu": "hmu-0001"' in status.stdout
