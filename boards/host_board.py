@@ -26,6 +26,21 @@ _FOREVER = const(0xFFFFFFFF)
 _START_MS = 1796083200000  # 2026-12-01T00:00:00Z, the standalone clock's start
 
 
+def _flash_folder():
+    # A deployed image's folder is its flash; run from the source tree, the flash is
+    # a folder of its own, so the tree never fills with store files.
+    try:
+        os.stat("board.json")
+        return "."
+    except OSError:
+        pass
+    try:
+        os.mkdir("/tmp/emtag-host")
+    except OSError:
+        pass
+    return "/tmp/emtag-host"
+
+
 class Port:
     # A UART as the firmware sees it: readinto() what has arrived, write() out.
     def __init__(self, board, kind, cap=_RX_CAP):
@@ -78,7 +93,7 @@ class Board:
         self.modem = Port(self, b"M")
         self.link = Port(self, b"S", 2048)  # a CONFIG frame with its zones arrives whole
         self.console = Port(self, b"C", 128)
-        self.storage = os.getenv("EMTAG_STORAGE") or "."  # the device folder is its flash
+        self.storage = os.getenv("EMTAG_STORAGE") or _flash_folder()
         if self._sim:
             self._rx = sys.stdin.buffer
             self._tx = sys.stdout.buffer

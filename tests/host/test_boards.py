@@ -73,7 +73,8 @@ def test_main_boots_and_stops_on_the_host_board(tmp_path: Path) -> None:
     proc = _boot(tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "emtag tag unset on host" in proc.stderr
-    assert proc.stdout.startswith("STAT sentences=0 ")  # its last words on the link
+    assert proc.stdout.startswith("STAT sentences=0 ")  # its last words on the console
+    assert not (ROOT / "events.log").exists()  # its flash is not the source tree
 
 
 def test_main_boots_the_home_unit_role(tmp_path: Path) -> None:
