@@ -8,6 +8,8 @@ import machine
 from micropython import const
 
 _ADC_SAMPLES = const(8)
+_IRQ_SCAN_RESULT = const(5)
+_HEARD_CAP = const(16)
 
 
 class Port:
@@ -25,6 +27,34 @@ class Port:
 
     def write(self, data):
         return self._uart.write(data) or 0
+
+
+class Radio:
+    # BLE through MicroPython's bluetooth module: adverts out, scan results in a
+    # short queue (the IRQ's memoryviews are copied; they do not outlive it).
+    def __init__(self, spec):
+        import bluetooth
+
+        self._adv_ms = spec.get("adv_interval_ms", 0)  # 0: one advert per payload
+        self._heard = []
+        self.dropped = 0
+        self._ble = bluetooth.BLE()
+        self._ble.active(True)
+        self._ble.irq(self._irq)
+        self._ble.gap_scan(0, spec["scan_interval_us"], spec["scan_window_us"])
+
+    def _irq(self, event, data):
+        if event == _IRQ_SCAN_RESULT:
+            if len(self._heard) < _HEARD_CAP:
+                self._heard.append((data[3], bytes(data[4])))
+            else:
+                self.dropped += 1
+
+    def advertise(self, adv, interval_ms):
+        self._ble.gap_advertise((self._adv_ms or interval_ms) * 1000, adv, connectable=False)
+
+    def recv(self):
+        return self._heard.pop(0) if self._heard else None
 
 
 def _input(spec):
@@ -67,6 +97,7 @@ class Board:
         self.gnss = Port(gnss) if gnss and gnss["source"] == "uart" else None
         self.link = Port(defn["link"]) if defn.get("link") else None
         self.console = Console()
+        self.radio = Radio(defn["ble"]) if defn.get("ble") else None
         self._strap = _input(defn.get("strap"))
         self._case = _input(defn.get("case"))
         self._mains = _input(defn.get("mains"))

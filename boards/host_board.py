@@ -5,10 +5,11 @@
 # the payload:
 #   simulator -> firmware: T time (8-byte UTC ms), G GNSS UART bytes, M modem
 #     UART bytes, S link (serial) bytes, C console bytes, I input "name=value"
-#     (pins, ADC mV), Q quit
+#     (pins, ADC mV), R a BLE advert heard (signed RSSI byte, advertising data),
+#     Q quit
 #   firmware -> simulator: W wait (4-byte ms, 0xFFFFFFFF = until input), G/M/S/C
 #     bytes the firmware writes to that UART or console, L log line, P power
-#     "part=0|1" (gnss, modem)
+#     "part=0|1" (gnss, modem), A a BLE advert sent (advertising data)
 # The firmware sends W when it has nothing to do; the simulator then delivers
 # whatever happens up to the next deadline and ends with T, the new time.
 # Without EMTAG_SIM=1 in the environment the board runs standalone: virtual time,
@@ -22,6 +23,7 @@ import sys
 from micropython import const
 
 _RX_CAP = const(1024)  # as the ESP32 boards' UART receive buffers
+_HEARD_CAP = const(16)  # adverts waiting to be read
 _FOREVER = const(0xFFFFFFFF)
 _START_MS = 1796083200000  # 2026-12-01T00:00:00Z, the standalone clock's start
 
@@ -77,6 +79,28 @@ class Port:
         return len(data)
 
 
+class Radio:
+    # BLE as the firmware sees it: advertise() sends an A message; adverts the
+    # simulator's RF model delivers (R) wait in a short queue for recv().
+    def __init__(self, board):
+        self._board = board
+        self._heard = []
+        self.dropped = 0
+
+    def advertise(self, adv, interval_ms):
+        self._board._send(b"A", adv)
+
+    def recv(self):
+        return self._heard.pop(0) if self._heard else None
+
+    def _arrive(self, payload):
+        if len(self._heard) >= _HEARD_CAP:
+            self.dropped += 1
+            return
+        rssi = payload[0] - 256 if payload[0] > 127 else payload[0]
+        self._heard.append((rssi, bytes(payload[1:])))
+
+
 class Board:
     def __init__(self, defn):
         self.defn = defn
@@ -93,6 +117,7 @@ class Board:
         self.modem = Port(self, b"M")
         self.link = Port(self, b"S", 2048)  # a CONFIG frame with its zones arrives whole
         self.console = Port(self, b"C", 128)
+        self.radio = Radio(self)
         self.storage = os.getenv("EMTAG_STORAGE") or _flash_folder()
         if self._sim:
             self._rx = sys.stdin.buffer
@@ -204,6 +229,8 @@ class Board:
                 self.link._arrive(payload)
             elif kind == 0x43:
                 self.console._arrive(payload)
+            elif kind == 0x52:  # R
+                self.radio._arrive(payload)
             elif kind == 0x49:
                 name, _, value = bytes(payload).decode().partition("=")
                 self._inputs[name] = int(value)

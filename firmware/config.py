@@ -35,6 +35,22 @@ DEFAULTS = {
     "margin_m": 5,  # entry needs depth >= uncertainty + margin
     "hysteresis_m": 10,  # exit needs distance >= uncertainty + hysteresis the other way
     "confirm_fixes": 3,  # consecutive fixes to confirm any change of zone state
+    # RF curfew (docs/curfew.md); the tag and its home unit share the pair key
+    "pair_key": "",  # hex; without one there is no beacon
+    "beacon_id": "",  # 8 hex digits: the tag's id on air
+    "hmu_beacon_id": "",  # 8 hex digits: the home unit's id on air
+    "beacon_min_ms": 1000,  # adverts at random intervals in this range
+    "beacon_max_ms": 10000,
+    "beacon_mac_len": 8,  # bytes of HMAC in an advert, 4 to 11
+    "beacon_fresh_s": 60,  # an advert whose time is further than this from ours is a recording
+    "curfew": [],  # weekly windows [days mask (bit 0 Monday), start minute, end minute], London time
+    "curfew_changes": [],  # one-off [from UTC, to UTC, 1 in force | 0 lifted], over the week
+    "late_return_grace_s": 600,  # back this long after curfew starts: no breach
+    "early_leave_grace_s": 300,  # gone this long before it ends: no breach
+    "absence_timeout_s": 300,  # no verified advert this long: absent
+    "min_rssi_dbm": -100,  # smoothed signal weaker than this: not home
+    "spoof_quiet_s": 600,  # one spoof event per this long, however many adverts
+    "home_lost_s": 30,  # tag: the home unit not heard this long, GNSS back on
 }
 # what an order from the centre may change
 ORDER_KEYS = ("report_period_s", "breadcrumb_s", "uere_m", "min_uncertainty_m", "max_uncertainty_m",
@@ -58,7 +74,34 @@ def merge(base, given, where, allowed=None):
         if type(value) is not type(DEFAULTS[key]):
             raise ConfigError("%s: %r must be %s" % (where, key, type(DEFAULTS[key]).__name__))
         out[key] = value
+    _check_rf(out, where)
     return out
+
+
+def _ints(row, n):
+    return isinstance(row, list) and len(row) == n and all(type(v) is int for v in row)
+
+
+def _check_rf(cfg, where):
+    # The beacon and curfew settings hang together; say which one does not.
+    for key in ("beacon_id", "hmu_beacon_id"):
+        v = cfg[key]
+        if v and (len(v) != 8 or v.strip("0123456789abcdefABCDEF")):
+            raise ConfigError("%s: %r must be 8 hex digits" % (where, key))
+    if len(cfg["pair_key"]) % 2 or cfg["pair_key"].strip("0123456789abcdefABCDEF"):
+        raise ConfigError("%s: 'pair_key' must be hex" % where)
+    if not 4 <= cfg["beacon_mac_len"] <= 11:
+        raise ConfigError("%s: 'beacon_mac_len' must be 4 to 11 (bytes)" % where)
+    if not 20 <= cfg["beacon_min_ms"] <= cfg["beacon_max_ms"]:
+        raise ConfigError("%s: beacon interval: need 20 <= beacon_min_ms <= beacon_max_ms" % where)
+    for w in cfg["curfew"]:
+        if not (_ints(w, 3) and 1 <= w[0] <= 127 and 0 <= w[1] < 1440 and 0 <= w[2] <= 1440):
+            raise ConfigError("%s: curfew window %r: expected [days mask 1-127, start minute, end minute]"
+                              % (where, w))
+    for c in cfg["curfew_changes"]:
+        if not (_ints(c, 3) and c[0] < c[1] and c[2] in (0, 1)):
+            raise ConfigError("%s: curfew change %r: expected [from UTC, to UTC, 1 in force or 0 lifted]"
+                              % (where, c))
 
 
 def load(path=None):

@@ -104,7 +104,7 @@ class Diag:
     def _q_queue(self, args):
         s, lk = self.app.store, self.app.link
         return "ok queued=%d acked_seq=%d next_seq=%d sent=%d rejected=%d" % (
-            s.count, s.acked, s.next_seq, lk.sent if lk else 0, lk.rejected if lk else 0)
+            s.count, s.acked, s.seq.next, lk.sent if lk else 0, lk.rejected if lk else 0)
 
     def _q_strap(self, args):
         b, t = self.board, self.app.tamper

@@ -24,8 +24,24 @@ class DutyCycle:
         self.on = True
         self.on_since = 0
         self.sleeps = 0
+        self.held = False  # the home unit is heard: GNSS off until it is not
         self._wake = app.loop.timer(self._wake_up)
         app.board.gnss_power(True)
+
+    def hold(self, home):
+        if not self.enabled:
+            return
+        self.held = home
+        if home and self.on:
+            self._wake.armed = False
+            self._sleep()
+        elif not home and not self.on:
+            self._wake_up(0)
+
+    def _sleep(self):
+        self.on = False
+        self.sleeps += 1
+        self.app.board.gnss_power(False)
 
     def after_fix(self, utc, speed_cms):
         # Called with every accepted fix: sleep now, and for how long?
@@ -42,9 +58,7 @@ class DutyCycle:
                             self.home_period_ms if sleep == self.home_sleep_s else self.far_period_ms)
         if sleep <= 0:
             return
-        self.on = False
-        self.sleeps += 1
-        self.app.board.gnss_power(False)
+        self._sleep()
         self.app.loop.arm(self._wake, sleep * 1000)
 
     def _sleep_for(self, speed_cms):

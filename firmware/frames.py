@@ -34,6 +34,14 @@ EV_BATTERY_CRITICAL = const(31)
 EV_CHARGING = const(32)
 EV_LOCATION_LOST = const(40)
 EV_SHIELDING = const(41)  # GNSS and the cellular link lost together
+EV_CURFEW_ABSENT = const(50)  # home unit: not home when the curfew took hold
+EV_CURFEW_LEFT = const(51)  # home unit: gone during the curfew
+EV_CURFEW_RETURNED = const(52)  # home unit: heard again after either
+EV_SPOOF = const(53)  # home unit: forged, stale or replayed adverts (depth: the verdict)
+EV_MAINS_LOST = const(54)  # home unit: on its backup battery
+EV_MAINS_RESTORED = const(55)
+EV_HOME = const(56)  # tag: hears its home unit
+EV_AWAY = const(57)  # tag: no longer hears it
 # seq, utc, type, flags, lat, lon, accuracy m, depth m, battery %, zone id
 EVENT = "<IIBBiiHhB8sx"
 

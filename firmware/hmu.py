@@ -1,6 +1,22 @@
-# The home monitoring unit application. For now: a heartbeat with mains and
-# battery state on its console; beacon scanning and curfews come with the RF work.
+# The home monitoring unit: hears the tag's beacon (presence.py), enforces the
+# curfew (curfew.py), sends its own signed beacon so the tag knows it is home,
+# watches its mains supply, and reports through the same store and link as the
+# tag. Events: absent when the curfew took hold, left during it, returned,
+# spoof suspected, mains lost and restored.
+import binascii
+
+import advertiser
+import beacon
+import curfew
+import frames
+import link
 import loop
+import power
+import presence
+import store
+from micropython import const
+
+_CHECK_MS = const(5000)
 
 
 class App:
@@ -8,6 +24,30 @@ class App:
         self.board = board
         self.cfg = cfg
         self.loop = loop.Loop(board)
+        self.store = store.Store(board.storage)
+        self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config)
+        self.power = power.Power(board, self.loop, self.record)
+        utc = board.utc()
+        self.curfew = curfew.Curfew(cfg)
+        self.presence = self.beacon = None
+        if cfg["pair_key"] and cfg["beacon_id"]:
+            key = binascii.unhexlify(cfg["pair_key"])
+            self.presence = presence.Presence(key, cfg, utc, self._spoof)
+            if cfg["hmu_beacon_id"]:
+                self.beacon = advertiser.Advertiser(board, self.loop, key, beacon.HMU,
+                                                    int(cfg["hmu_beacon_id"], 16), cfg)
+            self.loop.poll(self._listen)
+        else:
+            board.log("no pair key or beacon id: the curfew cannot be enforced")
+        self.mains = board.mains_present()
+        self.alerted = False  # an absence raised and not yet ended by a return
+        self._enforced_since = 0
+        self._seen = False  # heard during this curfew
+        self._last_spoof = -cfg["spoof_quiet_s"]
+        self.spoofs = 0
+        self._event(frames.EV_BOOT, utc)
+        self._check_timer = self.loop.timer(self._check)
+        self.loop.arm(self._check_timer, _CHECK_MS)
         self._beat = self.loop.timer(self._heartbeat)
         self.loop.arm(self._beat, 0)
 
@@ -15,8 +55,64 @@ class App:
         self.board.log("emtag hmu %s on %s" % (self.cfg["device_id"], self.board.name))
         self.loop.run()
 
+    def _event(self, kind, utc, detail=0):
+        self.store.append(kind, utc, depth_m=detail, battery=min(self.power.pct, 255))
+        if self.link:
+            self.link.kick()
+
+    def record(self, kind, utc):
+        self._event(kind, utc)
+
+    def _on_config(self, payload):
+        self.board.log("orders for the home unit are not supported; ignored")
+
+    def _listen(self, now):
+        radio, p = self.board.radio, self.presence
+        while p is not None:
+            got = radio.recv()
+            if got is None:
+                return
+            p.hear(got[0], got[1], self.board.utc())
+
+    def _spoof(self, verdict, utc):
+        self.spoofs += 1
+        if utc - self._last_spoof >= self.cfg["spoof_quiet_s"]:
+            self._last_spoof = utc
+            self._event(frames.EV_SPOOF, utc, verdict)
+
+    def _check(self, now):
+        utc = self.board.utc()
+        mains = self.board.mains_present()
+        if mains != self.mains:
+            self.mains = mains
+            self._event(frames.EV_MAINS_RESTORED if mains else frames.EV_MAINS_LOST, utc)
+        if self.presence is not None:
+            self._curfew(utc, self.presence)
+        self.loop.arm(self._check_timer, _CHECK_MS)
+
+    def _curfew(self, utc, p):
+        present = p.present(utc)
+        enforced = self.curfew.enforced(utc)
+        if not enforced:
+            self._enforced_since = 0
+            self._seen = False
+        elif not self._enforced_since:
+            self._enforced_since = utc
+        if self.alerted:
+            if present:
+                self.alerted = False
+                self._event(frames.EV_CURFEW_RETURNED, utc, p.rssi)
+        elif enforced and not present:
+            self.alerted = True
+            self._event(frames.EV_CURFEW_LEFT if self._seen else frames.EV_CURFEW_ABSENT, utc, p.rssi)
+        if enforced and present:
+            self._seen = True
+
     def _heartbeat(self, now):
         b = self.board
         if b.console is not None:
-            b.console.write(b"BEAT %d mains=%d battery_mv=%d\n" % (b.utc(), b.mains_present(), b.battery_mv()))
+            p = self.presence
+            b.console.write(b"BEAT %d mains=%d battery_mv=%d present=%d rssi=%d enforced=%d queued=%d spoofs=%d\n" % (
+                b.utc(), b.mains_present(), b.battery_mv(), p.present(b.utc()) if p else 0, p.rssi if p else 0,
+                self.curfew.enforced(b.utc()), self.store.count, self.spoofs))
         self.loop.arm(self._beat, self.cfg["heartbeat_period_s"] * 1000)

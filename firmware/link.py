@@ -16,6 +16,20 @@ def device_bytes(device_id):
     return b + b"\0" * (8 - len(b))
 
 
+def open_link(board, loop, store, cfg, on_config):
+    # (link, modem) as the configuration asks: over the board's AT modem, or its
+    # serial line; (None, None) without a key, the events staying in the store.
+    if not cfg["key"]:
+        board.log("no key in the configuration: events stay in the store")
+        return None, None
+    if cfg["transport"] == "cellular":
+        import modem
+
+        m = modem.Modem(board, loop, cfg, board.defn["modem"]["dialect"])
+        return Link(m, loop, store, cfg, on_config), m
+    return Link(board.link, loop, store, cfg, on_config), None
+
+
 class Link:
     # port: anything with write() and readinto(): the board's serial link or a Modem
     def __init__(self, port, loop, store, cfg, on_config):

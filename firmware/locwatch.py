@@ -25,6 +25,8 @@ class LocationWatch:
 
     def at_home(self):
         app = self.app
+        if app.home_beacon is not None and app.home_beacon.home:
+            return True
         if not self.home or not app.last_fix_utc:
             return False
         dy = (app.last_lat - self.home[0]) * 1113 // 100000  # metres

@@ -1,35 +1,19 @@
 # The event store: an append-only log on the flash filesystem (LittleFS on a
 # device, a folder under the host board), records of a 32-byte event and its
 # CRC-32. A power cut at any byte leaves at worst one torn record at the end,
-# which the next open drops. The sequence counter never repeats: a high-water
-# mark a block ahead is on flash before any number under it is used.
+# which the next open drops. Sequence numbers never repeat (counter.py).
 # Rewrites go to a new file renamed over the old one, so the log is always
 # whole; the log is streamed record by record, never held in RAM.
 import binascii
 import os
 import struct
 
+import counter
 import frames
 from micropython import const
 
 _REC = const(36)
 _SEQ_BLOCK = const(64)
-
-
-def _atomic_write(path, data):
-    tmp = path + ".new"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.rename(tmp, path)
-
-
-def _read_u32(path):
-    try:
-        with open(path, "rb") as f:
-            data = f.read(8)
-    except OSError:
-        return None
-    return struct.unpack("<I", data)[0] if len(data) == 4 else None
 
 
 def _sound(rec):
@@ -39,18 +23,15 @@ def _sound(rec):
 class Store:
     def __init__(self, folder, capacity=500):
         self.log = folder + "/events.log"
-        self._seq_file = folder + "/seq.dat"
         self._ack_file = folder + "/ack.dat"
         self.capacity = capacity
         self.dropped = 0  # breadcrumbs thinned for room
         self.torn = 0  # records dropped at open: torn or corrupt
-        self.acked = _read_u32(self._ack_file) or 0
+        self.acked = counter.read_u32(self._ack_file) or 0
         self.count = 0  # unacknowledged records in the log
         self.last = 0  # highest sequence in the log
         self._open()
-        self.next_seq = max(_read_u32(self._seq_file) or 1, self.last + 1, self.acked + 1)
-        self._reserved = 0
-        self._reserve()
+        self.seq = counter.Counter(folder + "/seq.dat", _SEQ_BLOCK, max(self.last, self.acked) + 1)
 
     def _records(self):
         try:
@@ -90,19 +71,12 @@ class Store:
         if self.torn:
             self._rewrite(lambda rec: True)
 
-    def _reserve(self):
-        if self.next_seq >= self._reserved:
-            self._reserved = self.next_seq + _SEQ_BLOCK
-            _atomic_write(self._seq_file, struct.pack("<I", self._reserved))
-
     def append(self, kind, utc, lat=0, lon=0, acc_m=0, depth_m=0, battery=255, zone_id=b"\0" * 8):
         # Store an event; returns its sequence number, or 0 when a breadcrumb found no room.
         if self.count >= self.capacity and not self._thin() and not frames.priority(kind):
             self.dropped += 1
             return 0
-        seq = self.next_seq
-        self.next_seq += 1
-        self._reserve()
+        seq = self.seq.take()
         ev = frames.event(seq, utc, kind, lat, lon, acc_m, depth_m, battery, zone_id)
         with open(self.log, "ab") as f:
             f.write(ev + struct.pack("<I", binascii.crc32(ev)))
@@ -148,9 +122,9 @@ class Store:
         if seq <= self.acked or seq > self.last:
             return False
         self.acked = seq
-        _atomic_write(self._ack_file, struct.pack("<I", seq))
+        counter.atomic_write(self._ack_file, struct.pack("<I", seq))
         if seq == self.last:
-            _atomic_write(self.log, b"")
+            counter.atomic_write(self.log, b"")
             self.count = 0
         else:
             self.count = self._rewrite(lambda rec: struct.unpack_from("<I", rec)[0] > seq)

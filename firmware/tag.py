@@ -1,12 +1,16 @@
 # The tag application: GNSS in; zone decisions; events into the store and on to
 # the centre over the link; fixes and counters on the diagnostic console.
+import binascii
 import os
 
+import advertiser
+import beacon
 import diag
 import duty
 import fixfilter
 import frames
 import gnss
+import homebeacon
 import link
 import locwatch
 import loop
@@ -36,16 +40,7 @@ class App:
         self.order = order.Order(board.storage, cfg, board.log)
         self._apply(self.order.settings, self.order.zones)
         self._restore_states()
-        self.link = self.modem = None
-        if not cfg["key"]:
-            board.log("no key in the configuration: events stay in the store")
-        elif cfg["transport"] == "cellular":
-            import modem
-
-            self.modem = modem.Modem(board, self.loop, cfg, board.defn["modem"]["dialect"])
-            self.link = link.Link(self.modem, self.loop, self.store, cfg, self._on_config)
-        else:
-            self.link = link.Link(board.link, self.loop, self.store, cfg, self._on_config)
+        self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config)
         self._last_crumb = board.utc() // cfg["breadcrumb_s"]  # after a reboot, the next window
         self._rx = bytearray(_RX_CHUNK)
         self._idle = self.loop.timer(self._gnss_idle)
@@ -59,8 +54,14 @@ class App:
         self.last_fix_utc = 0
         self.last_lat = self.last_lon = 0
         self.diag = diag.Diag(self)
+        self.home_beacon = self.beacon = None
         self.locwatch = locwatch.LocationWatch(self)
         self.duty = duty.DutyCycle(self)
+        if cfg["pair_key"] and cfg["beacon_id"]:
+            key = binascii.unhexlify(cfg["pair_key"])
+            self.beacon = advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(cfg["beacon_id"], 16), cfg)
+            if cfg["hmu_beacon_id"]:
+                self.home_beacon = homebeacon.HomeBeacon(self, key)
 
     def _apply(self, cfg, zones):
         old = {w.zone.id: w.state for w in getattr(self, "watches", ())}

@@ -36,7 +36,7 @@ def test_sequence_never_repeats_across_reboots():
         s.append(frames.EV_POSITION, i)
     s.ack(70)
     again = store.Store(folder)
-    assert again.next_seq > 70 and again.count == 0
+    assert again.seq.next > 70 and again.count == 0
     first = again.append(frames.EV_BOOT, 0)
     third = store.Store(folder).append(frames.EV_BOOT, 0)
     assert first > 70 and third > first
@@ -49,14 +49,14 @@ def test_power_cut_at_every_byte_of_the_last_writes():
         s.append(frames.EV_BREACH, 500 + i)
     with open(s.log, "rb") as f:
         whole = f.read()
-    issued = s.next_seq
+    issued = s.seq.next
     for cut in range(len(whole) + 1):
         with open(s.log, "wb") as f:
             f.write(whole[:cut])
         t = store.Store(folder)
         assert t.count == cut // 36, (cut, t.count)
         assert t.torn == (1 if cut % 36 else 0)
-        assert t.next_seq >= issued  # nothing issued before the cut is issued again
+        assert t.seq.next >= issued  # nothing issued before the cut is issued again
         assert _seqs(t.pending(16)) == list(range(1, cut // 36 + 1))
 
 

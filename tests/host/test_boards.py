@@ -11,7 +11,7 @@ from host_sim import boards, mp
 from host_sim.paths import FIRMWARE, ROOT
 
 REQUIRED = ("name", "title", "role", "driver", "chip", "flash_offset", "image", "mpy_arch", "gnss",
-            "modem", "battery", "strap", "led")
+            "modem", "battery", "strap", "led", "ble")
 DEVICES = {
     # name: chip, offset, image, arch, role (../shared/reference/hardware.md sections 1 and 2)
     "lilygo_t_sim7000g": ("esp32", "0x1000", "ESP32_GENERIC-SPIRAM", "xtensawin", "tag"),
@@ -40,6 +40,8 @@ def test_definition_is_complete(name: str) -> None:
     assert (FIRMWARE / f"{defn['role']}.py").exists()
     if defn["role"] == "tag":
         assert defn["gnss"] and defn["modem"] and defn["strap"]
+    assert {"scan_interval_us", "scan_window_us"} <= defn["ble"].keys()
+    assert defn["ble"]["scan_window_us"] <= defn["ble"]["scan_interval_us"]
     for part in ("gnss", "modem"):
         spec = defn[part]
         if spec and spec.get("source", "uart") == "uart" and defn["chip"] != "unix":

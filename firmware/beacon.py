@@ -1,0 +1,78 @@
+# The RF beacon's advert (docs/beacon.md): BLE advertising data whose
+# manufacturer field carries who sent it, a rolling counter that never repeats,
+# the sender's UTC second and a truncated HMAC-SHA256 under the pair's key.
+# A recording replayed later is stale or behind the counter; an advert with
+# our id and a bad MAC is forged; another tag's advert is no concern of ours.
+import struct
+
+import auth
+from micropython import const
+
+TAG = const(1)  # sent by the ankle tag
+HMU = const(2)  # sent by the home monitoring unit
+COMPANY = const(0xFFFF)  # the Bluetooth SIG's id for tests and unassigned use
+_VERSION = const(1)
+_FLAGS = b"\x02\x01\x06"
+_BODY = "<BIII"  # version << 4 | kind, id, counter, utc
+_BODY_LEN = const(13)
+MIN_MAC = const(4)
+MAX_MAC = const(11)  # legacy advertising data is at most 31 bytes
+
+# what verify() says of an advert
+ACCEPT = const(0)
+OTHER = const(1)  # not ours: another tag, another device
+DUPLICATE = const(2)  # the advert just accepted, heard again
+FORGED = const(3)  # our id, but the MAC is wrong or the layout is not ours
+STALE = const(4)  # authentic, but its time is too far from ours: a recording
+REPLAY = const(5)  # authentic and fresh, but behind the counter
+
+
+def make(key, kind, ident, counter, utc, mac_len=8):
+    body = struct.pack(_BODY, _VERSION << 4 | kind, ident, counter, utc)
+    mfr = struct.pack("<H", COMPANY) + body + auth.hmac_sha256(key, body)[:mac_len]
+    return _FLAGS + bytes([len(mfr) + 1, 0xFF]) + mfr
+
+
+def manufacturer(adv):
+    # The manufacturer-specific field of BLE advertising data with our company id, or None.
+    i = 0
+    n = len(adv)
+    while i + 1 < n:
+        size = adv[i]
+        if size == 0 or i + 1 + size > n:
+            return None
+        if adv[i + 1] == 0xFF and size >= 3 and adv[i + 2] | adv[i + 3] << 8 == COMPANY:
+            return adv[i + 4 : i + 1 + size]
+        i += 1 + size
+    return None
+
+
+class Verifier:
+    # Adverts from one sender (kind, ident) under key, fresh within fresh_s of our clock.
+    def __init__(self, key, kind, ident, mac_len=8, fresh_s=60):
+        self.key = key
+        self.kind = kind
+        self.ident = ident
+        self.mac_len = mac_len
+        self.fresh_s = fresh_s
+        self.last = 0  # highest counter accepted
+
+    def verify(self, adv, utc):
+        m = manufacturer(adv)
+        if m is None or len(m) < _BODY_LEN or m[0] != (_VERSION << 4 | self.kind):
+            return OTHER
+        head, ident, counter, sent = struct.unpack_from(_BODY, m)
+        if ident != self.ident:
+            return OTHER
+        body = m[:_BODY_LEN]
+        if len(m) != _BODY_LEN + self.mac_len or not auth.equal(
+                auth.hmac_sha256(self.key, body)[: self.mac_len], m[_BODY_LEN:]):
+            return FORGED
+        if sent + self.fresh_s < utc or sent > utc + self.fresh_s:
+            return STALE
+        if counter == self.last:
+            return DUPLICATE
+        if counter < self.last:
+            return REPLAY
+        self.last = counter
+        return ACCEPT

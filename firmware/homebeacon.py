@@ -1,0 +1,50 @@
+# The tag hears its home unit's signed beacon (verified as the unit verifies the
+# tag's). While it does, the wearer is at home: GNSS may stay off (duty.py) and
+# no fix is a lost location; arriving and leaving are recorded. The tag's own
+# beacon goes out meanwhile (advertiser.py), for the unit's curfew.
+import beacon
+import frames
+from micropython import const
+
+_CHECK_MS = const(5000)
+
+
+class HomeBeacon:
+    def __init__(self, app, key):
+        self.app = app
+        cfg = app.base_cfg
+        self.verifier = beacon.Verifier(key, beacon.HMU, int(cfg["hmu_beacon_id"], 16), cfg["beacon_mac_len"],
+                                        cfg["beacon_fresh_s"])
+        self.lost_s = cfg["home_lost_s"]
+        self.last_heard = 0
+        self.home = False
+        self.rejected = 0
+        app.loop.poll(self._listen)
+        self._timer = app.loop.timer(self._check)
+        app.loop.arm(self._timer, _CHECK_MS)
+
+    def _listen(self, now):
+        radio = self.app.board.radio
+        while True:
+            got = radio.recv()
+            if got is None:
+                return
+            utc = self.app.board.utc()
+            verdict = self.verifier.verify(got[1], utc)
+            if verdict == beacon.ACCEPT:
+                self.last_heard = utc
+                if not self.home:
+                    self._change(True, utc)
+            elif verdict >= beacon.FORGED:
+                self.rejected += 1
+
+    def _check(self, now):
+        utc = self.app.board.utc()
+        if self.home and utc - self.last_heard >= self.lost_s:
+            self._change(False, utc)
+        self.app.loop.arm(self._timer, _CHECK_MS)
+
+    def _change(self, home, utc):
+        self.home = home
+        self.app._event(frames.EV_HOME if home else frames.EV_AWAY, utc, priority=False, battery=self.app.power.pct)
+        self.app.duty.hold(home)

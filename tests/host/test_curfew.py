@@ -1,0 +1,169 @@
+"""The home unit's curfew (firmware/curfew.py, hmu.py, presence.py) inside
+MicroPython: London local hours across both clock changes, grace at either end,
+one-off changes, and the absence and return decisions as properties."""
+
+import random
+import tempfile
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from host_sim import mp
+
+LONDON = ZoneInfo("Europe/London")
+ABSENT, LEFT, RETURNED, SPOOF, MAINS_LOST, MAINS_RESTORED = 50, 51, 52, 53, 54, 55
+PAIR = {"pair_key": "5a" * 16, "beacon_id": "0000abcd"}
+DAILY_19_07 = [[127, 19 * 60, 7 * 60]]
+
+
+def _utc(text: str) -> int:
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp())
+
+
+def _scheduled_ref(windows: list[list[int]], changes: list[list[int]], t: int) -> bool:
+    for a, b, on in changes:
+        if a <= t < b:
+            return on == 1
+    d = datetime.fromtimestamp(t, UTC).astimezone(LONDON)
+    wd, minute = d.weekday(), d.hour * 60 + d.minute
+    for days, start, end in windows:
+        if start < end and days >> wd & 1 and start <= minute < end:
+            return True
+        if start >= end and ((days >> wd & 1 and minute >= start) or (days >> ((wd + 6) % 7) & 1 and minute < end)):
+            return True
+    return False
+
+
+def _enforced_ref(windows: list[list[int]], changes: list[list[int]], late: int, early: int, t: int) -> bool:
+    return all(_scheduled_ref(windows, changes, x) for x in (t, t - late, t + early))
+
+
+def _edges(fw: mp.Service, cfg: dict[str, object], start: int, end: int) -> list[tuple[int, bool]]:
+    utcs = list(range(start, end, 60))
+    got = fw.call("rf_probe", "enforced", cfg, utcs)
+    return [(t, g) for i, (t, g) in enumerate(zip(utcs, got, strict=True)) if i == 0 or got[i - 1] != g]
+
+
+def test_19_to_07_across_the_october_clock_change(fw: mp.Service) -> None:
+    # Clocks go back at 02:00 BST on Sunday 25 October 2026: the curfew keeps local hours both nights.
+    cfg = {"curfew": DAILY_19_07, "late_return_grace_s": 0, "early_leave_grace_s": 0}
+    edges = _edges(fw, cfg, _utc("2026-10-24 12:00"), _utc("2026-10-26 12:00"))
+    assert edges == [(_utc("2026-10-24 12:00"), False), (_utc("2026-10-24 18:00"), True),  # 19:00 BST
+                     (_utc("2026-10-25 07:00"), False),  # 07:00 GMT
+                     (_utc("2026-10-25 19:00"), True), (_utc("2026-10-26 07:00"), False)]
+
+
+def test_19_to_07_across_the_march_clock_change(fw: mp.Service) -> None:
+    # Clocks go forward at 01:00 GMT on Sunday 28 March 2027.
+    cfg = {"curfew": DAILY_19_07, "late_return_grace_s": 0, "early_leave_grace_s": 0}
+    edges = _edges(fw, cfg, _utc("2027-03-27 12:00"), _utc("2027-03-29 12:00"))
+    assert edges == [(_utc("2027-03-27 12:00"), False), (_utc("2027-03-27 19:00"), True),  # 19:00 GMT
+                     (_utc("2027-03-28 06:00"), False),  # 07:00 BST
+                     (_utc("2027-03-28 18:00"), True), (_utc("2027-03-29 06:00"), False)]
+
+
+def test_grace_trims_both_ends_and_a_change_lifts_a_night(fw: mp.Service) -> None:
+    lifted = [_utc("2026-12-24 12:00"), _utc("2026-12-25 12:00"), 0]  # Christmas Eve lifted
+    cfg = {"curfew": DAILY_19_07, "late_return_grace_s": 600, "early_leave_grace_s": 300, "curfew_changes": [lifted]}
+    edges = _edges(fw, cfg, _utc("2026-12-23 12:00"), _utc("2026-12-25 12:00"))
+    assert edges == [(_utc("2026-12-23 12:00"), False), (_utc("2026-12-23 19:10"), True),
+                     (_utc("2026-12-24 06:55"), False)]
+
+
+windows_st = st.lists(st.lists(st.integers(0, 1440), min_size=2, max_size=2).map(
+    lambda se: [se[0] % 1440, se[1]]), min_size=1, max_size=2)
+
+
+@given(windows_st, st.lists(st.integers(1, 127), min_size=2, max_size=2), st.integers(0, 3600),
+       st.integers(0, 3600), st.lists(st.integers(1_790_000_000, 1_830_000_000), min_size=30, max_size=30),
+       st.lists(st.tuples(st.integers(1_790_000_000, 1_830_000_000), st.integers(1, 90_000), st.booleans()),
+                max_size=2))
+@settings(max_examples=100)
+def test_enforced_matches_zoneinfo(fw: mp.Service, spans: list[list[int]], days: list[int], late: int, early: int,
+                                   utcs: list[int], changes: list[tuple[int, int, bool]]) -> None:
+    windows = [[d, s, e] for d, (s, e) in zip(days, spans, strict=False)]
+    chg = [[a, a + n, int(on)] for a, n, on in changes]
+    cfg = {"curfew": windows, "curfew_changes": chg, "late_return_grace_s": late, "early_leave_grace_s": early}
+    probe = utcs + [c[0] for c in chg] + [c[1] - 1 for c in chg]
+    got = fw.call("rf_probe", "enforced", cfg, probe)
+    assert got == [_enforced_ref(windows, chg, late, early, t) for t in probe]
+
+
+def _hmu_run(fw: mp.Service, *args: object) -> list[list[int]]:
+    with tempfile.TemporaryDirectory() as folder:
+        out: list[list[int]] = fw.call("rf_probe", "hmu_run", folder, *args)
+        return out
+
+
+START = _utc("2026-12-01 12:00")  # a Tuesday; curfew from 19:00 (GMT)
+END = START + 20 * 3600
+
+
+@st.composite
+def evenings(draw: st.DrawFn) -> tuple[dict[str, object], list[list[int]]]:
+    """A curfew and when the unit hears the tag: home spells with adverts 1 to 10 s apart."""
+    cfg = {**PAIR, "curfew": DAILY_19_07, "late_return_grace_s": draw(st.sampled_from([0, 120, 600])),
+           "early_leave_grace_s": draw(st.sampled_from([0, 300])),
+           "absence_timeout_s": draw(st.sampled_from([120, 300]))}
+    rnd = random.Random(draw(st.integers(0, 2**32)))
+    heard, t = [], START
+    for away, home in draw(st.lists(st.tuples(st.integers(0, 4 * 3600), st.integers(60, 6 * 3600)), min_size=1,
+                                    max_size=8)):
+        t += away
+        home_until = min(t + home, END)
+        while t < home_until:
+            heard.append([t, -70, 0])
+            t += rnd.randint(1, 10)
+    return cfg, heard
+
+
+@given(evenings())
+@settings(max_examples=40)
+def test_absence_and_return_decisions(fw: mp.Service, case: tuple[dict[str, object], list[list[int]]]) -> None:
+    cfg, heard = case
+    timeout, late, early = (int(cfg[k]) for k in ("absence_timeout_s", "late_return_grace_s", "early_leave_grace_s"))  # type: ignore[call-overload]
+    events = [(k, t) for k, t in _hmu_run(fw, cfg, START, END, heard, []) if k in (50, 51, 52)]
+    times = [h[0] for h in heard]
+
+    def heard_within(t: int) -> bool:  # an advert in (t - timeout, t]
+        return any(t - timeout < x <= t for x in times)
+
+    def enforced(t: int) -> bool:
+        return _enforced_ref(DAILY_19_07, [], late, early, t)
+
+    alerted = False
+    for kind, t in events:
+        if kind in (ABSENT, LEFT):
+            assert not alerted and enforced(t) and not heard_within(t), (kind, t)
+            run_start = t
+            while enforced(run_start - 1):
+                run_start -= 1
+            if kind == ABSENT:  # nothing heard since this curfew took hold
+                assert not any(run_start <= x <= t for x in times)
+            alerted = True
+        else:
+            assert alerted and heard_within(t), (kind, t)
+            alerted = False
+    # every minute of enforced absence lies under an alert (checks run every 5 s)
+    for t in range(START + timeout + 10, END, 60):
+        if enforced(t) and enforced(t - 10) and not any(t - timeout - 10 < x <= t for x in times):
+            before = [k for k, x in events if x <= t]
+            assert before and before[-1] in (ABSENT, LEFT), t
+
+
+def test_replays_and_forgeries_raise_one_spoof_event_per_quiet_period(fw: mp.Service) -> None:
+    cfg = {**PAIR, "curfew": DAILY_19_07, "spoof_quiet_s": 600}
+    heard = [[START + 10 * i, -60, 0] for i in range(30)]  # home for five minutes
+    heard += [[START + 600 + 5 * i, -40, 1] for i in range(240)]  # then a recording replayed, 600 s to 1795 s
+    heard += [[START + 2000 + 5 * i, -40, 2] for i in range(10)]  # and a forgery from 2000 s
+    events = _hmu_run(fw, cfg, START, START + 3600, heard, [])
+    assert [t - START for k, t in events if k == SPOOF] == [600, 1200, 2000]
+
+
+def test_mains_lost_and_restored(fw: mp.Service) -> None:
+    off = [START + 100, START + 400]
+    events = _hmu_run(fw, {**PAIR}, START, START + 900, [], [off])
+    assert [(k, t) for k, t in events if k in (MAINS_LOST, MAINS_RESTORED)] == [(MAINS_LOST, START + 100),
+                                                                               (MAINS_RESTORED, START + 400)]
