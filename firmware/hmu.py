@@ -42,6 +42,7 @@ class App:
         self.mains = board.mains_present()
         self.alerted = False  # an absence raised and not yet ended by a return
         self._enforced_since = 0
+        self._alert_spell = 0  # the curfew the last absence alert was raised in
         self._seen = False  # heard during this curfew
         self._last_spoof = -cfg["spoof_quiet_s"]
         self.spoofs = 0
@@ -98,12 +99,12 @@ class App:
             self._seen = False
         elif not self._enforced_since:
             self._enforced_since = utc
-        if self.alerted:
-            if present:
-                self.alerted = False
-                self._event(frames.EV_CURFEW_RETURNED, utc, p.rssi)
-        elif enforced and not present:
-            self.alerted = True
+        if self.alerted and present:
+            self.alerted = False
+            self._event(frames.EV_CURFEW_RETURNED, utc, p.rssi)
+        elif enforced and not present and not (self.alerted and self._alert_spell == self._enforced_since):
+            self.alerted = True  # once per absence, and again at each curfew it lasts into
+            self._alert_spell = self._enforced_since
             self._event(frames.EV_CURFEW_LEFT if self._seen else frames.EV_CURFEW_ABSENT, utc, p.rssi)
         if enforced and present:
             self._seen = True

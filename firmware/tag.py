@@ -3,14 +3,11 @@
 import binascii
 import os
 
-import advertiser
-import beacon
 import diag
 import duty
 import fixfilter
 import frames
 import gnss
-import homebeacon
 import link
 import locwatch
 import loop
@@ -57,7 +54,11 @@ class App:
         self.home_beacon = self.beacon = None
         self.locwatch = locwatch.LocationWatch(self)
         self.duty = duty.DutyCycle(self)
-        if cfg["pair_key"] and cfg["beacon_id"]:
+        if cfg["pair_key"] and cfg["beacon_id"]:  # an RF curfew: the beacon's modules only then
+            import advertiser
+            import beacon
+            import homebeacon
+
             key = binascii.unhexlify(cfg["pair_key"])
             self.beacon = advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(cfg["beacon_id"], 16), cfg)
             if cfg["hmu_beacon_id"]:

@@ -8,12 +8,23 @@ def _last_sunday(y, m):
     return last - (civil.weekday(last) - 6) % 7
 
 
+_span = [0, 0, 0]  # [from, to, offset]: the last answer holds until the next change
+
+
 def offset_s(utc_s):
     # Seconds to add to UTC for London time at utc_s.
+    if _span[0] <= utc_s < _span[1]:
+        return _span[2]
     y = civil.year_of(utc_s // 86400)
     start = _last_sunday(y, 3) * 86400 + 3600
     end = _last_sunday(y, 10) * 86400 + 3600
-    return 3600 if start <= utc_s < end else 0
+    if utc_s < start:
+        _span[:] = [civil.days_from_civil(y, 1, 1) * 86400, start, 0]
+    elif utc_s < end:
+        _span[:] = [start, end, 3600]
+    else:
+        _span[:] = [end, civil.days_from_civil(y + 1, 1, 1) * 86400, 0]
+    return _span[2]
 
 
 def local_week_minute(utc_s):

@@ -14,8 +14,9 @@ from host_sim.paths import BOARDS, BUILD, FIRMWARE
 
 
 def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
-          board: str = "host") -> Path:
-    """Fill dest with the board's firmware, board.json, config.json and zones.bin."""
+          board: str = "host", board_changes: dict[str, Any] | None = None) -> Path:
+    """Fill dest with the board's firmware, board.json (with board_changes, e.g. the
+    role or the modem's dialect), config.json and zones.bin."""
     arch = boards.load(board)["mpy_arch"]
     errors = mpy_gate.compile_arch([FIRMWARE, BOARDS], BUILD / "mpy", arch, stale_only=True)
     if errors:
@@ -26,6 +27,14 @@ def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
     for local, name in deploy.files(board, config_file):
         if local != config_file:
             shutil.copyfile(local, dest / name)
+    if board_changes:
+        defn = json.loads((dest / "board.json").read_text())
+        for key, value in board_changes.items():
+            if isinstance(value, dict):
+                defn[key] = {**defn[key], **value}
+            else:
+                defn[key] = value
+        (dest / "board.json").write_text(json.dumps(defn))
     if zones_blob is not None:
         (dest / "zones.bin").write_bytes(zones_blob)
     return dest

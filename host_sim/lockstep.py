@@ -62,6 +62,7 @@ class Firmware:
         self.on_link: Callable[[int, bytes], None] | None = None  # link bytes as they leave
         self.on_modem: Callable[[int, bytes], None] | None = None  # modem UART bytes as they leave
         self.on_console: Callable[[int, bytes], None] | None = None  # console bytes as they leave
+        self.on_advert: Callable[[int, bytes], None] | None = None  # BLE adverts as they go on air
         self.on_power = on_power  # a part switched on or off
         self.wakes = 0  # turns of the firmware's loop: the MCU awake
         self.now_ms = start_ms
@@ -85,6 +86,10 @@ class Firmware:
 
     def console(self, data: bytes) -> None:
         self._message(b"C", data)
+
+    def radio(self, rssi_dbm: int, advert: bytes) -> None:
+        """A BLE advert heard at this signal strength."""
+        self._message(b"R", struct.pack(">b", max(-128, min(127, rssi_dbm))) + advert)
 
     def set_input(self, name: str, value: int) -> None:
         self._message(b"I", f"{name}={value}".encode())
@@ -143,6 +148,9 @@ class Firmware:
                 self.out.modem += payload
                 if self.on_modem:
                     self.on_modem(self.now_ms, payload)
+            elif kind == b"A":
+                if self.on_advert:
+                    self.on_advert(self.now_ms, payload)
             elif kind == b"L":
                 self.out.logs.append(payload.decode(errors="replace"))
             elif kind == b"P":

@@ -24,7 +24,7 @@ from pyproj import Geod, Transformer
 
 from host_sim.scenario import LONDON, Scenario
 from host_sim.trace import TruePoint
-from host_sim.zones import Zone
+from host_sim.zones import Window, Zone
 
 GEOD = Geod(ellps="WGS84")
 SCHEDULE_GRACE_S = 60
@@ -75,14 +75,17 @@ def signed_depth(zone: Zone, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
 
 
 def active_mask(zone: Zone, start_utc: int, n: int) -> np.ndarray:
-    if not zone.schedule:
-        return np.ones(n, dtype=bool)
+    return schedule_mask(zone.schedule, start_utc, n) if zone.schedule else np.ones(n, dtype=bool)
+
+
+def schedule_mask(schedule: list[Window], start_utc: int, n: int) -> np.ndarray:
+    """Per second from start_utc: inside one of the weekly windows, in London time."""
     out = np.zeros(n, dtype=bool)
     for t in range(0, n, 60):  # windows are whole minutes
         local = datetime.fromtimestamp(start_utc + t, UTC).astimezone(LONDON)
         wd, minute = local.weekday(), local.hour * 60 + local.minute
         on = False
-        for w in zone.schedule:
+        for w in schedule:
             if w.start_min < w.end_min:
                 on = on or bool(w.days >> wd & 1 and w.start_min <= minute < w.end_min)
             else:

@@ -34,6 +34,18 @@ true trace and the zones. Every error names the file, the line and the fix.
            garbage_rate: 0.02, denied: false}   # default: serial
     inputs: [{at: 12m, strap: open}]      # the strap is cut
     battery: {start_mv: 3800, drain_mv_per_h: 60, charging: [{from: 20m, to: 50m}]}
+    curfew:                               # an RF curfew with a home monitoring unit (docs/curfew.md)
+      schedule: [{days: daily, start: "19:00", end: "07:00"}]   # London time, overnight allowed
+      changes: [{from: "2026-12-24 12:00", to: "2026-12-25 12:00", in_force: false}]   # one-off
+      late_return_grace: 10m              # these three default to the firmware's defaults
+      early_leave_grace: 5m
+      absence_timeout: 5m
+      unit: {lat: 52.4690, lon: -1.8990}  # where the unit stands; default: home
+      property_m: 30                      # oracle: this near the unit is home (garden, doorstep)
+      away_m: 200                         # oracle: this far is certainly away
+      radio: {rssi_1m_dbm: -45, path_loss_exponent: 2.6, wall_db: 8, shadowing_db: 4, loss: 0.1}
+      replayer: {capture: {from: 10m, to: 20m}, replay: {from: 1h, to: 2h}}   # a recording at home
+      mains_off: [{from: 2h, to: 3h}]     # the unit on its backup battery
 """
 
 from __future__ import annotations
@@ -119,6 +131,46 @@ class Battery:
         return round(min(4200, max(3000, mv)))
 
 
+@dataclass(frozen=True)
+class Radio:
+    """Log-distance path loss between the tag at the ankle and the unit indoors."""
+
+    rssi_1m_dbm: float = -45.0
+    path_loss_exponent: float = 2.6  # suburban, with the wearer's own body in the way
+    wall_db: float = 8.0  # the house's outer wall, when the tag is outside it
+    house_m: float = 8.0  # within this of the unit, the tag is indoors with it
+    shadowing_db: float = 4.0  # lognormal shadowing, standard deviation
+    loss: float = 0.1  # adverts lost whatever the signal (collisions, scan gaps)
+    sensitivity_dbm: float = -100.0
+
+
+@dataclass(frozen=True)
+class Replayer:
+    """A device that records the tag's adverts, then replays them beside the unit."""
+
+    capture: tuple[int, int]
+    replay: tuple[int, int]
+
+
+# the firmware's defaults (firmware/config.py), checked by a test
+LATE_RETURN_GRACE_S, EARLY_LEAVE_GRACE_S, ABSENCE_TIMEOUT_S = 600, 300, 300
+
+
+@dataclass
+class Curfew:
+    schedule: list[zones.Window]
+    unit: tuple[float, float]  # lat, lon
+    changes: list[tuple[int, int, bool]] = field(default_factory=list)  # UTC from, to, in force
+    late_return_grace_s: int = LATE_RETURN_GRACE_S
+    early_leave_grace_s: int = EARLY_LEAVE_GRACE_S
+    absence_timeout_s: int = ABSENCE_TIMEOUT_S
+    property_m: float = 30.0
+    away_m: float = 200.0  # with the default radio, 1 advert in 1,000 heard this far off
+    radio: Radio = field(default_factory=Radio)
+    replayer: Replayer | None = None
+    mains_off: list[tuple[int, int]] = field(default_factory=list)  # seconds from the start
+
+
 @dataclass
 class Scenario:
     path: Path
@@ -141,6 +193,7 @@ class Scenario:
     link: LinkSpec = field(default_factory=LinkSpec)
     inputs: list[Input] = field(default_factory=list)
     battery: Battery = field(default_factory=Battery)
+    curfew: Curfew | None = None
 
 
 class _Reader:
@@ -225,8 +278,8 @@ def load(path: Path) -> Scenario:
     r = _Reader(path)
     top = r.mapping(r.top, "the scenario", {
         "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
-        "zones": True, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
-        "inputs": False, "battery": False})
+        "zones": False, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
+        "inputs": False, "battery": False, "curfew": False})
     name = r.text(top["name"], "name")
     start_text = r.text(top["start"], "start")
     try:
@@ -236,7 +289,9 @@ def load(path: Path) -> Scenario:
     duration = r.duration(top["duration"], "duration")
     seed = int(r.number(top["seed"], "seed", 0, 2**32, integer=True)) if "seed" in top else 1
     home = r.point(top["home"], "home") if "home" in top else None
-    zone_list = _zones(r, top["zones"])
+    if "zones" not in top and "curfew" not in top:
+        raise r.fail(r.top, "the scenario needs zones, a curfew, or both")
+    zone_list = _zones(r, top["zones"]) if "zones" in top else []
     route_start, legs, gpx = _route(r, top["route"])
     rate, sentences, default_env, env = _gnss(r, top.get("gnss"), duration)
     oracle = _oracle(r, top["oracle"]) if "oracle" in top else Oracle()
@@ -250,10 +305,80 @@ def load(path: Path) -> Scenario:
                           if "start_mv" in bm else 4000,
                           float(r.number(bm["drain_mv_per_h"], "drain_mv_per_h", 0, 2000))
                           if "drain_mv_per_h" in bm else 0.0,
-                          tuple(_gaps(r, bm["charging"], duration)) if "charging" in bm else ())
+                          tuple(_gaps(r, bm["charging"], duration, "charging spell")) if "charging" in bm else ())
+    curfew = _curfew(r, top["curfew"], home, duration) if "curfew" in top else None
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
-                    sentences, default_env, env, oracle, gaps, link, inputs, battery)
+                    sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew)
+
+
+def _london(r: _Reader, node: yaml.Node, what: str) -> int:
+    text = r.text(node, what)
+    try:
+        return int(datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=LONDON).timestamp())
+    except ValueError:
+        raise r.fail(node, f"{what} {text!r}: expected \"YYYY-MM-DD HH:MM\" (London time)") from None
+
+
+def _span(r: _Reader, node: yaml.Node, what: str, duration: int) -> tuple[int, int]:
+    m = r.mapping(node, what, {"from": True, "to": True})
+    a, b = r.duration(m["from"], "from", zero=True), r.duration(m["to"], "to")
+    if not a < b <= duration:
+        raise r.fail(node, f"{what}: from {a} s to {b} s must lie within the {duration} s run")
+    return a, b
+
+
+def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, duration: int) -> Curfew:
+    m = r.mapping(node, "curfew", {
+        "schedule": True, "changes": False, "late_return_grace": False, "early_leave_grace": False,
+        "absence_timeout": False, "unit": False, "property_m": False, "away_m": False, "radio": False,
+        "replayer": False, "mains_off": False})
+    try:
+        schedule = zones.parse_schedule(r.value(m["schedule"]), "curfew")
+    except zones.ZoneError as e:
+        raise r.fail(m["schedule"], str(e)) from None
+    if not schedule:
+        raise r.fail(m["schedule"], "curfew schedule needs at least one window")
+    if "unit" in m:
+        unit = r.point(m["unit"], "curfew unit")
+    elif home is None:
+        raise r.fail(node, "curfew needs unit: {lat, lon}, or the scenario's home")
+    else:
+        unit = home
+    changes = []
+    for i, cn in enumerate(getattr(m.get("changes"), "value", None) or []):
+        cm = r.mapping(cn, f"curfew change {i + 1}", {"from": True, "to": True, "in_force": True})
+        a, b = _london(r, cm["from"], "from"), _london(r, cm["to"], "to")
+        in_force = r.value(cm["in_force"])
+        if a >= b or not isinstance(in_force, bool):
+            raise r.fail(cn, f"curfew change {i + 1}: needs from before to, and in_force true or false")
+        changes.append((a, b, in_force))
+    c = Curfew(schedule, unit, changes)
+    for key, attr in (("late_return_grace", "late_return_grace_s"), ("early_leave_grace", "early_leave_grace_s"),
+                      ("absence_timeout", "absence_timeout_s")):
+        if key in m:
+            setattr(c, attr, r.duration(m[key], key, zero=key != "absence_timeout"))
+    if "property_m" in m:
+        c.property_m = float(r.number(m["property_m"], "property_m", 1, 1000))
+    if "away_m" in m:
+        c.away_m = float(r.number(m["away_m"], "away_m", 1, 10000))
+    if c.away_m <= c.property_m:
+        raise r.fail(node, f"curfew away_m ({c.away_m}) must be beyond property_m ({c.property_m})")
+    if "radio" in m:
+        d = Radio()
+        rm = r.mapping(m["radio"], "radio", {k: False for k in d.__dataclass_fields__})
+        c.radio = Radio(**{k: float(r.number(v, k, -200, 200)) for k, v in rm.items()})
+        if not 0 <= c.radio.loss <= 1:
+            raise r.fail(m["radio"], "radio loss is a fraction, 0 to 1")
+    if "replayer" in m:
+        pm = r.mapping(m["replayer"], "replayer", {"capture": True, "replay": True})
+        cap, rep = _span(r, pm["capture"], "capture", duration), _span(r, pm["replay"], "replay", duration)
+        if rep[0] < cap[1]:
+            raise r.fail(m["replayer"], "replayer: the replay must start after the capture ends")
+        c.replayer = Replayer(cap, rep)
+    if "mains_off" in m:
+        c.mains_off = _gaps(r, m["mains_off"], duration, "mains_off spell")
+    return c
 
 
 def _inputs(r: _Reader, node: yaml.Node, duration: int) -> list[Input]:
@@ -290,17 +415,10 @@ def _link(r: _Reader, node: yaml.Node) -> LinkSpec:
                     rate.get("garbage_rate", 0.0))
 
 
-def _gaps(r: _Reader, node: yaml.Node, duration: int) -> list[tuple[int, int]]:
+def _gaps(r: _Reader, node: yaml.Node, duration: int, what: str = "coverage gap") -> list[tuple[int, int]]:
     if not isinstance(node, yaml.SequenceNode):
-        raise r.fail(node, "coverage_gaps must be a list of {from, to}")
-    out = []
-    for i, gn in enumerate(node.value):
-        gm = r.mapping(gn, f"coverage gap {i + 1}", {"from": True, "to": True})
-        a, b = r.duration(gm["from"], "from", zero=True), r.duration(gm["to"], "to")
-        if not a < b <= duration:
-            raise r.fail(gn, f"coverage gap {i + 1}: from {a} s to {b} s must lie within the {duration} s run")
-        out.append((a, b))
-    return out
+        raise r.fail(node, f"{what}s must be a list of {{from, to}}")
+    return [_span(r, gn, f"{what} {i + 1}", duration) for i, gn in enumerate(node.value)]
 
 
 def _zones(r: _Reader, node: yaml.Node) -> list[zones.Zone]:

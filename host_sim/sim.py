@@ -8,17 +8,17 @@ matched against the breach events received."""
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_sim import device_image, oracle, trace, zone_compiler, zones
+from host_sim import curfew_score, device_image, oracle, trace, zone_compiler, zones
 from host_sim.centre import Centre, Server
 from host_sim.energy import Energy
 from host_sim.gnss_model import Receiver, Reported
+from host_sim.home_unit import HomeUnit, tag_settings, unit_id
 from host_sim.lockstep import Firmware
 from host_sim.modem_emulator import Faults, ModemEmulator
 from host_sim.pty_console import PtyConsole
@@ -97,6 +97,8 @@ class Run:
     link_stats: dict[str, Any] = field(default_factory=dict)  # the modem emulator's and the centre's
     energy: Energy | None = None
     gnss_switches: list[tuple[int, bool]] = field(default_factory=list)  # (UTC ms, on) as the tag switched
+    unit_stored: list[dict[str, Any]] = field(default_factory=list)  # what the centre stored from the home unit
+    radio: dict[str, Any] = field(default_factory=dict)  # adverts sent, heard, replayed
 
 
 def device_key(sc: Scenario) -> bytes:
@@ -143,9 +145,11 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         settings: dict[str, Any] = {"device_id": device, "key": key.hex(), "transport": sc.link.transport}
         if sc.home:
             settings["home"] = [zone_compiler.e7(sc.home[0]), zone_compiler.e7(sc.home[1]), HOME_RADIUS_M]
+        if sc.curfew:
+            settings.update(tag_settings(sc))
         settings.update(config or {})
-        image = device_image.build(Path(tmp) / "tag", settings, blob)
-        _set_dialect(image / "board.json", sc.link.dialect)
+        image = device_image.build(Path(tmp) / "tag", settings, blob,
+                                   board_changes={"modem": {"dialect": sc.link.dialect}})
         clock = [start_ms]
         centre = Centre(Path(tmp) / "centre.db", clock=lambda: clock[0])
         centre.register(device, key)
@@ -180,10 +184,14 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     gnss["on_ms"] += now_ms - gnss["since"]
                 gnss["on"] = on
 
+            unit = HomeUnit(sc, Path(tmp) / "unit", centre, server.port, truth, HEAP, clock) if sc.curfew else None
+
             def boot(at_ms: int) -> Firmware:
                 f = Firmware(start_ms=at_ms, device=image, heap=HEAP, on_power=power)
                 f.on_link = to_centre
                 f.on_modem = to_modem
+                if unit:
+                    f.on_advert = unit.tag_advert
                 if console:
                     f.on_console = console.from_tag
                 return f
@@ -250,12 +258,20 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 if on:
                     if gnss["on"]:
                         fw.gnss(burst)
+                    if unit:
+                        for rssi, adv in unit.for_tag:
+                            fw.radio(rssi, adv)
                     fw.advance(start_ms + t_ms + NMEA_DELAY_MS)
+                if unit:
+                    unit.for_tag.clear()
+                    unit.advance(start_ms + t_ms + NMEA_DELAY_MS)
             if off_until >= 0:
                 fw = boot(start_ms + sc.duration_s * 1000)
             fw.stop()
             lines += fw.out.lines
             turns = fw.wakes
+            if unit:
+                unit.stop()
             uplink.close()
             modem.close()
         if gnss["on"]:
@@ -264,20 +280,15 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         sends = st["sends"] + st["send_fail"] + st["dropped"] if cellular else uplink.sent_frames
         energy = Energy(gnss["on_ms"] / 1000, gnss["starts"], sends, cellular, turns, sc.duration_s)
         stored = centre.events(device)
+        unit_stored = centre.events(unit_id(sc)) if unit else []
         link_stats = {**modem.stats, "commands": len(modem.log), "rejected": centre.stats.rejected,
                       "duplicates": centre.stats.duplicates, "frames": centre.stats.frames}
     events = [Event(r["kind"], ids.get(r["zone_id"], -1), r["utc"], r["utc"], r["received_ms"], r["depth_m"],
                     r["lat_e7"] / 1e7, r["lon_e7"] / 1e7) for r in stored if r["kind"] in EVENT_NAMES]
     counters, fixes, valid = _console(lines)
     return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
-               time.perf_counter() - t0, stored, link_stats, energy, switches)
-
-
-def _set_dialect(board_json: Path, dialect: str) -> None:
-    """The host board's modem speaks the dialect the scenario asks for."""
-    defn = json.loads(board_json.read_text())
-    defn["modem"]["dialect"] = dialect
-    board_json.write_text(json.dumps(defn))
+               time.perf_counter() - t0, stored, link_stats, energy, switches, unit_stored,
+               unit.stats.as_dict() if unit else {})
 
 
 def _tear(log: Path, n: int) -> None:
@@ -334,7 +345,13 @@ def score(run: Run) -> Result:
             missed.append({"tamper": pin.name, "at_s": pin.at_s,
                            "why": "late" if seen else f"no {pin.name} tamper stamped within {TAMPER_STAMP_S} s"})
     detected = len(musts) - len([m for m in missed if "zone" in m])
-    return Result(sc.name, not missed and not false, len(musts), detected, len(false), latencies,
+    curfew = curfew_score.score(sc, run.truth, run.unit_stored) if sc.curfew else curfew_score.CurfewScore()
+    missed += curfew.missed
+    false += curfew.false
+    must = len(musts) + curfew.required
+    detected += curfew.detected
+    latencies += curfew.latencies_s
+    return Result(sc.name, not missed and not false, must, detected, len(false), latencies,
                   sum(e.kind == WARN_ENTER for e in run.events), missed, false, tamper_latencies,
                   run.energy.as_dict() if run.energy else {}, run.fixes,
                   run.valid_fixes,

@@ -24,8 +24,9 @@ END, ESC, ESC_END, ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
 EVENT_NAMES = {1: "breach", 2: "exit", 3: "warning", 4: "warning_exit", 10: "position", 11: "boot", 12: "gap",
                13: "config_applied", 14: "config_refused", 20: "tamper_strap", 21: "tamper_case", 22: "fitted",
                23: "paired", 30: "battery_low", 31: "battery_critical", 32: "charging", 40: "location_lost",
-               41: "shielding"}
-ALERTS = {1, 2, 3, 14, 20, 21, 30, 31, 40, 41}  # what an operator must see
+               41: "shielding", 50: "curfew_absent", 51: "curfew_left", 52: "curfew_returned", 53: "spoof_suspected",
+               54: "mains_lost", 55: "mains_restored", 56: "home", 57: "away"}
+ALERTS = {1, 2, 3, 14, 20, 21, 30, 31, 40, 41, 50, 51, 53, 54}  # what an operator must see
 
 
 class WireError(ValueError):

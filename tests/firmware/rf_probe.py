@@ -95,3 +95,7 @@ def hmu_run(folder, overrides, start, end, heard, mains_off):
     app = hmu.App(_Board(folder, start, end, arrivals, mains_off), cfg)
     app.run()
     return [[rec[8], int.from_bytes(rec[4:8], "little")] for rec in app.store.pending(store.Store(folder).capacity)]
+
+
+def defaults(keys):
+    return [config.DEFAULTS[k] for k in keys]

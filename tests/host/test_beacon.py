@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from host_sim import mp
+from host_sim.paths import ROOT
 
 TAG, HMU = 1, 2
 ACCEPT, OTHER, DUPLICATE, FORGED, STALE, REPLAY = range(6)
@@ -114,3 +115,11 @@ def test_no_forgery_is_accepted(fw: mp.Service, key: bytes, ident: int, junk: li
     got = fw.call("rf_probe", "verify_stream", key.hex(), TAG, ident, 8, 60,
                   [[a.hex(), 1_800_000_000] for a in junk + dressed])
     assert ACCEPT not in got and DUPLICATE not in got
+
+
+def test_documented_vector(fw: mp.Service) -> None:
+    doc = (ROOT / "docs" / "beacon.md").read_text()
+    vector = doc.split("```")[-2].strip()
+    args = ("5a" * 32, TAG, 0x7A600001, 1, 1_796_083_200, 8)
+    assert reference_advert(bytes.fromhex(args[0]), *args[1:]).hex() == vector
+    assert fw.call("rf_probe", "make_hex", *args) == vector

@@ -92,6 +92,7 @@ def _broken(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
 
 
 GOOD = (ROOT / "scenarios/direct-approach.yaml").read_text()
+CURFEW = (ROOT / "scenarios/curfew-replay-device.yaml").read_text()
 
 
 @pytest.mark.parametrize(("text", "at", "says"), [
@@ -104,6 +105,11 @@ GOOD = (ROOT / "scenarios/direct-approach.yaml").read_text()
                   "    geometry: {type: Polygon, coordinates: [[[-1.94, 52.44], [-1.93, 52.44], [-1.93, 52.45],"
                   " [-1.94, 52.45]]]}"), "geometry:", "is not closed"),
     (GOOD.replace("mode: walk}\n    - {dwell", "mode: skate}\n    - {dwell"), "skate", "mode 'skate'"),
+    (CURFEW.replace('start: "19:00"', 'start: "7pm"'), "7pm", "expected HH:MM"),
+    (CURFEW.replace("  schedule:", "  grace: 5m\n  schedule:"), "grace: 5m", "unknown key 'grace' in curfew"),
+    (CURFEW.replace("replay: {from: 50m", "replay: {from: 20m"), "replayer:", "replay must start after the capture"),
+    (CURFEW.replace("home: {lat: 52.90400, lon: -1.48000}\n", ""), "  schedule: [", "needs unit"),
+    (CURFEW.split("curfew:")[0] + "route:" + CURFEW.split("route:")[1], None, "needs zones, a curfew, or both"),
 ])
 def test_malformed_scenario_names_file_line_and_fix(tmp_path: Path, text: str, at: str | None,
                                                     says: str) -> None:

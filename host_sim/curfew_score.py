@@ -1,0 +1,57 @@
+"""A scenario's curfew scored: the home unit's alerts as the centre received them,
+against what host_sim.curfew_oracle requires and forbids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from host_sim import curfew_oracle
+from host_sim.scenario import Scenario
+from host_sim.trace import TruePoint
+
+ABSENT, LEFT, RETURNED, SPOOF, MAINS_LOST = 50, 51, 52, 53, 54
+KINDS = {"absence": (ABSENT, LEFT), "spoof": (SPOOF,), "mains_lost": (MAINS_LOST,)}
+
+
+@dataclass
+class CurfewScore:
+    required: int = 0
+    detected: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+    missed: list[dict[str, Any]] = field(default_factory=list)
+    false: list[dict[str, Any]] = field(default_factory=list)
+
+
+def score(sc: Scenario, truth: list[TruePoint], stored: list[dict[str, Any]]) -> CurfewScore:
+    ct = curfew_oracle.truth(sc, truth)
+    limit = sc.oracle.latency_limit_s
+    start = sc.start_utc
+    out = CurfewScore()
+    for req in curfew_oracle.required(sc, ct):
+        out.required += 1
+        breach_ms = (start + req.breach_t) * 1000
+        hits = [r["received_ms"] for r in stored if r["kind"] in KINDS[req.kind]
+                and req.from_t <= r["utc"] - start <= req.until_t + limit]
+        latency = max(0.0, (min(hits) - breach_ms) / 1000) if hits else None
+        if latency is not None and latency <= limit:
+            out.detected += 1
+            out.latencies_s.append(round(latency, 1))
+        else:
+            out.missed.append({"curfew": req.kind, "breach_s": req.breach_t,
+                               "why": "late" if hits else f"no {req.kind} alert"})
+    n = len(truth)
+    for r in stored:
+        t = min(max(0, r["utc"] - start), n - 1)
+        why = None
+        if r["kind"] in (ABSENT, LEFT) and curfew_oracle.false_absence(sc, ct, t):
+            why = "absence alert while home or outside the curfew"
+        elif r["kind"] == RETURNED and curfew_oracle.false_presence(ct, t):
+            why = "returned while away"
+        elif r["kind"] == SPOOF and curfew_oracle.false_spoof(sc, t):
+            why = "spoof alert with no recording playing"
+        elif r["kind"] == MAINS_LOST and curfew_oracle.false_mains(sc, t):
+            why = "mains lost while on mains"
+        if why:
+            out.false.append({"curfew": why, "at_s": t, "distance_m": round(float(ct.distance_m[t]), 1)})
+    return out

@@ -1,0 +1,151 @@
+"""The home monitoring unit in a scenario: its own firmware process (role hmu on
+the host board), its serial link to the centre, the RF model between it and the
+tag, a replay device if the scenario plants one, and its mains supply.
+
+The tag's adverts reach the unit at the virtual time they were sent, with the
+signal the RF model gives the tag's true position then; the unit's adverts reach
+the tag at the tag's next turn."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from host_sim import device_image
+from host_sim.centre import Centre
+from host_sim.lockstep import Firmware
+from host_sim.rf import RfModel
+from host_sim.scenario import Curfew, Scenario
+from host_sim.trace import TruePoint
+from host_sim.uplink import Uplink
+from host_sim.zones import Window
+
+REPLAY_EVERY_MS = 5000
+REPLAY_RSSI_DBM = -45  # the recorder stands beside the unit
+TAG_BEACON_ID, UNIT_BEACON_ID = "7a600001", "4b550001"
+
+
+def unit_id(sc: Scenario) -> str:
+    return ("u-" + sc.name)[:8]
+
+
+def _key(kind: str, sc: Scenario) -> bytes:
+    return hashlib.sha256(f"emtag-sim/{kind}/{sc.name}/{sc.seed}".encode()).digest()
+
+
+def tag_settings(sc: Scenario) -> dict[str, Any]:
+    """What the tag's configuration needs to beacon to this unit and hear it."""
+    return {"pair_key": _key("pair", sc).hex(), "beacon_id": TAG_BEACON_ID, "hmu_beacon_id": UNIT_BEACON_ID}
+
+
+def _windows(schedule: list[Window]) -> list[list[int]]:
+    return [[w.days, w.start_min, w.end_min] for w in schedule]
+
+
+def unit_settings(sc: Scenario, c: Curfew) -> dict[str, Any]:
+    return {
+        "device_id": unit_id(sc), "key": _key("unit", sc).hex(), **tag_settings(sc),
+        "curfew": _windows(c.schedule), "curfew_changes": [[a, b, int(on)] for a, b, on in c.changes],
+        "late_return_grace_s": c.late_return_grace_s, "early_leave_grace_s": c.early_leave_grace_s,
+        "absence_timeout_s": c.absence_timeout_s,
+    }
+
+
+@dataclass
+class Stats:
+    tag_adverts: int = 0  # sent by the tag
+    heard_by_unit: int = 0  # of those, through the RF model
+    unit_adverts: int = 0
+    heard_by_tag: int = 0
+    captured: int = 0  # by the replay device
+    replayed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+class HomeUnit:
+    def __init__(self, sc: Scenario, folder: Path, centre: Centre, port: int, truth: list[TruePoint],
+                 heap: str, clock: list[int]) -> None:
+        """clock: the centre's idea of now, set to each frame's virtual time as it leaves."""
+        c = sc.curfew
+        assert c is not None
+        self.sc, self.c, self.truth = sc, c, truth
+        self.start_ms = sc.start_utc * 1000
+        centre.register(unit_id(sc), _key("unit", sc))
+        image = device_image.build(folder, unit_settings(sc, c), board_changes={"role": "hmu", "name": "host-hmu"})
+        self.rf = RfModel(c.radio, c.unit, sc.seed)
+        self.uplink = Uplink(port, [])
+        self.fw = Firmware(self.start_ms, image, heap=heap)
+
+        def to_centre(now_ms: int, data: bytes) -> None:
+            clock[0] = now_ms
+            self.uplink.from_tag(now_ms, data)
+
+        self.fw.on_link = to_centre
+        self.fw.on_advert = self._unit_advert
+        self.for_tag: list[tuple[int, bytes]] = []  # (RSSI, advert) for the tag's next turn
+        self._from_tag: list[tuple[int, bytes]] = []  # (UTC ms, advert) not yet delivered
+        self._captured: list[bytes] = []
+        self._next_replay_ms = self.start_ms + c.replayer.replay[0] * 1000 if c.replayer else None
+        self._mains = True
+        self.stats = Stats()
+
+    def _position(self, utc_ms: int) -> TruePoint:
+        return self.truth[min(max(0, (utc_ms - self.start_ms) // 1000), len(self.truth) - 1)]
+
+    def tag_advert(self, utc_ms: int, advert: bytes) -> None:
+        """The tag sent an advert (called from the tag's lockstep)."""
+        self.stats.tag_adverts += 1
+        self._from_tag.append((utc_ms, advert))
+        rep = self.c.replayer
+        if rep and rep.capture[0] * 1000 <= utc_ms - self.start_ms < rep.capture[1] * 1000:
+            self._captured.append(advert)
+            self.stats.captured += 1
+
+    def _unit_advert(self, utc_ms: int, advert: bytes) -> None:
+        self.stats.unit_adverts += 1
+        p = self._position(utc_ms)
+        rssi = self.rf.rssi(p.lat, p.lon)
+        if rssi is not None:
+            self.for_tag.append((rssi, advert))
+            self.stats.heard_by_tag += 1
+
+    def advance(self, until_ms: int) -> None:
+        """Deliver what the tag sent and the replayer plays, in time order, then run the unit to until_ms."""
+        events: list[tuple[int, int, bytes]] = []
+        for t, adv in self._from_tag:
+            p = self._position(t)
+            rssi = self.rf.rssi(p.lat, p.lon)
+            if rssi is not None:
+                events.append((t, rssi, adv))
+                self.stats.heard_by_unit += 1
+        self._from_tag = []
+        rep = self.c.replayer
+        while (rep and self._captured and self._next_replay_ms is not None and self._next_replay_ms <= until_ms
+               and self._next_replay_ms < self.start_ms + rep.replay[1] * 1000):
+            events.append((self._next_replay_ms, REPLAY_RSSI_DBM,
+                           self._captured[self.stats.replayed % len(self._captured)]))
+            self.stats.replayed += 1
+            self._next_replay_ms += REPLAY_EVERY_MS
+        for t, rssi, adv in sorted(events, key=lambda e: e[0]):
+            self._answers(t)
+            self.fw.radio(rssi, adv)
+            self.fw.advance(max(t, self.fw.now_ms))
+        mains = not any(a * 1000 <= until_ms - self.start_ms < b * 1000 for a, b in self.c.mains_off)
+        if mains != self._mains:
+            self._mains = mains
+            self.fw.set_input("mains", int(mains))
+        self._answers(until_ms)
+        self.fw.advance(max(until_ms, self.fw.now_ms))
+
+    def _answers(self, before_ms: int) -> None:
+        for due, data in self.uplink.due(before_ms):
+            self.fw.link(data)
+            self.fw.advance(max(due, self.fw.now_ms))
+
+    def stop(self) -> None:
+        self.fw.stop()
+        self.uplink.close()

@@ -1,0 +1,90 @@
+"""RF curfews in the simulator: the scenario keys, the curfew oracle's rules as
+properties, the library's curfew scenarios, and the home unit's firmware on the
+ESP32-C3 gate."""
+
+import ast
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from host_sim import curfew_oracle, mp, mpy_gate, scenario
+from host_sim.paths import BUILD, FIRMWARE, ROOT
+from host_sim.zones import Window
+
+CURFEW_SCENARIOS = {  # name: required alerts the oracle must find (each also must pass: test_sim)
+    "curfew-late-return-short-grace": 1, "curfew-return-within-grace": 0, "curfew-garden-and-doorstep": 0,
+    "curfew-out-at-2am": 1, "curfew-replay-device": 2, "curfew-clock-change-october": 2,
+    "curfew-clock-change-march": 1, "curfew-unit-power-loss": 1,
+}
+
+
+def test_scenario_defaults_are_the_firmwares(fw: mp.Service) -> None:
+    got = fw.call("rf_probe", "defaults", ["late_return_grace_s", "early_leave_grace_s", "absence_timeout_s"])
+    assert got == [scenario.LATE_RETURN_GRACE_S, scenario.EARLY_LEAVE_GRACE_S, scenario.ABSENCE_TIMEOUT_S]
+
+
+@pytest.mark.parametrize("name", sorted(CURFEW_SCENARIOS))
+def test_the_oracle_requires_what_each_curfew_scenario_stages(name: str) -> None:
+    from host_sim import trace
+
+    sc = scenario.load(ROOT / "scenarios" / f"{name}.yaml")
+    assert sc.curfew is not None and not sc.zones
+    ct = curfew_oracle.truth(sc, trace.synthesise(sc))
+    assert len(curfew_oracle.required(sc, ct)) == CURFEW_SCENARIOS[name]
+
+
+def _curfew(timeout: int) -> scenario.Curfew:
+    return scenario.Curfew([Window(0x7F, 19 * 60, 7 * 60)], (52.4, -1.5), absence_timeout_s=timeout)
+
+
+class _Sc:
+    def __init__(self, c: scenario.Curfew) -> None:
+        self.curfew = c
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 2000)), min_size=1, max_size=12),
+       st.lists(st.tuples(st.booleans(), st.integers(1, 3000)), min_size=1, max_size=6),
+       st.sampled_from([120, 300, 600]))
+@settings(max_examples=200)
+def test_required_absences_are_real_and_complete(where: list[tuple[bool, int]], when: list[tuple[bool, int]],
+                                                 timeout: int) -> None:
+    away = np.concatenate([np.full(n, a) for a, n in where])
+    enforced = np.resize(np.concatenate([np.full(n, e) for e, n in when]), len(away))
+    ct = curfew_oracle.CurfewTruth(enforced, ~away, away, np.where(away, 500.0, 5.0))
+    sc = _Sc(_curfew(timeout))
+    reqs = curfew_oracle.required(sc, ct)  # type: ignore[arg-type]
+    for r in reqs:
+        b = r.breach_t
+        slack = curfew_oracle.SLACK_S
+        assert away[b - timeout:b + slack + 1].all() and enforced[b:b + slack + 1].all()
+        # an alert when it is due is never also a false one
+        assert not any(curfew_oracle.false_absence(sc, ct, t)  # type: ignore[arg-type]
+                       for t in range(b, b + curfew_oracle.SLACK_S + 1))
+    # completeness: any second away for timeout + slack, enforced for slack before it, is under a requirement
+    two = 2 * curfew_oracle.SLACK_S
+    for t in range(timeout + two, len(away)):
+        if away[t - timeout - two:t + 1].all() and enforced[t - two:t + 1].all():
+            assert any(r.from_t <= t <= r.until_t for r in reqs), t
+
+
+def _imports(module: str, seen: set[str]) -> set[str]:
+    path = FIRMWARE / f"{module}.py"
+    if module in seen or not path.exists():
+        return seen
+    seen.add(module)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                _imports(alias.name, seen)
+    return seen
+
+
+def test_the_home_unit_firmware_passes_the_esp32c3_gate() -> None:
+    modules = _imports("hmu", set())
+    assert {"hmu", "presence", "curfew", "beacon", "advertiser", "link", "store", "counter", "ukclock"} <= modules
+    assert mpy_gate.main(["--out", str(BUILD / "mpy")]) == 0
+    for m in modules:
+        mpy = BUILD / "mpy" / "rv32imc" / f"{m}.mpy"
+        assert mpy.exists() and mpy.read_bytes()[:2] == b"M\x06", m
