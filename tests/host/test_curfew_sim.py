@@ -88,3 +88,21 @@ def test_the_home_unit_firmware_passes_the_esp32c3_gate() -> None:
     for m in modules:
         mpy = BUILD / "mpy" / "rv32imc" / f"{m}.mpy"
         assert mpy.exists() and mpy.read_bytes()[:2] == b"M\x06", m
+
+
+def test_the_tag_holds_gnss_off_while_it_hears_its_home_unit() -> None:
+    from host_sim import sim
+
+    sc = scenario.load(ROOT / "scenarios" / "curfew-out-at-2am.yaml")  # home, out 30 min from 02:00, home
+    run = sim.execute(sc, keep_nmea=False)
+    start = sc.start_utc
+    marks = [(r["kind"], r["utc"] - start) for r in run.stored if r["kind"] in (56, 57, 40)]
+    kinds = [k for k, _ in marks]
+    assert kinds[:3] == [56, 57, 56] and 40 not in kinds  # home, away, home; never "location lost"
+    home_at, away_at, back_at = (t for _, t in marks[:3])
+    assert home_at < 30 and 1800 < away_at < 1800 + 120 and back_at > 3500
+    switches = [(ms // 1000 - start, on) for ms, on in run.gnss_switches]
+    assert switches[0] == (home_at, False)  # GNSS off as soon as the unit is heard
+    on_while_away = [t for t, on in switches if on and away_at <= t <= away_at + 5]
+    assert on_while_away  # and on again when it is not
+    assert run.radio["heard_by_tag"] > 0 and run.radio["heard_by_unit"] > 0
