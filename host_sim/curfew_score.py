@@ -21,6 +21,7 @@ class CurfewScore:
     latencies_s: list[float] = field(default_factory=list)
     missed: list[dict[str, Any]] = field(default_factory=list)
     false: list[dict[str, Any]] = field(default_factory=list)
+    required_list: list[dict[str, Any]] = field(default_factory=list)
 
 
 def score(sc: Scenario, truth: list[TruePoint], stored: list[dict[str, Any]]) -> CurfewScore:
@@ -34,6 +35,9 @@ def score(sc: Scenario, truth: list[TruePoint], stored: list[dict[str, Any]]) ->
         hits = [r["received_ms"] for r in stored if r["kind"] in KINDS[req.kind]
                 and req.from_t <= r["utc"] - start <= req.until_t + limit]
         latency = max(0.0, (min(hits) - breach_ms) / 1000) if hits else None
+        out.required_list.append({"kind": req.kind, "at_s": req.breach_t,
+                                  "latency_s": round(latency, 1) if latency is not None else None,
+                                  "detected": latency is not None and latency <= limit})
         if latency is not None and latency <= limit:
             out.detected += 1
             out.latencies_s.append(round(latency, 1))

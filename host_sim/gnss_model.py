@@ -66,16 +66,17 @@ class Receiver:
         self.ttff_left = 0
         self._gsv_cache: dict[tuple[str, int], list[str]] = {}
 
-    def env_at(self, t: float) -> str:
+    def env_at(self, t: float, leg_env: str | None = None) -> str:
+        """The sky at t: an environment segment's, else the leg's, else the default."""
         for seg in self.sc.environment:
             if seg.start_s <= t < seg.end_s:
                 return seg.env
-        return self.sc.default_env
+        return leg_env or self.sc.default_env
 
     def epoch(self, t_ms: int, truth: TruePoint, nxt: TruePoint) -> tuple[bytes, Reported]:
         """The NMEA burst for the instant t_ms (ms from the start), between truth and nxt."""
         rnd = self.rnd
-        sky = SKIES[self.env_at(t_ms / 1000)]
+        sky = SKIES[self.env_at(t_ms / 1000, truth.env)]
         frac = (t_ms % 1000) / 1000
         lat = truth.lat + (nxt.lat - truth.lat) * frac
         lon = truth.lon + (nxt.lon - truth.lon) * frac

@@ -19,8 +19,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def progress(done: int, total: int, label: str) -> None:
-    """One self-overwriting line on a terminal; nothing when stderr is not one."""
+    """One self-overwriting line on a terminal; into a log, a line at each tenth of the way."""
     if not sys.stderr.isatty():
+        if total >= 10 and done and done * 10 // total != (done - 1) * 10 // total:
+            sys.stderr.write(f"{done}/{total} done ({label})\n")
         return
     width = 30
     filled = width * done // max(total, 1)

@@ -21,7 +21,7 @@ true trace and the zones. Every error names the file, the line and the fix.
       start: {lat: 52.4700, lon: -1.9000}
       legs:
         - {to: {lat: 52.4750, lon: -1.8960}, mode: walk}   # walk, cycle, car, bus
-        - {dwell: 10m}
+        - {dwell: 10m, env: indoors}                       # a leg may name its sky
         - {to: {lat: 52.4781, lon: -1.8940}, mode: car, speed_mps: 13}
     gnss:
       rate_hz: 1
@@ -87,6 +87,7 @@ class Leg:
     speed_mps: float
     dwell_s: int = 0
     mode: str = "walk"
+    env: str | None = None  # the sky during this leg (environment segments still win)
 
 
 @dataclass(frozen=True)
@@ -497,11 +498,15 @@ def _route(r: _Reader, node: yaml.Node) -> tuple[tuple[float, float] | None, lis
         raise r.fail(legs_node, "legs must be a list")
     legs = []
     for i, ln in enumerate(legs_node.value):
-        lm = r.mapping(ln, f"leg {i + 1}", {"to": False, "mode": False, "speed_mps": False, "dwell": False})
+        lm = r.mapping(ln, f"leg {i + 1}", {"to": False, "mode": False, "speed_mps": False, "dwell": False,
+                                            "env": False})
+        env = r.value(lm["env"]) if "env" in lm else None
+        if env is not None and env not in ENVIRONMENTS:
+            raise r.fail(lm["env"], f"environment {env!r}: expected one of {', '.join(ENVIRONMENTS)}")
         if "dwell" in lm:
-            if len(lm) != 1:
-                raise r.fail(ln, f"leg {i + 1}: a dwell leg has only dwell")
-            legs.append(Leg(None, 0.0, r.duration(lm["dwell"], f"leg {i + 1} dwell"), "dwell"))
+            if set(lm) - {"dwell", "env"}:
+                raise r.fail(ln, f"leg {i + 1}: a dwell leg has only dwell (and env)")
+            legs.append(Leg(None, 0.0, r.duration(lm["dwell"], f"leg {i + 1} dwell"), "dwell", env))
             continue
         if "to" not in lm:
             raise r.fail(ln, f"leg {i + 1} needs to: {{lat, lon}} (or dwell)")
@@ -509,7 +514,7 @@ def _route(r: _Reader, node: yaml.Node) -> tuple[tuple[float, float] | None, lis
         if mode not in MODES:
             raise r.fail(lm["mode"], f"mode {mode!r}: expected one of {', '.join(MODES)}")
         speed = r.number(lm["speed_mps"], "speed_mps", 0.1, 60) if "speed_mps" in lm else MODES[mode]
-        legs.append(Leg(r.point(lm["to"], f"leg {i + 1} to"), float(speed), 0, mode))
+        legs.append(Leg(r.point(lm["to"], f"leg {i + 1} to"), float(speed), 0, mode, env))
     return start, legs, None
 
 

@@ -67,6 +67,7 @@ class Result:
     duration_s: int
     wall_s: float
     events: list[Event] = field(default_factory=list)
+    required: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,7 +76,7 @@ class Result:
             "warnings": self.warnings, "missed": self.missed, "false": self.false,
             "tamper_latencies_s": self.tamper_latencies_s, "energy": self.energy, "fixes": self.fixes,
             "valid_fixes": self.valid_fixes, "heap_peak_bytes": self.heap_peak_bytes,
-            "duration_s": self.duration_s,
+            "duration_s": self.duration_s, "required": self.required,
         }
 
 
@@ -317,12 +318,16 @@ def score(run: Run) -> Result:
     breaches = [e for e in run.events if e.kind == ENTER and 0 <= e.zone < len(sc.zones)]
     start = sc.start_utc
     latencies, missed = [], []
+    required: list[dict[str, Any]] = []  # every alert the oracle asked for, and what became of it
     for m in musts:
         entry_ms = (start + m.entry_t) * 1000
         limit_ms = (start + m.end_t + sc.oracle.latency_limit_s) * 1000
         hits = [e.received_ms for e in breaches if e.zone == m.zone and entry_ms <= e.received_ms <= limit_ms]
         latency = (min(hits) - entry_ms) / 1000 if hits else None
-        if latency is not None and latency <= sc.oracle.latency_limit_s:
+        ok = latency is not None and latency <= sc.oracle.latency_limit_s
+        required.append({"kind": "zone", "zone": sc.zones[m.zone].name, "at_s": m.entry_t, "detected": ok,
+                         "latency_s": round(latency, 1) if latency is not None else None})
+        if latency is not None and ok:
             latencies.append(round(latency, 1))
         else:
             missed.append({"zone": sc.zones[m.zone].name, "entry_s": m.entry_t, "end_s": m.end_t,
@@ -351,8 +356,9 @@ def score(run: Run) -> Result:
     must = len(musts) + curfew.required
     detected += curfew.detected
     latencies += curfew.latencies_s
+    required += curfew.required_list
     return Result(sc.name, not missed and not false, must, detected, len(false), latencies,
                   sum(e.kind == WARN_ENTER for e in run.events), missed, false, tamper_latencies,
                   run.energy.as_dict() if run.energy else {}, run.fixes,
                   run.valid_fixes,
-                  run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events)
+                  run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events, required)

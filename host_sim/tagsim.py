@@ -12,12 +12,17 @@ Commands:
            the events and alerts it has stored
   device   a virtual tag: a scenario through the firmware, paced to the wall
            clock, its console on a real pseudo-terminal for tagctl
+  cohort   generate a synthetic pilot cohort: N wearers across Midlands towns,
+           written as ordinary scenario files, with a share of planted breaches
+  fleet    run a cohort (parallel workers here, or a Dask cluster), resumable,
+           and report it: detection, alerts per tag-day, latency, battery, centre
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -194,6 +199,51 @@ def cmd_device(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cohort(args: argparse.Namespace) -> int:
+    """Write a synthetic pilot cohort as scenario files, and cohort.json saying what was planted.
+
+    Each wearer lives in an East or West Midlands town, has one or two victims
+    with exclusion zones, a curfew (for --curfew-share of them), a day of work,
+    shops, visits and evenings out on foot, by bus or by car, and, for
+    --breach-share of them, a planted breach (a walk to a victim's street, or a
+    night out during curfew). The same seed gives the same files."""
+    from host_sim import cohort
+
+    if args.tags < 1:
+        print("tagsim cohort: --tags must be at least 1", file=sys.stderr)
+        return 2
+    m = cohort.generate(args.out, args.tags, args.seed, args.breach_share, args.curfew_share)
+    curfews = sum(w["curfew"] for w in m["wearers"])
+    print(f"{args.out}: {m['tags']} wearers ({curfews} with a curfew), {m['planted']} planted breaches; "
+          f"run it with: tagsim fleet run {args.out}")
+    return 0
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    """Run every tag of a cohort and report the cohort.
+
+    run: every tag's 24 h through the firmware, in --jobs worker processes here or,
+    with --scheduler tcp://HOST:PORT, on that Dask distributed cluster (its
+    workers need this package and the MicroPython toolchain). Results land in
+    COHORT/results/ as each tag finishes; run again after an interruption and
+    only the rest runs. report: the cohort report from the results there.
+    Exit 1 if any tag fails, a planted breach is missed, or an alert is false."""
+    from host_sim import fleet, fleet_report
+
+    results = args.results or args.cohort / "results"
+    if args.action == "run":
+        fleet.run(args.cohort, results, args.jobs, args.scheduler)
+    manifest, got = fleet_report.load(args.cohort, results)
+    summary = fleet_report.summarise(manifest, got)
+    print(fleet_report.table(summary))
+    plots = args.plots or args.cohort / "report"
+    for path in fleet_report.plots(manifest, got, args.cohort, plots):
+        print(f"wrote {path}")
+    report.write_json(args.json or plots / "report.json", {"summary": summary, "tags": got})
+    clean = not summary["failed"] and summary["planted_detected"] == summary["planted"] and not summary["false_alerts"]
+    return 0 if clean and summary["run"] == summary["tags"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tagsim", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -233,6 +283,26 @@ def main(argv: list[str] | None = None) -> int:
     dp.add_argument("--speed", type=float, default=1.0, help="virtual seconds per real second (default 1)")
     dp.add_argument("--token", default="0123456789abcdef", help="the technician token (hex) the tag will accept")
     dp.set_defaults(func=cmd_device)
+    co = sub.add_parser("cohort", help="generate a synthetic pilot cohort as scenario files",
+                        description=cmd_cohort.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    co.add_argument("action", choices=["generate"])
+    co.add_argument("--tags", type=int, default=500, help="how many wearers (default 500, the pilot's size)")
+    co.add_argument("--seed", type=int, default=1, help="same seed, same cohort (default 1)")
+    co.add_argument("--out", type=Path, default=Path("build/cohort"), help="folder to write (default build/cohort)")
+    co.add_argument("--breach-share", type=float, default=0.2, help="share of wearers with a planted breach (0.2)")
+    co.add_argument("--curfew-share", type=float, default=0.35, help="share of wearers with a curfew (0.35)")
+    co.set_defaults(func=cmd_cohort)
+    fl = sub.add_parser("fleet", help="run a cohort in parallel (here or on Dask) and report it",
+                        description=cmd_fleet.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fl.add_argument("action", choices=["run", "report"])
+    fl.add_argument("cohort", type=Path, nargs="?", default=Path("build/cohort"),
+                    help="the cohort folder (default build/cohort)")
+    fl.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="worker processes here (default: cores)")
+    fl.add_argument("--scheduler", help="a Dask scheduler's address, e.g. tcp://10.0.0.5:8786, instead")
+    fl.add_argument("--results", type=Path, help="per-tag results (default COHORT/results)")
+    fl.add_argument("--plots", type=Path, help="PNG plots and report.json (default COHORT/report)")
+    fl.add_argument("--json", type=Path, help="the report as JSON here instead")
+    fl.set_defaults(func=cmd_fleet)
     args = ap.parse_args(argv)
     result: int = args.func(args)
     return result

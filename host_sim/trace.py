@@ -22,6 +22,7 @@ class TruePoint:
     lon: float
     speed_mps: float
     course_deg: float
+    env: str | None = None  # the leg's own sky, if it names one
 
 
 def synthesise(sc: Scenario) -> list[TruePoint]:
@@ -36,7 +37,7 @@ def synthesise(sc: Scenario) -> list[TruePoint]:
     for leg in sc.legs:
         if leg.to is None:
             for _ in range(leg.dwell_s):
-                points.append(TruePoint(t, lat, lon, 0.0, course))
+                points.append(TruePoint(t, lat, lon, 0.0, course, leg.env))
                 t += 1
             continue
         az, _, dist = GEOD.inv(lon, lat, leg.to[1], leg.to[0])
@@ -45,13 +46,13 @@ def synthesise(sc: Scenario) -> list[TruePoint]:
         next_stop = BUS_STOP_EVERY_M if leg.mode == "bus" else math.inf
         while travelled < dist:
             lon2, lat2, _ = GEOD.fwd(lon, lat, az, travelled)
-            points.append(TruePoint(t, lat2, lon2, leg.speed_mps, course))
+            points.append(TruePoint(t, lat2, lon2, leg.speed_mps, course, leg.env))
             t += 1
             travelled += leg.speed_mps
             if travelled >= next_stop and travelled < dist:  # a bus calls at its stops
                 lon3, lat3, _ = GEOD.fwd(lon, lat, az, travelled)
                 for _ in range(BUS_STOP_S):
-                    points.append(TruePoint(t, lat3, lon3, 0.0, course))
+                    points.append(TruePoint(t, lat3, lon3, 0.0, course, leg.env))
                     t += 1
                 next_stop += BUS_STOP_EVERY_M
         lat, lon = leg.to

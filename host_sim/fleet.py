@@ -1,0 +1,120 @@
+"""Replay a whole cohort: every tag's scenario through the firmware, in parallel
+worker processes on this machine, or on a Dask distributed cluster
+(`dask.distributed`) with the same results. Each tag's result is written as it
+finishes (results/<tag>.json, with the digest of the scenario it came from), so
+an interrupted run picks up where it stopped and a changed scenario runs again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from host_sim import mpy_gate, report, wire
+from host_sim.paths import BOARDS, BUILD, FIRMWARE
+
+VARIABLE = ("wall_s", "cpu_s")  # what differs from one run of the same tag to the next
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cpu_s() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_tag(path: str) -> dict[str, Any]:
+    """One tag's day through the firmware, scored: everything the cohort report needs."""
+    from host_sim import scenario, sim
+
+    cpu0, wall0 = _cpu_s(), time.perf_counter()
+    sc = scenario.load(Path(path))
+    run = sim.execute(sc, keep_nmea=False)
+    result = sim.score(run)
+    stored = run.stored + run.unit_stored
+    return {
+        **result.as_dict(),
+        "scenario_sha256": digest(Path(path)),
+        "tag_days": sc.duration_s / 86400,
+        "alerts": sum(1 for r in stored if r["kind"] in wire.ALERTS),
+        "frames": int(run.link_stats.get("frames", 0)),
+        "breach_points": [[e.lon, e.lat] for e in result.events if e.kind == 1],
+        "wall_s": round(time.perf_counter() - wall0, 2),
+        "cpu_s": round(_cpu_s() - cpu0, 2),
+    }
+
+
+def scenarios(cohort: Path) -> list[Path]:
+    found = sorted(cohort.glob("*.yaml"))
+    if not found:
+        raise SystemExit(f"tagsim fleet: no scenario files (*.yaml) in {cohort}; make one with tagsim cohort generate")
+    return found
+
+
+def done(results: Path, path: Path) -> dict[str, Any] | None:
+    """The stored result for this scenario, if it is for this very file."""
+    f = results / f"{path.stem}.json"
+    try:
+        data: dict[str, Any] = json.loads(f.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if data.get("scenario_sha256") == digest(path) else None
+
+
+def _save(results: Path, name: str, data: dict[str, Any]) -> None:
+    tmp = results / f".{name}.json.tmp"
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, results / f"{name}.json")
+
+
+def _local(paths: list[Path], jobs: int) -> Iterator[tuple[Path, dict[str, Any]]]:
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(run_tag, str(p)): p for p in paths}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+
+def _dask(paths: list[Path], address: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    with Client(address) as client:  # type: ignore[no-untyped-call]
+        futures = client.map(run_tag, [str(p) for p in paths], pure=False)
+        by_key = {f.key: p for f, p in zip(futures, paths, strict=True)}
+        for fut in dask_completed(futures):  # type: ignore[no-untyped-call]
+            yield by_key[fut.key], fut.result()
+
+
+def run(cohort: Path, results: Path, jobs: int = 2, scheduler: str | None = None,
+        on_progress: Callable[[int, int, str], None] = report.progress) -> dict[str, dict[str, Any]]:
+    """Every tag's result, by name; only what is not already in results is run."""
+    paths = scenarios(cohort)
+    results.mkdir(parents=True, exist_ok=True)
+    out: dict[str, dict[str, Any]] = {}
+    todo = []
+    for p in paths:
+        prior = done(results, p)
+        if prior is None:
+            todo.append(p)
+        else:
+            out[p.stem] = prior
+    errors = mpy_gate.compile_arch([FIRMWARE, BOARDS], BUILD / "mpy", "x64", stale_only=True)
+    if errors:  # compiled once here, not by every worker at once
+        raise RuntimeError("firmware does not compile:\n" + "\n".join(errors))
+    failed = 0
+    on_progress(len(out), len(paths), f"{len(out)} already done" if out else "starting")
+    stream = _dask(todo, scheduler) if scheduler else _local(todo, jobs)
+    for path, data in stream:
+        _save(results, path.stem, data)
+        out[path.stem] = data
+        failed += not data["passed"]
+        on_progress(len(out), len(paths), f"{path.stem}{f'  ({failed} failed)' if failed else ''}")
+    return out

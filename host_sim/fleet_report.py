@@ -1,0 +1,153 @@
+"""The cohort report: detection across the cohort, alerts per tag-day, the
+latency distribution, false alerts, battery life, the load on the centre, and
+whether every breach the generator planted was caught; as a table, JSON and
+PNG plots (latency histogram, alerts per tag-day, a map of the cohort's zones
+with the breach alerts)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Circle  # noqa: E402
+
+from host_sim import report  # noqa: E402
+
+PLANTED_TO = {"zone": "zone", "curfew": "absence"}  # a planted breach, and the oracle's name for its alert
+PLANTED_WINDOW_S = 1800  # the oracle's breach time lies this near the planted visit
+
+
+def planted_caught(entry: dict[str, Any], result: dict[str, Any]) -> list[bool]:
+    """For each breach planted in this wearer's day: did the tag (or unit) raise its required alert?"""
+    out = []
+    for p in entry["planted"]:
+        hits = [r for r in result.get("required", []) if r["kind"] == PLANTED_TO[p["kind"]]
+                and p["from_s"] - PLANTED_WINDOW_S <= r["at_s"] <= p["to_s"] + PLANTED_WINDOW_S]
+        out.append(bool(hits) and all(r["detected"] for r in hits))
+    return out
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if values else None
+
+
+def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]], pilot_tags: int = 500
+              ) -> dict[str, Any]:
+    rs = [results[w["name"]] for w in manifest["wearers"] if w["name"] in results]
+    tag_days = sum(r["tag_days"] for r in rs)
+    lat = [x for r in rs for x in r["latencies_s"]]
+    life = [r["energy"]["battery_life_h"] for r in rs if r.get("energy")]
+    caught = [c for w in manifest["wearers"] if w["name"] in results for c in planted_caught(w, results[w["name"]])]
+    frames = sum(r["frames"] for r in rs)
+    per_day = [r["alerts"] / r["tag_days"] for r in rs if r["tag_days"]]
+    return {
+        "tags": len(manifest["wearers"]), "run": len(rs), "tag_days": round(tag_days, 2),
+        "passed": sum(r["passed"] for r in rs), "failed": [r["name"] for r in rs if not r["passed"]],
+        "required": sum(r["must_alert"] for r in rs), "detected": sum(r["detected"] for r in rs),
+        "false_alerts": sum(r["false_alerts"] for r in rs),
+        "planted": len(caught), "planted_detected": sum(caught),
+        "alerts_per_tag_day": round(sum(r["alerts"] for r in rs) / tag_days, 2) if tag_days else None,
+        "alerts_per_tag_day_p90": _pct(per_day, 90),
+        "latency_s": {"p50": _pct(lat, 50), "p90": _pct(lat, 90), "max": max(lat) if lat else None},
+        "battery_life_h": {"min": _pct(life, 0), "p10": _pct(life, 10), "median": _pct(life, 50)},
+        "centre": {"frames": frames, "frames_per_tag_day": round(frames / tag_days, 1) if tag_days else None,
+                   f"frames_per_s_for_{pilot_tags}_tags":
+                       round(frames / tag_days * pilot_tags / 86400, 2) if tag_days else None},
+        "cpu_s": round(sum(r["cpu_s"] for r in rs), 1),
+    }
+
+
+def table(s: dict[str, Any]) -> str:
+    lat, life, c = s["latency_s"], s["battery_life_h"], s["centre"]
+    rows = [
+        ("tags run", f"{s['run']} of {s['tags']} ({s['tag_days']} tag-days)"),
+        ("scenarios passed", f"{s['passed']} (failed: {', '.join(s['failed']) or 'none'})"),
+        ("required alerts detected", f"{s['detected']} of {s['required']}"),
+        ("planted breaches detected", f"{s['planted_detected']} of {s['planted']}"),
+        ("false alerts", s["false_alerts"]),
+        ("alerts per tag-day", f"{s['alerts_per_tag_day']} (p90 of tags {s['alerts_per_tag_day_p90']})"),
+        ("latency s", f"p50 {lat['p50']}, p90 {lat['p90']}, max {lat['max']}"),
+        ("battery life h", f"min {life['min']}, p10 {life['p10']}, median {life['median']}"),
+        ("centre frames", f"{c['frames']} ({c['frames_per_tag_day']} per tag-day; "
+                          f"{next(v for k, v in c.items() if k.startswith('frames_per_s'))} /s for 500 tags)"),
+        ("CPU", f"{s['cpu_s']} s"),
+    ]
+    return report.table(["cohort", "figure"], rows)
+
+
+def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: Path, out: Path) -> list[Path]:
+    import yaml
+
+    out.mkdir(parents=True, exist_ok=True)
+    rs = [results[w["name"]] for w in manifest["wearers"] if w["name"] in results]
+    written = []
+    lat = [x for r in rs for x in r["latencies_s"]]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.hist(lat, bins=range(0, int(max(lat, default=0)) + 15, 10), color="#1f77b4", edgecolor="black")
+    ax.axvline(240, color="#d62728", ls="--", label="limit (240 s)")
+    ax.set_xlabel("seconds from the true breach to receipt at the centre")
+    ax.set_ylabel("alerts")
+    ax.set_title(f"Detection latency, {len(lat)} required alerts across {len(rs)} tags", fontsize=9)
+    ax.legend(fontsize=8)
+    written.append(_save(fig, out / "latency.png"))
+
+    per_day = [r["alerts"] / r["tag_days"] for r in rs if r["tag_days"]]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    half_alerts = [x / 2 for x in range(int(2 * max(per_day, default=1)) + 3)]
+    ax.hist(per_day, bins=half_alerts, color="#ff7f0e", edgecolor="black")
+    ax.set_xlabel("alerts per tag-day (breaches, warnings, tamper, battery, location, curfew)")
+    ax.set_ylabel("tags")
+    ax.set_title("Alerts per tag-day", fontsize=9)
+    written.append(_save(fig, out / "alerts_per_tag_day.png"))
+
+    fig, ax = plt.subplots(figsize=(9, 9), dpi=100)
+    for w in manifest["wearers"]:
+        sc = yaml.safe_load((cohort / w["file"]).read_text())
+        home = sc["home"]
+        ax.scatter([home["lon"]], [home["lat"]], s=6, color="#2ca02c" if w["curfew"] else "#7f7f7f", zorder=3)
+        for z in sc["zones"]:
+            c = z["circle"]
+            r_deg = c["radius_m"] / 111_195
+            circle = Circle((c["lon"], c["lat"]), r_deg / math.cos(math.radians(c["lat"])), color="#d62728",
+                                alpha=0.35, lw=0)
+            ax.add_patch(circle)
+    pts = [p for r in rs for p in r["breach_points"]]
+    if pts:
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker="X", s=60, color="#d62728", edgecolor="black",
+                   zorder=5, label="breach alerts")
+    ax.scatter([], [], s=6, color="#2ca02c", label="home (curfew)")
+    ax.scatter([], [], s=6, color="#7f7f7f", label="home (no curfew)")
+    ax.scatter([], [], s=40, color="#d62728", alpha=0.35, label="victims' exclusion zones")
+    ax.set_aspect(1 / math.cos(math.radians(52.6)))
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_title(f"The cohort: {len(manifest['wearers'])} wearers across the East and West Midlands", fontsize=9)
+    ax.legend(fontsize=8, loc="lower left")
+    written.append(_save(fig, out / "cohort_map.png"))
+    return written
+
+
+def _save(fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def load(cohort: Path, results: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    try:
+        manifest: dict[str, Any] = json.loads((cohort / "cohort.json").read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"tagsim fleet: {cohort / 'cohort.json'}: cannot be read ({e}); "
+                         "make the cohort with tagsim cohort generate") from None
+    out = {}
+    for f in sorted(results.glob("*.json")):
+        out[f.stem] = json.loads(f.read_text())
+    return manifest, out

@@ -1,0 +1,118 @@
+"""A small cohort end to end: generated scenario files, a local run and a run on
+a real dask.distributed LocalCluster with the same results, resuming after an
+interruption, and the cohort report."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from host_sim import cohort, curfew_oracle, fleet, fleet_report, oracle, scenario, trace
+from host_sim.paths import ROOT
+
+TAGS, SEED = 3, 11
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cohort")
+    cohort.generate(out, TAGS, SEED, breach_share=0.7, curfew_share=0.5)
+    return out
+
+
+def _required(sc: scenario.Scenario) -> list[tuple[str, int]]:
+    tr = trace.synthesise(sc)
+    out = [("zone", m.entry_t) for m in oracle.must_alerts(sc, oracle.truths(sc, tr))]
+    if sc.curfew:
+        out += [("absence", r.breach_t) for r in curfew_oracle.required(sc, curfew_oracle.truth(sc, tr))]
+    return out
+
+
+@given(st.integers(0, 10_000), st.integers(0, 499))
+@settings(max_examples=12)
+def test_a_wearer_is_asked_to_alert_on_what_was_planted_and_nothing_else(seed: int, k: int) -> None:
+    sc_map, entry = cohort.wearer(k, seed, breach_share=0.5, curfew_share=0.5)
+    path = Path(f"/tmp/emtag-wearer-{seed}-{k}.yaml")
+    import yaml
+
+    path.write_text(yaml.safe_dump(sc_map, sort_keys=False))
+    try:
+        sc = scenario.load(path)  # an ordinary, valid scenario
+    finally:
+        path.unlink()
+    assert sc.duration_s == 86400 and sc.zones and bool(sc.curfew) == entry["curfew"]
+    required = _required(sc)
+    planted = [(fleet_report.PLANTED_TO[p["kind"]], p["from_s"], p["to_s"]) for p in entry["planted"]]
+    for kind, a, b in planted:  # every planted breach is one the oracle requires an alert for
+        assert any(k2 == kind and a - 1800 <= t <= b + 1800 for k2, t in required), (planted, required)
+    for k2, t in required:  # and it requires nothing that was not planted
+        assert any(k2 == kind and a - 1800 <= t <= b + 1800 for kind, a, b in planted), (planted, required)
+
+
+def test_same_seed_same_cohort(tmp_path: Path) -> None:
+    a, b = cohort.generate(tmp_path / "a", 5, 9), cohort.generate(tmp_path / "b", 5, 9)
+    assert a == b
+    for f in (tmp_path / "a").iterdir():
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes()
+
+
+def _stable(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {k: {f: v for f, v in r.items() if f not in fleet.VARIABLE} for k, r in results.items()}
+
+
+@pytest.fixture(scope="module")
+def local(small: Path) -> dict[str, dict[str, Any]]:
+    return fleet.run(small, small / "local", jobs=2)
+
+
+def test_local_run_passes_and_catches_what_was_planted(small: Path, local: dict[str, dict[str, Any]]) -> None:
+    manifest = json.loads((small / "cohort.json").read_text())
+    assert manifest["planted"] >= 1
+    s = fleet_report.summarise(manifest, local)
+    assert s["run"] == TAGS and not s["failed"] and s["false_alerts"] == 0
+    assert s["planted_detected"] == s["planted"] == manifest["planted"]
+    assert s["required"] >= s["planted"] and s["detected"] == s["required"]
+
+
+def test_dask_local_cluster_gives_the_same_results(small: Path, local: dict[str, dict[str, Any]]) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        on_dask = fleet.run(small, small / "dask", scheduler=cluster.scheduler_address)
+    assert _stable(on_dask) == _stable(local)
+
+
+def test_resumes_after_an_interruption(small: Path, local: dict[str, dict[str, Any]]) -> None:
+    resumed = small / "resumed"
+    shutil.copytree(small / "local", resumed)
+    (resumed / "tag-0002.json").unlink()  # never finished
+    (resumed / "tag-0003.json").write_text('{"scenario_sha256": "')  # torn as it was written
+    ran: list[str] = []
+    again = fleet.run(small, resumed, jobs=2, on_progress=lambda d, t, label: ran.append(label))
+    assert ran[0] == "1 already done" and sorted(ran[1:]) == ["tag-0002", "tag-0003"]
+    assert _stable(again) == _stable(local)
+
+
+def test_fleet_report_command(small: Path, local: dict[str, dict[str, Any]]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "fleet", "report", str(small), "--results",
+                           str(small / "local")], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "planted breaches detected" in proc.stdout and "alerts per tag-day" in proc.stdout
+    for png in ("latency.png", "alerts_per_tag_day.png", "cohort_map.png"):
+        assert (small / "report" / png).read_bytes()[:4] == b"\x89PNG"
+    data = json.loads((small / "report" / "report.json").read_text())
+    assert data["summary"]["tags"] == TAGS and set(data["tags"]) == {f"tag-{i:04d}" for i in range(1, TAGS + 1)}
+
+
+def test_help_explains_cohort_and_fleet() -> None:
+    for cmd, words in ((["cohort", "--help"], ("--tags", "--breach-share", "planted")),
+                       (["fleet", "--help"], ("--scheduler", "--jobs", "interruption", "Dask"))):
+        out = subprocess.run([sys.executable, "-m", "host_sim.tagsim", *cmd], capture_output=True, text=True,
+                             cwd=ROOT).stdout
+        assert all(w in out for w in words), (cmd, out)
