@@ -12,8 +12,11 @@ FIRMWARE ?=
 CONFIG ?= devices/example-tag.json
 DRY_RUN ?=
 JOBS ?= 2
+TAGS ?= 500
+SEED ?= 1
+SCHEDULER ?=
 
-.PHONY: help test sim replay bench mpy typecheck lint flash deploy repl clean distclean venv
+.PHONY: help test sim replay bench mpy typecheck lint flash deploy repl clean distclean venv cohort fleet
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 24
@@ -34,6 +37,12 @@ sim: $(STAMP) ## the pilot scenarios through the firmware: verdicts; reports and
 
 replay: $(STAMP) ## real receiver captures through the firmware, checked against gpsd
 	$(BIN)/tagsim replay $(CAPTURES)
+
+cohort: $(STAMP) ## a synthetic pilot cohort in build/cohort: TAGS=500 SEED=1 (scenario files, cohort.json)
+	$(BIN)/tagsim cohort generate --tags $(TAGS) --seed $(SEED) --out build/cohort
+
+fleet: $(STAMP) mpy ## run build/cohort (resumable) and report it; SCHEDULER=tcp://… runs it on a Dask cluster
+	$(BIN)/tagsim fleet run build/cohort $(if $(SCHEDULER),--scheduler $(SCHEDULER),--jobs $(JOBS))
 
 bench: $(STAMP) mpy ## measure; figures printed and written to build/bench.json
 	$(PY) -m host_sim.bench --out build/bench.json

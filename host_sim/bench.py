@@ -197,8 +197,47 @@ def bench_energy(build: Path) -> dict[str, dict[str, Any]]:
     return {"energy": out}
 
 
+FLEET_TAGS = 50
+FLEET_TARGET = 4.0  # tag-days per CPU minute (issue: a 50-tag, 24 h cohort)
+
+
+def bench_fleet(build: Path, tags: int = FLEET_TAGS) -> dict[str, dict[str, Any]]:
+    """A generated cohort of 24 h tags through the fleet runner on this machine's
+    worker processes: tag-days per CPU minute, all processes counted (the runner,
+    its workers, every firmware process they start)."""
+    import resource
+    import shutil
+
+    from host_sim import cohort, fleet, fleet_report
+
+    folder = build / f"fleet{tags}"
+    shutil.rmtree(folder, ignore_errors=True)
+    manifest = cohort.generate(folder, tags, seed=2026)
+
+    def cpu() -> float:
+        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+    cpu0, t0 = cpu(), time.perf_counter()
+    results = fleet.run(folder, folder / "results", jobs=2)
+    cpu_s, wall = cpu() - cpu0, time.perf_counter() - t0
+    s = fleet_report.summarise(manifest, results)
+    out = {"tags": tags, "tag_days": s["tag_days"], "cpu_s": round(cpu_s, 1), "wall_s": round(wall, 1),
+           "tag_days_per_cpu_minute": round(s["tag_days"] / (cpu_s / 60), 2),
+           "tag_days_per_wall_minute": round(s["tag_days"] / (wall / 60), 2),
+           "passed": s["passed"], "planted": s["planted"], "planted_detected": s["planted_detected"],
+           "false_alerts": s["false_alerts"]}
+    print(f"fleet ({tags} generated wearers, 24 h each, 2 worker processes):")
+    print(f"  {out['tag_days']} tag-days in {cpu_s:.0f} CPU s ({wall:.0f} s wall): "
+          f"{out['tag_days_per_cpu_minute']} tag-days per CPU minute, "
+          f"{out['tag_days_per_cpu_minute'] / FLEET_TARGET:.2f}x the target of {FLEET_TARGET:g}")
+    print(f"  {s['passed']} of {tags} passed; planted breaches detected {s['planted_detected']} of {s['planted']}; "
+          f"false alerts {s['false_alerts']}")
+    return {"fleet": out}
+
+
 BENCHES = {"nmea": bench_nmea, "geofence": bench_geofence, "replay": bench_replay, "centre": bench_centre,
-           "energy": bench_energy}
+           "energy": bench_energy, "fleet": bench_fleet}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,3 +24,9 @@ def test_geofence_bench_runs_and_three_kernels_agree(tmp_path: Path) -> None:
 def test_centre_bench_runs_and_stores_everything(tmp_path: Path) -> None:
     r = bench.bench_centre(tmp_path)["centre"]  # raises unless every event was stored
     assert r["frames"] == 2000 and r["frames_per_s"] > 0
+
+
+def test_fleet_bench_runs_and_counts_the_cpu(tmp_path: Path) -> None:
+    r = bench.bench_fleet(tmp_path, tags=2)["fleet"]
+    assert r["tags"] == 2 and r["tag_days"] == 2.0 and r["passed"] == 2
+    assert r["cpu_s"] > 0 and r["tag_days_per_cpu_minute"] > 0

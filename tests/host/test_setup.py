@@ -38,7 +38,7 @@ def test_every_requirement_is_pinned() -> None:
 def test_make_help_lists_every_target() -> None:
     out = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True).stdout
     for target in ("test", "sim", "bench", "mpy", "typecheck", "lint", "flash", "deploy", "repl",
-                   "clean", "help"):
+                   "clean", "help", "cohort", "fleet"):
         assert re.search(rf"make {target}\b", out), f"make help does not list {target}"
 
 
