@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.patches import Circle  # noqa: E402
+from matplotlib.patches import Ellipse  # noqa: E402
 
 from host_sim import report  # noqa: E402
 
@@ -115,9 +115,12 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
         for z in sc["zones"]:
             c = z["circle"]
             r_deg = c["radius_m"] / 111_195
-            circle = Circle((c["lon"], c["lat"]), r_deg / math.cos(math.radians(c["lat"])), color="#d62728",
-                                alpha=0.35, lw=0)
-            ax.add_patch(circle)
+            ax.add_patch(Ellipse((c["lon"], c["lat"]), 2 * r_deg / math.cos(math.radians(c["lat"])), 2 * r_deg,
+                                 color="#d62728", alpha=0.35, lw=0))
+    from host_sim.cohort import TOWNS
+
+    for town, (lat, lon) in TOWNS.items():
+        ax.annotate(town, (lon, lat + 0.035), fontsize=7, ha="center", color="#404040")
     pts = [p for r in rs for p in r["breach_points"]]
     if pts:
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker="X", s=60, color="#d62728", edgecolor="black",
@@ -129,7 +132,7 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_title(f"The cohort: {len(manifest['wearers'])} wearers across the East and West Midlands", fontsize=9)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="center right")
     written.append(_save(fig, out / "cohort_map.png"))
     return written
 
