@@ -119,8 +119,8 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
                                  color="#d62728", alpha=0.35, lw=0))
     from host_sim.cohort import TOWNS
 
-    for town, (lat, lon) in TOWNS.items():
-        ax.annotate(town, (lon, lat + 0.035), fontsize=7, ha="center", color="#404040")
+    for town, (t_lat, t_lon) in TOWNS.items():
+        ax.annotate(town, (t_lon, t_lat + 0.035), fontsize=7, ha="center", color="#404040")
     pts = [p for r in rs for p in r["breach_points"]]
     if pts:
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker="X", s=60, color="#d62728", edgecolor="black",
