@@ -9,12 +9,29 @@ import json
 import os
 import sys
 
-import config
-
 
 def _getenv(name):
     get = getattr(os, "getenv", None)  # the unix port has it, ESP32 ports do not
     return get(name) if get else None
+
+
+def _mount_rom():
+    # A ROMFS board mounts its partition at /rom by itself; under the simulator the
+    # image is mapped outside the heap (host_sim/romfs.py) and named in EMTAG_ROMFS.
+    where = _getenv("EMTAG_ROMFS")
+    if where:
+        import uctypes
+        import vfs
+
+        addr, size = (int(x) for x in where.split(":"))
+        vfs.mount(vfs.VfsRom(uctypes.bytearray_at(addr, size)), "/rom")  # type: ignore[attr-defined]  # not in the stubs yet
+    if "/rom" not in sys.path:
+        sys.path.insert(0, "/rom")
+
+
+_mount_rom()
+
+import config  # noqa: E402  (from /rom, once it is there)
 
 
 def _first_readable(paths):

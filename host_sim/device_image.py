@@ -9,14 +9,17 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from host_sim import boards, deploy, mpy_gate
+from host_sim import boards, deploy, mpy_gate, romfs
 from host_sim.paths import BOARDS, BUILD, FIRMWARE
+
+ROM_IMAGE = "modules.romfs"
 
 
 def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
-          board: str = "host", board_changes: dict[str, Any] | None = None) -> Path:
+          board: str = "host", board_changes: dict[str, Any] | None = None, rom: bool = True) -> Path:
     """Fill dest with the board's firmware, board.json (with board_changes, e.g. the
-    role or the modem's dialect), config.json and zones.bin."""
+    role or the modem's dialect), config.json and zones.bin. With rom, the compiled
+    modules go into one ROMFS image, ROM_IMAGE (host_sim/romfs.py), not loose files."""
     arch = boards.load(board)["mpy_arch"]
     errors = mpy_gate.compile_arch([FIRMWARE, BOARDS], BUILD / "mpy", arch, stale_only=True)
     if errors:
@@ -24,9 +27,14 @@ def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     config_file = dest / "config.json"
     config_file.write_text(json.dumps(config))
+    modules = []
     for local, name in deploy.files(board, config_file):
-        if local != config_file:
+        if rom and name.endswith(".mpy"):
+            modules.append((local, name))
+        elif local != config_file:
             shutil.copyfile(local, dest / name)
+    if modules:
+        (dest / ROM_IMAGE).write_bytes(romfs.image(modules))
     if board_changes:
         defn = json.loads((dest / "board.json").read_text())
         for key, value in board_changes.items():

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from host_sim import mp
+from host_sim import device_image, mp
 
 _FOREVER = 0xFFFFFFFF
 
@@ -48,9 +49,11 @@ class Firmware:
         on_power hears the parts it switches from its very first turn."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("EMTAG_", "MICROPYPATH"))}
         env.update({"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device)})
-        cmd = [mp.micropython()] + (["-X", f"heapsize={heap}"] if heap else [])
+        args = [*(["-X", f"heapsize={heap}"] if heap else []), "main.py"]
+        rom = device / device_image.ROM_IMAGE
+        cmd = [sys.executable, "-m", "host_sim.romfs", str(rom), *args] if rom.exists() else [mp.micropython(), *args]
         self._proc = subprocess.Popen(
-            [*cmd, "main.py"],
+            cmd,
             cwd=device,
             env=env,
             stdin=subprocess.PIPE,
