@@ -37,7 +37,14 @@ def run_tag(path: str) -> dict[str, Any]:
 
     cpu0, wall0 = _cpu_s(), time.perf_counter()
     sc = scenario.load(Path(path))
-    run = sim.execute(sc, keep_nmea=False)
+    try:
+        run = sim.execute(sc, keep_nmea=False)
+    except Exception as e:  # one tag's crash is that tag's failure, not the cohort's end
+        return {"name": sc.name, "passed": False, "error": f"{type(e).__name__}: {e}", "must_alert": 0,
+                "detected": 0, "false_alerts": 0, "latencies_s": [], "required": [], "energy": {},
+                "scenario_sha256": digest(Path(path)), "tag_days": sc.duration_s / 86400, "alerts": 0,
+                "frames": 0, "breach_points": [], "wall_s": round(time.perf_counter() - wall0, 2),
+                "cpu_s": round(_cpu_s() - cpu0, 2)}
     result = sim.score(run)
     stored = run.stored + run.unit_stored
     return {
@@ -60,13 +67,13 @@ def scenarios(cohort: Path) -> list[Path]:
 
 
 def done(results: Path, path: Path) -> dict[str, Any] | None:
-    """The stored result for this scenario, if it is for this very file."""
+    """The stored result for this scenario, if it is for this very file (a crash runs again)."""
     f = results / f"{path.stem}.json"
     try:
         data: dict[str, Any] = json.loads(f.read_text())
     except (OSError, ValueError):
         return None
-    return data if data.get("scenario_sha256") == digest(path) else None
+    return data if data.get("scenario_sha256") == digest(path) and "error" not in data else None
 
 
 def _save(results: Path, name: str, data: dict[str, Any]) -> None:

@@ -50,6 +50,7 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]], pilo
     return {
         "tags": len(manifest["wearers"]), "run": len(rs), "tag_days": round(tag_days, 2),
         "passed": sum(r["passed"] for r in rs), "failed": [r["name"] for r in rs if not r["passed"]],
+        "errors": {r["name"]: r["error"] for r in rs if "error" in r},
         "required": sum(r["must_alert"] for r in rs), "detected": sum(r["detected"] for r in rs),
         "false_alerts": sum(r["false_alerts"] for r in rs),
         "planted": len(caught), "planted_detected": sum(caught),

@@ -116,3 +116,21 @@ def test_help_explains_cohort_and_fleet() -> None:
         out = subprocess.run([sys.executable, "-m", "host_sim.tagsim", *cmd], capture_output=True, text=True,
                              cwd=ROOT).stdout
         assert all(w in out for w in words), (cmd, out)
+
+
+def test_a_crashing_tag_is_a_failed_tag_and_runs_again(tmp_path: Path) -> None:
+    from host_sim import sim
+
+    cohort.generate(tmp_path, 1, SEED)
+    real = sim.HEAP
+    sim.HEAP = "20K"  # too small to boot: the firmware dies with a MemoryError
+    try:
+        crashed = fleet.run_tag(str(tmp_path / "tag-0001.yaml"))
+    finally:
+        sim.HEAP = real
+    assert crashed["passed"] is False and "MemoryError" in crashed["error"]
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "tag-0001.json").write_text(json.dumps(crashed))
+    assert fleet.done(tmp_path / "results", tmp_path / "tag-0001.yaml") is None
+    s = fleet_report.summarise(json.loads((tmp_path / "cohort.json").read_text()), {"tag-0001": crashed})
+    assert s["failed"] == ["tag-0001"] and "MemoryError" in s["errors"]["tag-0001"]

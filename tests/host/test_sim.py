@@ -30,7 +30,7 @@ def test_the_library_covers_the_pilot() -> None:
 def test_scenario_passes(path: Path) -> None:
     result = sim.score(sim.execute(scenario.load(path), keep_nmea=False))
     assert result.passed, (result.missed, result.false)
-    assert 0 < result.heap_peak_bytes < 96 * 1024  # ran under the sim's cap (sim.HEAP)
+    assert 0 < result.heap_peak_bytes < 96 * 1024  # live peak; the interpreter ran capped at sim.HEAP
 
 
 def test_required_alerts_are_really_required() -> None:
