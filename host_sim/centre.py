@@ -187,7 +187,12 @@ class Server:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        sessions = asyncio.all_tasks(self._loop)  # tags still connected: a run that ended early
+        for task in sessions:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*sessions, return_exceptions=True))
         self._loop.run_until_complete(server.wait_closed())
+        self._loop.close()
 
     def start(self) -> Server:
         self._thread.start()
