@@ -20,7 +20,6 @@ class Advertiser:
         self.lo = cfg["beacon_min_ms"]
         self.span = cfg["beacon_max_ms"] - self.lo + 1
         self.counter = counter.Counter(board.storage + "/beacon.dat", _COUNTER_BLOCK)
-        self.sent = 0
         self._timer = loop.timer(self._send)
         loop.arm(self._timer, 0)
 
@@ -28,5 +27,4 @@ class Advertiser:
         adv = beacon.make(self.key, self.kind, self.ident, self.counter.take(), self.board.utc(), self.mac_len)
         wait = self.lo + (adv[-1] << 8 | adv[-2]) % self.span
         self.board.radio.advertise(adv, wait)
-        self.sent += 1
         self.loop.arm(self._timer, wait)

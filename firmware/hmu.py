@@ -68,9 +68,11 @@ class App:
         self.board.log("orders for the home unit are not supported; ignored")
 
     def _listen(self, now):
-        radio, p = self.board.radio, self.presence
-        while p is not None:
-            got = radio.recv()
+        p = self.presence
+        if p is None:
+            return
+        while True:
+            got = self.board.radio.recv()
             if got is None:
                 return
             p.hear(got[0], got[1], self.board.utc())

@@ -18,7 +18,6 @@ class HomeBeacon:
         self.lost_s = cfg["home_lost_s"]
         self.last_heard = 0
         self.home = False
-        self.rejected = 0
         app.loop.poll(self._listen)
         self._timer = app.loop.timer(self._check)
         app.loop.arm(self._timer, _CHECK_MS)
@@ -30,13 +29,10 @@ class HomeBeacon:
             if got is None:
                 return
             utc = self.app.board.utc()
-            verdict = self.verifier.verify(got[1], utc)
-            if verdict == beacon.ACCEPT:
+            if self.verifier.verify(got[1], utc) == beacon.ACCEPT:
                 self.last_heard = utc
                 if not self.home:
                     self._change(True, utc)
-            elif verdict >= beacon.FORGED:
-                self.rejected += 1
 
     def _check(self, now):
         utc = self.app.board.utc()
@@ -46,5 +42,5 @@ class HomeBeacon:
 
     def _change(self, home, utc):
         self.home = home
-        self.app._event(frames.EV_HOME if home else frames.EV_AWAY, utc, priority=False, battery=self.app.power.pct)
+        self.app.record(frames.EV_HOME if home else frames.EV_AWAY, utc, priority=False)
         self.app.duty.hold(home)

@@ -16,8 +16,9 @@ def _getenv(name):
 
 
 def _mount_rom():
-    # A ROMFS board mounts its partition at /rom by itself; under the simulator the
-    # image is mapped outside the heap (host_sim/romfs.py) and named in EMTAG_ROMFS.
+    # A ROMFS board mounts its partition at /rom and puts it on sys.path by itself;
+    # under the simulator the image is mapped outside the heap (host_sim/romfs.py)
+    # and named in EMTAG_ROMFS.
     where = _getenv("EMTAG_ROMFS")
     if where:
         import uctypes
@@ -25,7 +26,6 @@ def _mount_rom():
 
         addr, size = (int(x) for x in where.split(":"))
         vfs.mount(vfs.VfsRom(uctypes.bytearray_at(addr, size)), "/rom")  # type: ignore[attr-defined]  # not in the stubs yet
-    if "/rom" not in sys.path:
         sys.path.insert(0, "/rom")
 
 

@@ -14,11 +14,9 @@ class Presence:
         self.on_spoof = on_spoof
         self.last_heard = utc  # at boot, the benefit of the doubt for one timeout
         self.rssi = 0  # smoothed over the last few adverts; 0 until the first
-        self.counts = [0] * 6  # by verdict
 
     def hear(self, rssi, adv, utc):
         verdict = self.verifier.verify(adv, utc)
-        self.counts[verdict] += 1
         if verdict == beacon.ACCEPT:
             self.rssi = rssi if self.rssi == 0 else (3 * self.rssi + rssi) // 4
             if self.rssi >= self.min_rssi:

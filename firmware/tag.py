@@ -133,9 +133,9 @@ class App:
         if priority and self.link:
             self.link.kick()
 
-    def record(self, kind, utc):
-        # an alarm or technician event: stored with the battery level, sent at once
-        self._event(kind, utc, battery=self.power.pct)
+    def record(self, kind, utc, priority=True):
+        # an alarm, technician or home-unit event: stored with the battery level, an alarm sent at once
+        self._event(kind, utc, priority=priority, battery=self.power.pct)
 
     def _on_config(self, payload):
         version, refused = self.order.offer(payload, self.base_cfg)

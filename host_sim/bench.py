@@ -205,7 +205,6 @@ def bench_fleet(build: Path, tags: int = FLEET_TAGS) -> dict[str, dict[str, Any]
     """A generated cohort of 24 h tags through the fleet runner on this machine's
     worker processes: tag-days per CPU minute, all processes counted (the runner,
     its workers, every firmware process they start)."""
-    import resource
     import shutil
 
     from host_sim import cohort, fleet, fleet_report
@@ -214,13 +213,9 @@ def bench_fleet(build: Path, tags: int = FLEET_TAGS) -> dict[str, dict[str, Any]
     shutil.rmtree(folder, ignore_errors=True)
     manifest = cohort.generate(folder, tags, seed=2026)
 
-    def cpu() -> float:
-        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
-
-    cpu0, t0 = cpu(), time.perf_counter()
+    cpu0, t0 = fleet.cpu_s(), time.perf_counter()
     results = fleet.run(folder, folder / "results", jobs=2)
-    cpu_s, wall = cpu() - cpu0, time.perf_counter() - t0
+    cpu_s, wall = fleet.cpu_s() - cpu0, time.perf_counter() - t0
     s = fleet_report.summarise(manifest, results)
     out = {"tags": tags, "tag_days": s["tag_days"], "cpu_s": round(cpu_s, 1), "wall_s": round(wall, 1),
            "tag_days_per_cpu_minute": round(s["tag_days"] / (cpu_s / 60), 2),

@@ -97,8 +97,9 @@ class Day:
         stops = int(d // BUS_STOP_EVERY_M) * BUS_STOP_S if mode == "bus" else 0
         return math.ceil(d / MODES[mode]) + stops
 
-    def clear(self, to: tuple[float, float], allow: Zone | None = None) -> bool:
-        return all(_segment_distance(self.at, to, z.centre) > z.radius_m + z.warning_m + CLEAR_M
+    def clear(self, a: tuple[float, float], b: tuple[float, float], allow: Zone | None = None) -> bool:
+        """The straight way from a to b keeps CLEAR_M beyond every warning ring (but allow's)."""
+        return all(_segment_distance(a, b, z.centre) > z.radius_m + z.warning_m + CLEAR_M
                    for z in self.zones if z is not allow)
 
     def go(self, to: tuple[float, float], env: str = "open_sky") -> None:
@@ -120,8 +121,7 @@ class Day:
         """A destination lo_m to hi_m from near, reachable there and back clear of every zone."""
         for _ in range(40):
             p = _offset(near, rnd.uniform(lo_m, hi_m), rnd.uniform(0, 360))
-            if self.clear(p) and all(_segment_distance(p, self.home, z.centre) > z.radius_m + z.warning_m + CLEAR_M
-                                     for z in self.zones):
+            if self.clear(self.at, p) and self.clear(p, self.home):
                 return p
         return None
 
@@ -183,7 +183,7 @@ def wearer(k: int, seed: int, breach_share: float, curfew_share: float) -> tuple
     if breach_kind == "zone":  # to a victim's street, and a while outside her door
         target = zones[rnd.randrange(len(zones))]
         day.stay(rnd.randint(10, 40) * 60)
-        if day.clear(target.centre, allow=target):
+        if day.clear(day.at, target.centre, allow=target):
             arrive = day.t + day.travel_s(target.centre, day.mode(target.centre))
             day.go(target.centre)
             day.stay(rnd.randint(8, 15) * 60, "open_sky")

@@ -26,7 +26,8 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _cpu_s() -> float:
+def cpu_s() -> float:
+    """CPU seconds of this process and every child it has waited for."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
@@ -35,7 +36,7 @@ def run_tag(path: str) -> dict[str, Any]:
     """One tag's day through the firmware, scored: everything the cohort report needs."""
     from host_sim import scenario, sim
 
-    cpu0, wall0 = _cpu_s(), time.perf_counter()
+    cpu0, wall0 = cpu_s(), time.perf_counter()
     sc = scenario.load(Path(path))
     try:
         run = sim.execute(sc, keep_nmea=False)
@@ -44,7 +45,7 @@ def run_tag(path: str) -> dict[str, Any]:
                 "detected": 0, "false_alerts": 0, "latencies_s": [], "required": [], "energy": {},
                 "scenario_sha256": digest(Path(path)), "tag_days": sc.duration_s / 86400, "alerts": 0,
                 "frames": 0, "breach_points": [], "wall_s": round(time.perf_counter() - wall0, 2),
-                "cpu_s": round(_cpu_s() - cpu0, 2)}
+                "cpu_s": round(cpu_s() - cpu0, 2)}
     result = sim.score(run)
     stored = run.stored + run.unit_stored
     return {
@@ -55,7 +56,7 @@ def run_tag(path: str) -> dict[str, Any]:
         "frames": int(run.link_stats.get("frames", 0)),
         "breach_points": [[e.lon, e.lat] for e in result.events if e.kind == 1],
         "wall_s": round(time.perf_counter() - wall0, 2),
-        "cpu_s": round(_cpu_s() - cpu0, 2),
+        "cpu_s": round(cpu_s() - cpu0, 2),
     }
 
 

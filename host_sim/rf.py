@@ -18,8 +18,6 @@ class RfModel:
         self.radio = radio
         self.unit = unit
         self.rnd = random.Random(seed)
-        self.delivered = 0
-        self.lost = 0
 
     def distance_m(self, lat: float, lon: float) -> float:
         dy = (lat - self.unit[0]) * _M_PER_DEG
@@ -34,7 +32,5 @@ class RfModel:
         if d > r.house_m:
             level -= r.wall_db
         if self.rnd.random() < r.loss or level < r.sensitivity_dbm:
-            self.lost += 1
             return None
-        self.delivered += 1
         return round(level)

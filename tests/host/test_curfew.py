@@ -8,6 +8,7 @@ import tempfile
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,22 +48,20 @@ def _edges(fw: mp.Service, cfg: dict[str, object], start: int, end: int) -> list
     return [(t, g) for i, (t, g) in enumerate(zip(utcs, got, strict=True)) if i == 0 or got[i - 1] != g]
 
 
-def test_19_to_07_across_the_october_clock_change(fw: mp.Service) -> None:
-    # Clocks go back at 02:00 BST on Sunday 25 October 2026: the curfew keeps local hours both nights.
+@pytest.mark.parametrize(("first", "last", "edges"), [
+    # Clocks go back at 02:00 BST on Sunday 25 October 2026: 19:00 BST is 18:00 UTC, 07:00 GMT is 07:00 UTC.
+    ("2026-10-24 12:00", "2026-10-26 12:00",
+     ["2026-10-24 18:00", "2026-10-25 07:00", "2026-10-25 19:00", "2026-10-26 07:00"]),
+    # Clocks go forward at 01:00 GMT on Sunday 28 March 2027: 19:00 GMT, then 07:00 BST is 06:00 UTC.
+    ("2027-03-27 12:00", "2027-03-29 12:00",
+     ["2027-03-27 19:00", "2027-03-28 06:00", "2027-03-28 18:00", "2027-03-29 06:00"]),
+], ids=["october", "march"])
+def test_19_to_07_keeps_local_hours_across_a_clock_change(fw: mp.Service, first: str, last: str,
+                                                         edges: list[str]) -> None:
     cfg = {"curfew": DAILY_19_07, "late_return_grace_s": 0, "early_leave_grace_s": 0}
-    edges = _edges(fw, cfg, _utc("2026-10-24 12:00"), _utc("2026-10-26 12:00"))
-    assert edges == [(_utc("2026-10-24 12:00"), False), (_utc("2026-10-24 18:00"), True),  # 19:00 BST
-                     (_utc("2026-10-25 07:00"), False),  # 07:00 GMT
-                     (_utc("2026-10-25 19:00"), True), (_utc("2026-10-26 07:00"), False)]
-
-
-def test_19_to_07_across_the_march_clock_change(fw: mp.Service) -> None:
-    # Clocks go forward at 01:00 GMT on Sunday 28 March 2027.
-    cfg = {"curfew": DAILY_19_07, "late_return_grace_s": 0, "early_leave_grace_s": 0}
-    edges = _edges(fw, cfg, _utc("2027-03-27 12:00"), _utc("2027-03-29 12:00"))
-    assert edges == [(_utc("2027-03-27 12:00"), False), (_utc("2027-03-27 19:00"), True),  # 19:00 GMT
-                     (_utc("2027-03-28 06:00"), False),  # 07:00 BST
-                     (_utc("2027-03-28 18:00"), True), (_utc("2027-03-29 06:00"), False)]
+    got = _edges(fw, cfg, _utc(first), _utc(last))
+    # UTC times where the curfew starts and ends, alternately, after a first "not in force"
+    assert got == [(_utc(first), False)] + [(_utc(e), i % 2 == 0) for i, e in enumerate(edges)]
 
 
 def test_grace_trims_both_ends_and_a_change_lifts_a_night(fw: mp.Service) -> None:

@@ -6,10 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,14 +40,10 @@ def _required(sc: scenario.Scenario) -> list[tuple[str, int]]:
 @settings(max_examples=12)
 def test_a_wearer_is_asked_to_alert_on_what_was_planted_and_nothing_else(seed: int, k: int) -> None:
     sc_map, entry = cohort.wearer(k, seed, breach_share=0.5, curfew_share=0.5)
-    path = Path(f"/tmp/emtag-wearer-{seed}-{k}.yaml")
-    import yaml
-
-    path.write_text(yaml.safe_dump(sc_map, sort_keys=False))
-    try:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "wearer.yaml"
+        path.write_text(yaml.safe_dump(sc_map, sort_keys=False))
         sc = scenario.load(path)  # an ordinary, valid scenario
-    finally:
-        path.unlink()
     assert sc.duration_s == 86400 and sc.zones and bool(sc.curfew) == entry["curfew"]
     required = _required(sc)
     planted = [(fleet_report.PLANTED_TO[p["kind"]], p["from_s"], p["to_s"]) for p in entry["planted"]]
