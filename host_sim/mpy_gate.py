@@ -35,7 +35,10 @@ def compile_arch(folders: list[Path], out: Path, arch: str, stale_only: bool = F
         if stale_only and target.exists() and target.stat().st_mtime >= src.stat().st_mtime:
             continue
         partial = target.with_suffix(f".{os.getpid()}.part")  # parallel builds never see half a file
-        proc = subprocess.run([mpy_cross, f"-march={arch}", "-o", str(partial), str(src)],
+        # the module's own name as its source name (tracebacks say File "tag", line 57): it is
+        # a qstr already, where a path would cost one more in the device's heap, and the
+        # build is the same wherever the tree lies
+        proc = subprocess.run([mpy_cross, f"-march={arch}", "-s", src.stem, "-o", str(partial), str(src)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             errors.append(f"{arch}: {src}: {(proc.stderr or proc.stdout).strip()}")
