@@ -33,7 +33,7 @@ test: $(STAMP) mpy ## the whole test suite (host and firmware-in-MicroPython), a
 	$(BIN)/pytest -n $(JOBS)
 
 sim: $(STAMP) ## the pilot scenarios through the firmware: verdicts; reports and maps in build/sim/
-	$(BIN)/tagsim run scenarios --out build/sim --json build/sim/results.json --junit build/sim/junit.xml
+	$(BIN)/tagsim run scenarios --heap 64K --out build/sim --json build/sim/results.json --junit build/sim/junit.xml
 
 replay: $(STAMP) ## real receiver captures through the firmware, checked against gpsd
 	$(BIN)/tagsim replay $(CAPTURES)

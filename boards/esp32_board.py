@@ -57,10 +57,11 @@ class Radio:
         return self._heard.pop(0) if self._heard else None
 
 
-def _input(spec):
+def _input(spec, level):
+    # (the pin, its value when the switch is at that level), or (None, None) without one
     if not spec:
-        return None
-    return machine.Pin(spec["pin"], machine.Pin.IN, machine.Pin.PULL_UP)
+        return None, None
+    return machine.Pin(spec["pin"], machine.Pin.IN, machine.Pin.PULL_UP), spec[level]
 
 
 class Console:
@@ -86,28 +87,31 @@ class Console:
 
 class Board:
     def __init__(self, defn):
-        self.defn = defn
-        self.name = defn["name"]
-        self.role = defn["role"]
-        for pin in (defn.get("modem") or {}).get("hold_high", ()):
-            machine.Pin(pin, machine.Pin.OUT, value=1)  # e.g. T-A7670 POWERON: at once, or it resets
+        # what the firmware needs of the definition, taken now: the parsed whole is not kept
+        self.name, self.role, self.chip = defn["name"], defn["role"], defn["chip"]
         gnss = defn.get("gnss")
         modem = defn.get("modem")
+        self.dialect = modem["dialect"] if modem else None
+        self._power = (modem["power_on"], modem["power_off"]) if modem else ((), ())
+        for pin in (modem or {}).get("hold_high", ()):
+            machine.Pin(pin, machine.Pin.OUT, value=1)  # e.g. T-A7670 POWERON: at once, or it resets
         self.modem = Port(modem) if modem else None
         self.gnss = Port(gnss) if gnss and gnss["source"] == "uart" else None
         self.link = Port(defn["link"]) if defn.get("link") else None
         self.console = Console()
         self.radio = Radio(defn["ble"]) if defn.get("ble") else None
-        self._strap = _input(defn.get("strap"))
-        self._case = _input(defn.get("case"))
-        self._mains = _input(defn.get("mains"))
+        self.has_strap, self.has_case = bool(defn.get("strap")), bool(defn.get("case"))
+        self._strap, self._strap_closed = _input(defn.get("strap"), "closed")
+        self._case, self._case_closed = _input(defn.get("case"), "closed")
+        self._mains, self._mains_present = _input(defn.get("mains"), "present")
         bat = defn.get("battery")
         self._adc = machine.ADC(machine.Pin(bat["adc"]), atten=machine.ADC.ATTN_11DB) if bat else None
         self._divider = bat["divider"] if bat else 1
         led = defn.get("led")
         self._led = None
+        self._led_low = bool(led and led.get("active_low"))
         if led and not led.get("neopixel"):
-            self._led = machine.Pin(led["pin"], machine.Pin.OUT, value=1 if led["active_low"] else 0)
+            self._led = machine.Pin(led["pin"], machine.Pin.OUT, value=1 if self._led_low else 0)
         self.storage = "/data"
         self._rtc = machine.RTC()
 
@@ -128,13 +132,13 @@ class Board:
         return True
 
     def strap_closed(self):
-        return self._strap is not None and self._strap.value() == self.defn["strap"]["closed"]
+        return self._strap is not None and self._strap.value() == self._strap_closed
 
     def case_closed(self):
-        return self._case is not None and self._case.value() == self.defn["case"]["closed"]
+        return self._case is not None and self._case.value() == self._case_closed
 
     def mains_present(self):
-        return self._mains is None or self._mains.value() == self.defn["mains"]["present"]
+        return self._mains is None or self._mains.value() == self._mains_present
 
     def battery_mv(self):
         if self._adc is None:
@@ -146,11 +150,10 @@ class Board:
 
     def led(self, on):
         if self._led is not None:
-            self._led.value((not on) if self.defn["led"]["active_low"] else on)
+            self._led.value((not on) if self._led_low else on)
 
     def modem_power(self, on):
-        seq = self.defn["modem"]["power_on" if on else "power_off"]
-        for pin, level, ms in seq:
+        for pin, level, ms in self._power[0 if on else 1]:
             machine.Pin(pin, machine.Pin.OUT, value=level)
             if ms:
                 time.sleep_ms(ms)

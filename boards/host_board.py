@@ -23,9 +23,10 @@ import sys
 from micropython import const
 
 _RX_CAP = const(1024)  # as the ESP32 boards' UART receive buffers
+_MSG_CAP = const(64)
 _HEARD_CAP = const(16)  # adverts waiting to be read
 _FOREVER = const(0xFFFFFFFF)
-_START_MS = 1796083200000  # 2026-12-01T00:00:00Z, the standalone clock's start
+_START_MS = const(1796083200000)  # 2026-12-01T00:00:00Z, the standalone clock's start
 
 
 def _flash_folder():
@@ -43,23 +44,45 @@ def _flash_folder():
     return "/tmp/emtag-host"
 
 
+def _receive_buffers(caps):
+    # The ports' receive buffers live in the UART drivers' memory: on the ESP32 the
+    # ESP-IDF driver's, outside the MicroPython heap; under the simulator a region it
+    # maps for them ($EMTAG_UART_RAM, "address:size", host_sim/romfs.py). Without
+    # one, in the heap.
+    where = os.getenv("EMTAG_UART_RAM")
+    if not where:
+        return [bytearray(n) for n in caps]
+    import uctypes
+
+    addr, size = (int(x) for x in where.split(":"))
+    if sum(caps) > size:
+        raise MemoryError("EMTAG_UART_RAM holds %d bytes, the ports need %d" % (size, sum(caps)))
+    out = []
+    for n in caps:
+        out.append(uctypes.bytearray_at(addr, n))
+        addr += n
+    return out
+
+
 class Port:
     # A UART as the firmware sees it: readinto() what has arrived, write() out.
-    def __init__(self, board, kind, cap=_RX_CAP):
+    def __init__(self, board, kind, buf):
         self._board = board
         self._kind = kind
-        self._cap = cap
-        self._buf = bytearray(cap)  # at boot, while the heap is in one piece
+        self._cap = len(buf)
+        self._buf = buf
         self._n = 0
         self.overruns = 0
 
-    def _arrive(self, data):
-        room = self._cap - self._n
-        if len(data) > room:
-            self.overruns += len(data) - room
-            data = data[:room]
-        self._buf[self._n : self._n + len(data)] = data
-        self._n += len(data)
+    def _take(self, n):
+        # n bytes from the simulator straight into the buffer, as a UART's driver fills
+        # its own; what does not fit is an overrun
+        k = min(n, self._cap - self._n)
+        if not self._board._fill(memoryview(self._buf)[self._n : self._n + k]):
+            return False
+        self._n += k
+        self.overruns += n - k
+        return self._board._skip(n - k)
 
     def any(self):
         return self._n
@@ -67,10 +90,11 @@ class Port:
     def readinto(self, buf):
         n = min(len(buf), self._n)
         if n:
-            buf[:n] = self._buf[:n]
+            mv = memoryview(self._buf)
+            buf[:n] = mv[:n]
             rest = self._n - n
             if rest:
-                self._buf[:rest] = self._buf[n : self._n]
+                mv[:rest] = mv[n : self._n]
             self._n = rest
         return n
 
@@ -103,9 +127,11 @@ class Radio:
 
 class Board:
     def __init__(self, defn):
-        self.defn = defn
-        self.name = defn["name"]
-        self.role = defn["role"]
+        # what the firmware needs of the definition, taken now: the parsed whole is not kept
+        self.name, self.role, self.chip = defn["name"], defn["role"], defn["chip"]
+        self.dialect = (defn.get("modem") or {}).get("dialect")
+        self.has_strap, self.has_case = bool(defn.get("strap")), bool(defn.get("case"))
+        self._closed = {k: defn[k]["closed"] for k in ("strap", "case") if defn.get(k)}
         self._sim = os.getenv("EMTAG_SIM") == "1"
         self._now_ms = _START_MS
         self._end_ms = _START_MS + 1000 * int(os.getenv("EMTAG_RUN_S") or "10")
@@ -113,10 +139,13 @@ class Board:
         self._heap_peak = 0
         self._next_sample_ms = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
-        self.gnss = Port(self, b"G")
-        self.modem = Port(self, b"M")
-        self.link = Port(self, b"S", 2048)  # a CONFIG frame with its zones arrives whole
-        self.console = Port(self, b"C", 128)
+        # a CONFIG frame with its zones arrives on the link whole
+        bufs = _receive_buffers((_RX_CAP, _RX_CAP, 2048, 128, _MSG_CAP))
+        self.gnss = Port(self, b"G", bufs[0])
+        self.modem = Port(self, b"M", bufs[1])
+        self.link = Port(self, b"S", bufs[2])
+        self.console = Port(self, b"C", bufs[3])
+        self._msg = bufs[4]  # the lockstep's other messages: time, inputs, adverts
         self.radio = Radio(self)
         self.storage = os.getenv("EMTAG_STORAGE") or _flash_folder()
         if self._sim:
@@ -153,10 +182,10 @@ class Board:
 
     # pins and ADCs ----------------------------------------------------------
     def strap_closed(self):
-        return self._inputs["strap"] == self.defn["strap"]["closed"]
+        return self._inputs["strap"] == self._closed.get("strap")
 
     def case_closed(self):
-        return self._inputs["case"] == self.defn["case"]["closed"]
+        return self._inputs["case"] == self._closed.get("case")
 
     def battery_mv(self):
         return self._inputs["battery"]
@@ -198,41 +227,49 @@ class Board:
         if kind == b"W":
             self._tx.flush()
 
-    def _read(self, n):
-        buf = bytearray(n)
+    def _fill(self, mv):
+        # mv filled from the simulator; False once it has gone
         got = 0
-        while got < n:
-            chunk = self._rx.read(n - got)
-            if not chunk:
-                return None
-            buf[got : got + len(chunk)] = chunk
-            got += len(chunk)
-        return buf
+        while got < len(mv):
+            n = self._rx.readinto(mv[got:])  # type: ignore[union-attr]  # MicroPython's stdin buffer has it
+            if not n:
+                return False
+            got += n
+        return True
+
+    def _skip(self, n):
+        while n > 0:
+            k = min(n, _MSG_CAP)
+            if not self._fill(memoryview(self._msg)[:k]):
+                return False
+            n -= k
+        return True
 
     def _receive(self):
-        # Messages until the simulator says what time it is now (or goes away).
+        # Messages until the simulator says what time it is now (or goes away), read
+        # without garbage: port bytes into their ports, the rest into _msg.
+        msg = self._msg
         while True:
-            hdr = self._read(3)
-            if hdr is None:
+            if not self._fill(memoryview(msg)[:3]):
                 self._running = False
                 return
-            kind = hdr[0]
-            payload = self._read((hdr[1] << 8) | hdr[2]) or b""
-            if kind == 0x54:  # T
-                self._now_ms = struct.unpack(">Q", payload)[0]
+            kind, n = msg[0], (msg[1] << 8) | msg[2]
+            port = (self.gnss if kind == 0x47 else self.modem if kind == 0x4D else self.link if kind == 0x53
+                    else self.console if kind == 0x43 else None)
+            if port is not None:
+                ok = port._take(n)
+            else:
+                ok = n <= _MSG_CAP and self._fill(memoryview(msg)[:n])
+            if not ok:
+                self._running = False
                 return
-            if kind == 0x47:
-                self.gnss._arrive(payload)
-            elif kind == 0x4D:
-                self.modem._arrive(payload)
-            elif kind == 0x53:
-                self.link._arrive(payload)
-            elif kind == 0x43:
-                self.console._arrive(payload)
-            elif kind == 0x52:  # R
-                self.radio._arrive(payload)
+            if kind == 0x54:  # T
+                self._now_ms = struct.unpack_from(">Q", msg)[0]
+                return
+            if kind == 0x52:  # R
+                self.radio._arrive(msg[:n])
             elif kind == 0x49:
-                name, _, value = bytes(payload).decode().partition("=")
+                name, _, value = bytes(msg[:n]).decode().partition("=")
                 self._inputs[name] = int(value)
             elif kind == 0x51:  # Q
                 self._running = False

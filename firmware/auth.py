@@ -1,8 +1,10 @@
 # HMAC-SHA256 (RFC 2104) over MicroPython's hashlib, which has no hmac module.
 import hashlib
 
-_BLOCK = 64
-MAC_LEN = 16  # frames carry the first 16 bytes of the HMAC
+from micropython import const
+
+_BLOCK = const(64)
+MAC_LEN = const(16)  # frames carry the first 16 bytes of the HMAC
 
 
 def hmac_sha256(key, msg):

@@ -10,13 +10,13 @@ from micropython import const
 
 TAG = const(1)  # sent by the ankle tag
 HMU = const(2)  # sent by the home monitoring unit
-COMPANY = const(0xFFFF)  # the Bluetooth SIG's id for tests and unassigned use
+_COMPANY = const(0xFFFF)  # the Bluetooth SIG's id for tests and unassigned use
 _VERSION = const(1)
 _FLAGS = b"\x02\x01\x06"
 _BODY = "<BIII"  # version << 4 | kind, id, counter, utc
 _BODY_LEN = const(13)
-MIN_MAC = const(4)
-MAX_MAC = const(11)  # legacy advertising data is at most 31 bytes
+_MIN_MAC = const(4)
+_MAX_MAC = const(11)  # legacy advertising data is at most 31 bytes
 
 # what verify() says of an advert
 ACCEPT = const(0)
@@ -29,7 +29,7 @@ REPLAY = const(5)  # authentic and fresh, but behind the counter
 
 def make(key, kind, ident, counter, utc, mac_len=8):
     body = struct.pack(_BODY, _VERSION << 4 | kind, ident, counter, utc)
-    mfr = struct.pack("<H", COMPANY) + body + auth.hmac_sha256(key, body)[:mac_len]
+    mfr = struct.pack("<H", _COMPANY) + body + auth.hmac_sha256(key, body)[:mac_len]
     return _FLAGS + bytes([len(mfr) + 1, 0xFF]) + mfr
 
 
@@ -41,7 +41,7 @@ def manufacturer(adv):
         size = adv[i]
         if size == 0 or i + 1 + size > n:
             return None
-        if adv[i + 1] == 0xFF and size >= 3 and adv[i + 2] | adv[i + 3] << 8 == COMPANY:
+        if adv[i + 1] == 0xFF and size >= 3 and adv[i + 2] | adv[i + 3] << 8 == _COMPANY:
             return adv[i + 4 : i + 1 + size]
         i += 1 + size
     return None

@@ -19,6 +19,9 @@ VERSION = "0.1.0"
 _PROTO = const(1)
 _MAX_LINE = const(96)
 
+# events this module sends (docs/frames.md)
+_EV_PAIRED = const(23)
+
 
 class Diag:
     def __init__(self, app):
@@ -29,12 +32,9 @@ class Diag:
         token = app.base_cfg["tech_token"]
         self._token = binascii.unhexlify(token) if token else b""
         self.paired = self._read_pairing()
-        app.loop.poll(self._poll)
 
-    def _poll(self, now):
+    def poll(self):
         con = self.board.console
-        if con is None:
-            return
         while True:
             n = con.readinto(self._rx)
             if not n:
@@ -82,9 +82,8 @@ class Diag:
         return "ok firmware=%s protocol=%d" % (VERSION, _PROTO)
 
     def _q_board(self, args):
-        d = self.board.defn
-        return "ok board=%s chip=%s role=%s device=%s" % (d["name"], d["chip"], d["role"],
-                                                         self.app.base_cfg["device_id"])
+        b = self.board
+        return "ok board=%s chip=%s role=%s device=%s" % (b.name, b.chip, b.role, self.app.base_cfg["device_id"])
 
     def _q_gnss(self, args):
         g = self.app.gnss
@@ -165,7 +164,7 @@ class Diag:
         with open(self.board.storage + "/pairing", "w") as f:
             f.write(hmu)
         self.paired = hmu
-        self.app.record(frames.EV_PAIRED, self.board.utc())
+        self.app.record(_EV_PAIRED, self.board.utc())
         return "ok paired=%s" % hmu
 
     def _read_pairing(self):

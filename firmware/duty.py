@@ -33,7 +33,7 @@ class DutyCycle:
             return
         self.held = home
         if home and self.on:
-            self._wake.armed = False
+            self.app.loop.disarm(self._wake)
             self._sleep()
         elif not home and not self.on:
             self._wake_up(0)

@@ -5,11 +5,11 @@
 from micropython import const
 
 OK = const(0)
-INVALID = const(1)  # not a fix by the validity rule (no fix, dead reckoning, ...)
-STALE = const(2)  # older than max_age_s, or no time
-POOR = const(3)  # uncertainty above max_uncertainty_m
-JUMP = const(4)  # farther than the wearer could have moved
-SETTLING = const(5)  # no trusted position yet: the first fixes must agree with each other
+_INVALID = const(1)  # not a fix by the validity rule (no fix, dead reckoning, ...)
+_STALE = const(2)  # older than max_age_s, or no time
+_POOR = const(3)  # uncertainty above max_uncertainty_m
+_JUMP = const(4)  # farther than the wearer could have moved
+_SETTLING = const(5)  # no trusted position yet: the first fixes must agree with each other
 
 _LONG_GAP_MS = const(30000)  # after a gap this long the current speed says nothing
 
@@ -60,27 +60,27 @@ class FixFilter:
 
     def _judge(self, fix, now_ms, unc_cm):
         if not fix.valid:
-            return INVALID
+            return _INVALID
         t = fix.utc()
         if t < 0:
-            return STALE
+            return _STALE
         t_ms = t * 1000 + fix.ms % 1000
         if now_ms - t_ms > self.max_age_ms or t_ms - now_ms > self.max_age_ms:
-            return STALE
+            return _STALE
         if unc_cm > self.max_unc_cm:
-            return POOR
+            return _POOR
         if self.t_ms and t_ms > self.t_ms and self._too_far(fix, unc_cm, t_ms - self.t_ms):
             if not self.has_anchor:
                 self.settled = 0  # the first fixes disagree: start settling again from this one
             else:
                 self.rejected += 1
                 if self.rejected < self.reanchor:
-                    return JUMP
+                    return _JUMP
         if not self.has_anchor:
             self.settled += 1
             self._hold(fix, t_ms, unc_cm)
             if self.settled < self.settle:
-                return SETTLING
+                return _SETTLING
         self.rejected = 0
         self.has_anchor = True
         self._hold(fix, t_ms, unc_cm)

@@ -10,38 +10,21 @@ EVENTS = const(1)  # tag -> centre: a batch of events
 ACK = const(2)  # centre -> tag: every event up to a sequence number is stored
 CONFIG = const(3)  # centre -> tag: a new configuration
 _HEAD = "<2sBB8s"  # magic, version, kind, device id
-HEAD_LEN = const(12)
-EVENT_LEN = const(32)
+_HEAD_LEN = const(12)
+_EVENT_LEN = const(32)
 MAX_EVENTS = const(16)
 MAX_FRAME = const(1536)
 
-# event types (1..4 are zonewatch's own codes)
+# Event types (the table: docs/frames.md). Here those more than one module sends;
+# the rest beside their only sender, so a device's heap holds no names it never
+# uses: 1..4 zonewatch.py (breach 1 here too), 13, 14 tag.py, 20, 21 tamper.py,
+# 23 diag.py, 30..32 power.py, 40, 41 locwatch.py, 50..55 hmu.py, 56, 57
+# homebeacon.py.
 EV_BREACH = const(1)
-EV_EXIT = const(2)
-EV_WARN = const(3)
-EV_WARN_EXIT = const(4)
 EV_POSITION = const(10)
 EV_BOOT = const(11)
 EV_GAP = const(12)  # breadcrumbs were thinned here to make room
-EV_CONFIG_APPLIED = const(13)
-EV_CONFIG_REFUSED = const(14)
-EV_TAMPER_STRAP = const(20)
-EV_TAMPER_CASE = const(21)
-EV_FITTED = const(22)  # a technician cleared the tamper latch
-EV_PAIRED = const(23)
-EV_BATTERY_LOW = const(30)
-EV_BATTERY_CRITICAL = const(31)
-EV_CHARGING = const(32)
-EV_LOCATION_LOST = const(40)
-EV_SHIELDING = const(41)  # GNSS and the cellular link lost together
-EV_CURFEW_ABSENT = const(50)  # home unit: not home when the curfew took hold
-EV_CURFEW_LEFT = const(51)  # home unit: gone during the curfew
-EV_CURFEW_RETURNED = const(52)  # home unit: heard again after either
-EV_SPOOF = const(53)  # home unit: forged, stale or replayed adverts (depth: the verdict)
-EV_MAINS_LOST = const(54)  # home unit: on its backup battery
-EV_MAINS_RESTORED = const(55)
-EV_HOME = const(56)  # tag: hears its home unit
-EV_AWAY = const(57)  # tag: no longer hears it
+EV_FITTED = const(22)  # a technician cleared the tamper latch (console or centre)
 # seq, utc, type, flags, lat, lon, accuracy m, depth m, battery %, zone id
 EVENT = "<IIBBiiHhB8sx"
 
@@ -64,27 +47,21 @@ def priority(kind):
     return kind != EV_POSITION
 
 
-def _seal(key, body):
-    return body + auth.mac(key, body)
-
-
 def events_frame(key, device_id, records):
-    body = struct.pack(_HEAD, b"EM", VERSION, EVENTS, device_id) + bytes([len(records)]) + b"".join(records)
-    return _seal(key, body)
-
-
-def ack_frame(key, device_id, seq):
-    return _seal(key, struct.pack(_HEAD, b"EM", VERSION, ACK, device_id) + struct.pack("<I", seq))
-
-
-def config_frame(key, device_id, version, body):
-    head = struct.pack(_HEAD, b"EM", VERSION, CONFIG, device_id)
-    return _seal(key, head + struct.pack("<IH", version, len(body)) + body)
+    # records: one block of 32-byte events (store.pending). Built in place: one
+    # buffer of the frame's size, the MAC written into its end.
+    n = _HEAD_LEN + 1 + len(records)
+    frame = bytearray(n + auth.MAC_LEN)
+    struct.pack_into(_HEAD, frame, 0, b"EM", VERSION, EVENTS, device_id)
+    frame[_HEAD_LEN] = len(records) // _EVENT_LEN
+    frame[_HEAD_LEN + 1 : n] = records
+    frame[n:] = auth.mac(key, memoryview(frame)[:n])
+    return frame
 
 
 def open_frame(key, data, device_id=None):
     # (kind, device id, payload) of an authentic frame; FrameError says why not.
-    if len(data) < HEAD_LEN + auth.MAC_LEN:
+    if len(data) < _HEAD_LEN + auth.MAC_LEN:
         raise FrameError("short frame")
     magic, version, kind, dev = struct.unpack_from(_HEAD, data)
     if magic != b"EM":
@@ -96,9 +73,9 @@ def open_frame(key, data, device_id=None):
     body, tag = data[: -auth.MAC_LEN], data[-auth.MAC_LEN :]
     if not auth.equal(auth.mac(key, body), tag):
         raise FrameError("bad MAC")
-    payload = body[HEAD_LEN:]
+    payload = body[_HEAD_LEN:]
     if kind == EVENTS:
-        if not payload or len(payload) != 1 + payload[0] * EVENT_LEN or payload[0] > MAX_EVENTS:
+        if not payload or len(payload) != 1 + payload[0] * _EVENT_LEN or payload[0] > MAX_EVENTS:
             raise FrameError("bad event count")
     elif kind == ACK:
         if len(payload) != 4:
@@ -112,16 +89,23 @@ def open_frame(key, data, device_id=None):
 
 
 def slip(frame):
-    out = bytearray([_END])
+    # One allocation of the exact size: a buffer grown byte by byte leaves the heap in
+    # pieces, and a frame goes out every reporting period.
+    n = len(frame) + 2
     for b in frame:
-        if b == _END:
-            out += b"\xdb\xdc"
-        elif b == _ESC:
-            out += b"\xdb\xdd"
-        else:
-            out.append(b)
-    out.append(_END)
-    return bytes(out)
+        if b == _END or b == _ESC:
+            n += 1
+    out = bytearray(n)
+    out[0] = out[n - 1] = _END
+    i = 1
+    for b in frame:
+        if b == _END or b == _ESC:
+            out[i] = _ESC
+            i += 1
+            b = _ESC_END if b == _END else _ESC_ESC
+        out[i] = b
+        i += 1
+    return out
 
 
 class Unslip:

@@ -10,13 +10,14 @@
 # equirectangular map taken at the mid latitude, good to millimetres over a grid.
 # constants() computes the three in Q48 fixed point with series for sin and cos;
 # host_sim/zone_compiler.py computes them independently in floating point.
+from micropython import const
 
-_Q = 48
-_ONE = 1 << 48
-_PI = 884279719003555  # pi * 2**48
-_E2 = 1884300451817  # WGS84 first eccentricity squared * 2**48
-_A = 6378137  # WGS84 semi-major axis, metres
-_E7_PER_DEG = 10000000
+_Q = const(48)
+_ONE = const(1 << 48)
+_PI = const(884279719003555)  # pi * 2**48
+_E2 = const(1884300451817)  # WGS84 first eccentricity squared * 2**48
+_A = const(6378137)  # WGS84 semi-major axis, metres
+_E7_PER_DEG = const(10000000)
 
 
 def _isqrt(n):

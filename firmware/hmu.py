@@ -18,6 +18,14 @@ from micropython import const
 
 _CHECK_MS = const(5000)
 
+# the unit's events (docs/frames.md)
+_EV_CURFEW_ABSENT = const(50)  # not home when the curfew took hold
+_EV_CURFEW_LEFT = const(51)  # gone during the curfew
+_EV_CURFEW_RETURNED = const(52)  # heard again after either
+_EV_SPOOF = const(53)  # forged, stale or replayed adverts (depth: the verdict)
+_EV_MAINS_LOST = const(54)  # on its backup battery
+_EV_MAINS_RESTORED = const(55)
+
 
 class App:
     def __init__(self, board, cfg):
@@ -81,14 +89,14 @@ class App:
         self.spoofs += 1
         if utc - self._last_spoof >= self.cfg["spoof_quiet_s"]:
             self._last_spoof = utc
-            self._event(frames.EV_SPOOF, utc, verdict)
+            self._event(_EV_SPOOF, utc, verdict)
 
     def _check(self, now):
         utc = self.board.utc()
         mains = self.board.mains_present()
         if mains != self.mains:
             self.mains = mains
-            self._event(frames.EV_MAINS_RESTORED if mains else frames.EV_MAINS_LOST, utc)
+            self._event(_EV_MAINS_RESTORED if mains else _EV_MAINS_LOST, utc)
         if self.presence is not None:
             self._curfew(utc, self.presence)
         self.loop.arm(self._check_timer, _CHECK_MS)
@@ -103,11 +111,11 @@ class App:
             self._enforced_since = utc
         if self.alerted and present:
             self.alerted = False
-            self._event(frames.EV_CURFEW_RETURNED, utc, p.rssi)
+            self._event(_EV_CURFEW_RETURNED, utc, p.rssi)
         elif enforced and not present and not (self.alerted and self._alert_spell == self._enforced_since):
             self.alerted = True  # once per absence, and again at each curfew it lasts into
             self._alert_spell = self._enforced_since
-            self._event(frames.EV_CURFEW_LEFT if self._seen else frames.EV_CURFEW_ABSENT, utc, p.rssi)
+            self._event(_EV_CURFEW_LEFT if self._seen else _EV_CURFEW_ABSENT, utc, p.rssi)
         if enforced and present:
             self._seen = True
 

@@ -3,10 +3,11 @@
 # no fix is a lost location; arriving and leaving are recorded. The tag's own
 # beacon goes out meanwhile (advertiser.py), for the unit's curfew.
 import beacon
-import frames
 from micropython import const
 
 _CHECK_MS = const(5000)
+_EV_HOME = const(56)  # the tag hears its home unit (docs/frames.md)
+_EV_AWAY = const(57)  # no longer hears it
 
 
 class HomeBeacon:
@@ -42,5 +43,5 @@ class HomeBeacon:
 
     def _change(self, home, utc):
         self.home = home
-        self.app.record(frames.EV_HOME if home else frames.EV_AWAY, utc, priority=False)
+        self.app.record(_EV_HOME if home else _EV_AWAY, utc, priority=False)
         self.app.duty.hold(home)

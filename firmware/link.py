@@ -7,6 +7,7 @@ import binascii
 import frames
 from micropython import const
 
+_BATCH = const(8)  # events a frame: under 300 bytes, one small allocation; a backlog takes more frames
 _RETRY_MS = const(10000)
 _RETRY_MAX_MS = const(300000)
 
@@ -25,7 +26,7 @@ def open_link(board, loop, store, cfg, on_config):
     if cfg["transport"] == "cellular":
         import modem
 
-        m = modem.Modem(board, loop, cfg, board.defn["modem"]["dialect"])
+        m = modem.Modem(board, loop, cfg, board.dialect)
         return Link(m, loop, store, cfg, on_config), m
     return Link(board.link, loop, store, cfg, on_config), None
 
@@ -63,7 +64,7 @@ class Link:
     def _send(self, now):
         if self.port is None:
             return
-        records = self.store.pending(frames.MAX_EVENTS)  # none: an empty frame asks for news
+        records = self.store.pending(_BATCH)  # none: an empty frame asks for news
         self.port.write(frames.slip(frames.events_frame(self.key, self.device, records)))
         self.sent += 1
         if records:
@@ -93,7 +94,7 @@ class Link:
                 if self.store.count:
                     self.kick()
                 else:
-                    self._send_timer.armed = False
+                    self.loop.disarm(self._send_timer)
         elif kind == frames.CONFIG:
             self._on_config(payload)
         else:

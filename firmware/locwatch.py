@@ -2,12 +2,15 @@
 # event (a tag indoors at home is not lost); GNSS and the cellular link going
 # silent together, as under foil or a jammer, raises "shielding suspected".
 # Each is raised once and re-armed when a fix (and the link) come back.
-import frames
 from micropython import const
 
 _CHECK_MS = const(10000)
 _TOGETHER_S = const(60)  # the two losses this close in time count as one act
 _SHIELD_AFTER_S = const(120)  # and must last this long
+
+# events this module sends (docs/frames.md)
+_EV_LOCATION_LOST = const(40)
+_EV_SHIELDING = const(41)  # GNSS and the cellular link lost together
 
 
 class LocationWatch:
@@ -41,7 +44,7 @@ class LocationWatch:
             self.lost = False
         elif not self.lost and not self.at_home():
             self.lost = True
-            app.record(frames.EV_LOCATION_LOST, utc)
+            app.record(_EV_LOCATION_LOST, utc)
         m = app.modem
         if m is not None:
             if m.state == 5:  # in session
@@ -54,5 +57,5 @@ class LocationWatch:
                     and utc - self.link_lost_utc >= _SHIELD_AFTER_S
                     and abs(self.link_lost_utc - gnss_lost) <= _TOGETHER_S):
                 self.shielded = True
-                app.record(frames.EV_SHIELDING, utc)
+                app.record(_EV_SHIELDING, utc)
         app.loop.arm(self._timer, _CHECK_MS)

@@ -2,14 +2,13 @@
 # asks the board to wait until the next deadline or input. No threads.
 import time
 
-_IDLE = -1  # no deadline: wait for input
+from micropython import const
 
-
-class Timer:
-    def __init__(self, fn):
-        self.fn = fn
-        self.due = 0
-        self.armed = False
+_IDLE = const(-1)  # no deadline: wait for input
+# a timer is a list [fn, due ticks, armed]: lighter in the heap than an object
+_FN = const(0)
+_DUE = const(1)
+_ARMED = const(2)
 
 
 class Loop:
@@ -23,13 +22,17 @@ class Loop:
         self._pollers.append(fn)
 
     def timer(self, fn):
-        t = Timer(fn)
+        # fn(now) runs once when the timer is due after arm()
+        t = [fn, 0, False]
         self._timers.append(t)
         return t
 
     def arm(self, timer, delay_ms):
-        timer.due = time.ticks_add(self.board.ticks_ms(), delay_ms)
-        timer.armed = True
+        timer[_DUE] = time.ticks_add(self.board.ticks_ms(), delay_ms)
+        timer[_ARMED] = True
+
+    def disarm(self, timer):
+        timer[_ARMED] = False
 
     def run(self):
         board = self.board
@@ -39,15 +42,15 @@ class Loop:
                 fn(now)
             wait = _IDLE
             for t in self._timers:
-                if not t.armed:
+                if not t[_ARMED]:
                     continue
-                left = time.ticks_diff(t.due, now)
+                left = time.ticks_diff(t[_DUE], now)
                 if left <= 0:
-                    t.armed = False
-                    t.fn(now)  # may re-arm itself
-                    if not t.armed:
+                    t[_ARMED] = False
+                    t[_FN](now)  # may re-arm itself
+                    if not t[_ARMED]:
                         continue
-                    left = time.ticks_diff(t.due, now)
+                    left = time.ticks_diff(t[_DUE], now)
                 if wait < 0 or left < wait:
                     wait = left
             board.wait(wait)

@@ -20,47 +20,46 @@ _BACKOFF_MS = const(5000)
 _BACKOFF_MAX_MS = const(300000)
 _RESET_AFTER = const(3)
 _CHUNK = const(512)
-_IN_BOX = const(1600)  # one whole frame from the centre (the link takes up to 1536)
-_OUT_BOX = const(1100)  # two whole event frames
+_IN_BOX = const(256)  # the link drains it every loop turn; a fetch asks for no more than the room
+_OUT_BOX = const(640)  # two whole event frames of the link's (8 events, slipped)
+_LINE_MAX = const(120)
 
-class _Dialect:
-    # attach and open scripts (command, success line, timeout ms), the send and
-    # receive commands, and the lines that say the socket closed
-    def __init__(self, reg, attach, opening, send, sent, rx_urc, rx, rx_head, closed):
-        self.reg = reg
-        self.attach = attach
-        self.opening = opening
-        self.send = send
-        self.sent = sent
-        self.rx_urc = rx_urc
-        self.rx = rx
-        self.rx_head = rx_head
-        self.closed = closed
-
-
-_SIMCOM_ATTACH = (("AT+CIPSHUT", "SHUT OK", 5000), ("AT+CIPMUX=0", "OK", 1000), ("AT+CIPRXGET=1", "OK", 1000),
-                  ('AT+CSTT="{apn}"', "OK", 2000), ("AT+CIICR", "OK", 60000), ("AT+CIFSR;E0", "OK", 2000))
-_SIMCOM_OPEN = (('AT+CIPSTART="TCP","{host}",{port}', "CONNECT OK", 30000),)
-_SIMCOM_CLOSED = ("CLOSED", "CONNECT FAIL", "SEND FAIL")
+# A dialect is a tuple: the registration query, the attach and open scripts (steps of
+# command, success line, timeout ms), the send command and its success line, the line
+# saying data waits, the receive command and its answer's head, the lines that say the
+# socket closed. A tuple, not a class: fewer names in the device's heap.
+_D_REG = const(0)
+_D_ATTACH = const(1)
+_D_OPEN = const(2)
+_D_SEND = const(3)
+_D_SENT = const(4)
+_D_RX_URC = const(5)
+_D_RX = const(6)
+_D_RX_HEAD = const(7)
+_D_CLOSED = const(8)
 
 
-def _simcom(reg):
-    return _Dialect(reg, _SIMCOM_ATTACH, _SIMCOM_OPEN, "AT+CIPSEND={n}", "SEND OK", "+CIPRXGET: 1",
-                    "AT+CIPRXGET=2,{n}", "+CIPRXGET: 2,", _SIMCOM_CLOSED)
-
-
-DIALECTS = {
-    "sim7000": _simcom("AT+CEREG?"),
-    "sim800": _simcom("AT+CREG?"),
-    "a7670": _Dialect(
-        "AT+CEREG?",
-        (('AT+CGDCONT=1,"IP","{apn}"', "OK", 2000), ("AT+CGATT=1", "OK", 10000), ("AT+CIPRXGET=1", "OK", 1000),
-         ("AT+NETOPEN", "+NETOPEN: 0", 30000)),
-        (('AT+CIPOPEN=0,"TCP","{host}",{port}', "+CIPOPEN: 0,0", 30000),),
-        "AT+CIPSEND=0,{n}", "+CIPSEND: 0,", "+CIPRXGET: 1,0", "AT+CIPRXGET=2,0,{n}", "+CIPRXGET: 2,0,",
-        ("+IPCLOSE: 0", "+CIPCLOSE: 0", "+CIPERROR"),
-    ),
-}
+def _dialect(name):
+    # built when a modem speaks it: the others' scripts stay out of the heap
+    if name in ("sim7000", "sim800"):
+        return (
+            "AT+CEREG?" if name == "sim7000" else "AT+CREG?",
+            (("AT+CIPSHUT", "SHUT OK", 5000), ("AT+CIPMUX=0", "OK", 1000), ("AT+CIPRXGET=1", "OK", 1000),
+             ('AT+CSTT="{apn}"', "OK", 2000), ("AT+CIICR", "OK", 60000), ("AT+CIFSR;E0", "OK", 2000)),
+            (('AT+CIPSTART="TCP","{host}",{port}', "CONNECT OK", 30000),),
+            "AT+CIPSEND={n}", "SEND OK", "+CIPRXGET: 1", "AT+CIPRXGET=2,{n}", "+CIPRXGET: 2,",
+            ("CLOSED", "CONNECT FAIL", "SEND FAIL"),
+        )
+    if name == "a7670":
+        return (
+            "AT+CEREG?",
+            (('AT+CGDCONT=1,"IP","{apn}"', "OK", 2000), ("AT+CGATT=1", "OK", 10000), ("AT+CIPRXGET=1", "OK", 1000),
+             ("AT+NETOPEN", "+NETOPEN: 0", 30000)),
+            (('AT+CIPOPEN=0,"TCP","{host}",{port}', "+CIPOPEN: 0,0", 30000),),
+            "AT+CIPSEND=0,{n}", "+CIPSEND: 0,", "+CIPRXGET: 1,0", "AT+CIPRXGET=2,0,{n}", "+CIPRXGET: 2,0,",
+            ("+IPCLOSE: 0", "+CIPCLOSE: 0", "+CIPERROR"),
+        )
+    raise ValueError("modem dialect %r: expected one of sim7000, sim800, a7670" % name)
 
 
 def _shift(buf, n, used):
@@ -71,12 +70,10 @@ def _shift(buf, n, used):
 
 class Modem:
     def __init__(self, board, loop, cfg, dialect):
-        if dialect not in DIALECTS:
-            raise ValueError("modem dialect %r: expected one of %s" % (dialect, ", ".join(DIALECTS)))
         self.board = board
         self.uart = board.modem
         self.loop = loop
-        self.d = DIALECTS[dialect]
+        self.d = _dialect(dialect)
         self.fill = {"apn": cfg["apn"], "host": cfg["centre_host"], "port": cfg["centre_port"]}
         self.state = _OFF
         self.rssi = 99  # AT+CSQ, 99 unknown
@@ -88,14 +85,15 @@ class Modem:
         self._in_n = 0
         self._out = bytearray(_OUT_BOX)  # for the centre, while a session is up
         self._out_n = 0
-        self._line = bytearray()
+        self._line = bytearray(_LINE_MAX)  # the line coming in, _line_n bytes of it
+        self._line_n = 0
         self._raw_left = 0  # bytes of received data still to come after a +CIPRXGET: 2 header
         self._rx = bytearray(128)
-        self._script = _SIMCOM_OPEN  # replaced by each phase's script
+        self._script = (("AT", "OK", 1000),)  # replaced by each phase's script
         self._step = 0
         self._expect = None
         self._prompt = False  # waiting for '>' before sending data
-        self._pending = b""  # data for the send in progress
+        self._pending = 0  # bytes at the head of _out in the send in progress
         self._want_rx = False
         self._busy = False
         self._backoff = _BACKOFF_MS
@@ -163,17 +161,17 @@ class Modem:
         elif s == _INIT:
             self.registered = False
             self._reg_started = self.board.ticks_ms()
-            self._run(_REG, ((self.d.reg, "OK", 2000),))
+            self._run(_REG, ((self.d[_D_REG], "OK", 2000),))
         elif s == _REG:
             if self.registered:
-                self._run(_ATTACH, self.d.attach)
+                self._run(_ATTACH, self.d[_D_ATTACH])
             elif self.board.ticks_ms() - self._reg_started > _REG_LIMIT_MS:
                 self._fail()
             else:
                 self._busy = False
                 self.loop.arm(self._reg_timer, _REG_POLL_MS)
         elif s == _ATTACH:
-            self._run(_OPEN, self.d.opening)
+            self._run(_OPEN, self.d[_D_OPEN])
         else:
             self.state = _READY
             self.failures = 0
@@ -183,12 +181,12 @@ class Modem:
 
     def _poll_reg(self, now):
         if self.state == _REG:
-            self._run(_REG, ((self.d.reg, "OK", 2000),))
+            self._run(_REG, ((self.d[_D_REG], "OK", 2000),))
 
     def _fail(self):
-        self._timeout.armed = False
+        self.loop.disarm(self._timeout)
         self._out_n = 0  # the session is gone; the link sends its frames again
-        self._pending = b""
+        self._pending = 0
         self.failures += 1
         self._busy = self._prompt = False
         self._expect = None
@@ -209,12 +207,14 @@ class Modem:
         if self._busy or self.state != _READY:
             return
         if self._want_rx:
-            self._want_rx = False
-            self._command(self.d.rx.format(n=_CHUNK), "OK", 5000)
+            room = _IN_BOX - self._in_n
+            if room:  # else the link has not read the last fetch yet: ask next turn
+                self._want_rx = False
+                self._command(self.d[_D_RX].format(n=room), "OK", 5000)
         elif self._out_n:
-            self._pending = bytes(memoryview(self._out)[: min(_CHUNK, self._out_n)])
+            self._pending = min(_CHUNK, self._out_n)
             self._prompt = True
-            self._command(self.d.send.format(n=len(self._pending)), self.d.sent, 10000)
+            self._command(self.d[_D_SEND].format(n=self._pending), self.d[_D_SENT], 10000)
 
     # lines from the modem ----------------------------------------------------
     def _poll(self, now):
@@ -237,27 +237,28 @@ class Modem:
                 self._in_n += 1
             self._raw_left -= 1
             return
-        if self._prompt and b == 0x3E and not self._line:  # '>': the modem takes the data now
+        if self._prompt and b == 0x3E and not self._line_n:  # '>': the modem takes the data now
             self._prompt = False
-            self.uart.write(self._pending)
+            self.uart.write(memoryview(self._out)[: self._pending])
             return
         if b == 0x0A or b == 0x0D:
-            if self._line:
-                line = bytes(self._line).decode()
-                self._line = bytearray()
+            if self._line_n:
+                line = str(memoryview(self._line)[: self._line_n], "ascii")
+                self._line_n = 0
                 self._on_line(line)
-        elif len(self._line) < 120 and 0x20 <= b < 0x7F:
-            self._line.append(b)
+        elif self._line_n < _LINE_MAX and 0x20 <= b < 0x7F:
+            self._line[self._line_n] = b
+            self._line_n += 1
         else:
             self.errors += 1  # garbage: not a line a modem sends
 
     def _on_line(self, line):
         d = self.d
-        if line.startswith(d.rx_urc) and not line.startswith(d.rx_head):
+        if line.startswith(d[_D_RX_URC]) and not line.startswith(d[_D_RX_HEAD]):
             self._want_rx = True
             return
-        if line.startswith(d.rx_head):
-            parts = line[len(d.rx_head) :].split(",")
+        if line.startswith(d[_D_RX_HEAD]):
+            parts = line[len(d[_D_RX_HEAD]) :].split(",")
             try:
                 self._raw_left = int(parts[0])
                 self._skip_lf = True
@@ -266,7 +267,7 @@ class Modem:
             except ValueError:
                 self.errors += 1
             return
-        for c in d.closed:
+        for c in d[_D_CLOSED]:
             if line.startswith(c):
                 if self.state == _READY or self._busy:
                     self._fail()
@@ -290,13 +291,13 @@ class Modem:
                 return
             self._fail()
         elif line.startswith(self._expect):
-            self._timeout.armed = False
+            self.loop.disarm(self._timeout)
             self._busy = False
             if self.state == _READY:
                 if self._pending:
-                    _shift(self._out, len(self._pending), self._out_n)
-                    self._out_n -= len(self._pending)
-                    self._pending = b""
+                    _shift(self._out, self._pending, self._out_n)
+                    self._out_n -= self._pending
+                    self._pending = 0
                 self._ready()
             elif self.state == _SYNC:
                 self._step = len(self._script)

@@ -8,13 +8,13 @@ from array import array
 import micropython
 from micropython import const
 
-MAX_LINE = const(120)  # bytes from '$' up to the terminator; longer lines are dropped
-MAX_FIELDS = const(32)
+_MAX_LINE = const(120)  # bytes from '$' up to the terminator; longer lines are dropped
+_MAX_FIELDS = const(32)
 
 # Framer counters (indices into Framer.st, reported by diagnostics)
 C_SENTENCES = const(2)  # framed with a good checksum
 C_CHECKSUM = const(3)  # bad or missing checksum
-C_OVERLONG = const(4)  # longer than MAX_LINE
+C_OVERLONG = const(4)  # longer than _MAX_LINE
 C_BROKEN = const(5)  # cut short by a new '$' or a byte that is not printable ASCII
 _ST_SIZE = const(6)
 
@@ -57,7 +57,7 @@ def _frame(src: ptr8, i: int, end: int, line: ptr8, st: ptr32) -> int:
             over = 0
         elif over:
             pass
-        elif n >= MAX_LINE:
+        elif n >= _MAX_LINE:
             over = 1
             n = 0
         else:
@@ -102,7 +102,7 @@ def _split(line: ptr8, end: int, offs: ptr16) -> int:
     offs[0] = 1
     i = 1
     while i < end:
-        if line[i] == 0x2C and nf < MAX_FIELDS - 1:
+        if line[i] == 0x2C and nf < _MAX_FIELDS - 1:
             nf += 1
             offs[nf] = i + 1
         i += 1
@@ -306,8 +306,8 @@ class Framer:
     # feed() calls on_sentence(framer) once per sentence with a good checksum;
     # the sentence is then in self.line[:self.n] and its fields are split.
     def __init__(self, on_sentence):
-        self.line = bytearray(MAX_LINE)
-        self.offs = array("H", bytes(2 * (MAX_FIELDS + 1)))
+        self.line = bytearray(_MAX_LINE)
+        self.offs = array("H", bytes(2 * (_MAX_FIELDS + 1)))
         self.st = array("I", bytes(4 * _ST_SIZE))
         self.n = 0
         self.nf = 0

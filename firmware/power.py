@@ -2,26 +2,30 @@
 # a low event, and a critical one about half an hour before empty, each once
 # until the battery has been charged back above the re-arm level; charging is
 # seen in the voltage rising, and reported once each time it starts.
-import frames
 from micropython import const
 
-# open-circuit voltage (mV) to percent, a typical single-cell Li-ion curve
-_CURVE = ((4200, 100), (4100, 90), (4000, 80), (3900, 66), (3800, 52), (3750, 42), (3700, 31),
-          (3650, 20), (3600, 12), (3550, 7), (3500, 4), (3400, 2), (3300, 0))
-LOW_PCT = const(20)
-CRITICAL_PCT = const(5)  # about 30 minutes of a 24-hour battery
+# open-circuit voltage (mV) to percent, a typical single-cell Li-ion curve: (mV, %)
+# pairs, highest first, in one flat tuple (one object in the heap, not one a pair)
+_CURVE = (4200, 100, 4100, 90, 4000, 80, 3900, 66, 3800, 52, 3750, 42, 3700, 31,
+          3650, 20, 3600, 12, 3550, 7, 3500, 4, 3400, 2, 3300, 0)
+_LOW_PCT = const(20)
+_CRITICAL_PCT = const(5)  # about 30 minutes of a 24-hour battery
 _REARM_PCT = const(30)
 _PERIOD_MS = const(60000)
 _CHARGE_RISE_MV = const(20)  # a rise this big above the lowest of the last few samples: on charge
 _RECENT = const(5)
 
+# events this module sends (docs/frames.md)
+_EV_BATTERY_LOW = const(30)
+_EV_BATTERY_CRITICAL = const(31)
+_EV_CHARGING = const(32)
+
 
 def percent(mv):
-    if mv >= _CURVE[0][0]:
+    if mv >= _CURVE[0]:
         return 100
-    for i in range(1, len(_CURVE)):
-        hi_mv, hi_p = _CURVE[i - 1]
-        lo_mv, lo_p = _CURVE[i]
+    for i in range(2, len(_CURVE), 2):
+        hi_mv, hi_p, lo_mv, lo_p = _CURVE[i - 2], _CURVE[i - 1], _CURVE[i], _CURVE[i + 1]
         if mv >= lo_mv:
             return lo_p + (mv - lo_mv) * (hi_p - lo_p) // (hi_mv - lo_mv)
     return 0
@@ -45,7 +49,7 @@ class Power:
         if self._recent:
             rising = mv - min(self._recent) >= _CHARGE_RISE_MV
             if rising and not self.charging:
-                self._record(frames.EV_CHARGING, self.board.utc())
+                self._record(_EV_CHARGING, self.board.utc())
             if rising or mv < self._recent[-1]:
                 self.charging = rising
         self._recent.append(mv)
@@ -53,10 +57,10 @@ class Power:
             self._recent.pop(0)
         if self.pct >= _REARM_PCT:
             self.low = self.critical = False
-        if self.pct <= CRITICAL_PCT and not self.critical:
+        if self.pct <= _CRITICAL_PCT and not self.critical:
             self.critical = self.low = True
-            self._record(frames.EV_BATTERY_CRITICAL, self.board.utc())
-        elif self.pct <= LOW_PCT and not self.low:
+            self._record(_EV_BATTERY_CRITICAL, self.board.utc())
+        elif self.pct <= _LOW_PCT and not self.low:
             self.low = True
-            self._record(frames.EV_BATTERY_LOW, self.board.utc())
+            self._record(_EV_BATTERY_LOW, self.board.utc())
         self.loop.arm(self._timer, _PERIOD_MS)

@@ -38,12 +38,13 @@ class Store:
             f = open(self.log, "rb")
         except OSError:
             return
+        rec = bytearray(_REC)  # one buffer for every record: reading the log makes no garbage
         with f:
             while True:
-                rec = f.read(_REC)
-                if not rec:
+                n = f.readinto(rec)
+                if not n:
                     return
-                yield rec
+                yield rec if n == _REC else rec[:n]
 
     def _rewrite(self, keep):
         # The log again, with only the sound records keep(rec) accepts.
@@ -107,14 +108,17 @@ class Store:
         return True
 
     def pending(self, limit):
-        # The oldest unacknowledged events, up to limit, as 32-byte records.
-        out = []
+        # The oldest unacknowledged events, up to limit, as one block of 32-byte
+        # records: one allocation, sized for them, however many there are.
+        out = bytearray(32 * min(limit, self.count))
+        n = 0
         for rec in self._records():
+            if n == len(out):
+                break
             if _sound(rec) and struct.unpack_from("<I", rec)[0] > self.acked:
-                out.append(rec[:32])
-                if len(out) >= limit:
-                    break
-        return out
+                out[n : n + 32] = memoryview(rec)[:32]
+                n += 32
+        return out if n == len(out) else out[:n]
 
     def ack(self, seq):
         # Everything up to seq is safe at the centre. An acknowledgement of what was

@@ -3,7 +3,6 @@
 import binascii
 import os
 
-import diag
 import duty
 import fixfilter
 import frames
@@ -21,6 +20,11 @@ from micropython import const
 
 _RX_CHUNK = const(256)
 _CLOCK_SET_DAY = const(11323)  # 2001-01-01: an ESP32 RTC that was never set reads 2000
+
+# events this module sends (docs/frames.md)
+_EV_CONFIG_APPLIED = const(13)
+_EV_CONFIG_REFUSED = const(14)
+
 _STATES = "/zones.state"
 
 
@@ -50,7 +54,8 @@ class App:
         self.power = power.Power(board, self.loop, self.record)
         self.last_fix_utc = 0
         self.last_lat = self.last_lon = 0
-        self.diag = diag.Diag(self)
+        self.diag = None  # loaded when a technician first speaks: its code stays out of the heap till then
+        self.loop.poll(self._poll_console)
         self.home_beacon = self.beacon = None
         self.locwatch = locwatch.LocationWatch(self)
         self.duty = duty.DutyCycle(self)
@@ -143,11 +148,11 @@ class App:
             return
         if refused:
             self.board.log(refused)
-            self._event(frames.EV_CONFIG_REFUSED, self.board.utc(), depth_m=min(version, 32767))
+            self._event(_EV_CONFIG_REFUSED, self.board.utc(), depth_m=min(version, 32767))
             return
         self._apply(self.order.settings, self.order.zones)
         self._save_states()
-        self._event(frames.EV_CONFIG_APPLIED, self.board.utc(), depth_m=min(version, 32767))
+        self._event(_EV_CONFIG_APPLIED, self.board.utc(), depth_m=min(version, 32767))
         if self.cfg["clear_tamper"] and (self.tamper.strap or self.tamper.case) and self.tamper.clear():
             self.record(frames.EV_FITTED, self.board.utc())  # cleared by the centre's authenticated order
 
@@ -170,6 +175,16 @@ class App:
             w.state = states.get(w.zone.id, zonewatch.OUT)
 
     # console ----------------------------------------------------------------
+    def _poll_console(self, now):
+        if self.diag is None:
+            con = self.board.console
+            if con is None or not con.any():
+                return
+            import diag
+
+            self.diag = diag.Diag(self)
+        self.diag.poll()
+
     def counters(self):
         g, fr = self.gnss, self.gnss.framer
         lk, m = self.link, self.modem
@@ -202,7 +217,11 @@ class App:
         )
 
     def _send_status(self, now):
-        self._console("STAT %s\n" % self.counters())
+        con = self.board.console
+        if con is not None:  # in pieces: no second copy of a long line in the heap
+            con.write(b"STAT ")
+            con.write(self.counters().encode())
+            con.write(b"\n")
         self.loop.arm(self._status, self.cfg["status_period_s"] * 1000)
 
     def _console(self, text):

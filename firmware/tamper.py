@@ -3,7 +3,11 @@
 # never clears itself, only by an authenticated command or a technician's re-fit.
 import os
 
-import frames
+from micropython import const
+
+# events this module sends (docs/frames.md)
+_EV_TAMPER_STRAP = const(20)
+_EV_TAMPER_CASE = const(21)
 
 _FILE = "/tamper.state"
 
@@ -23,12 +27,12 @@ class Tamper:
 
     def poll(self, now):
         b = self.board
-        if not self.strap and b.defn.get("strap") and not b.strap_closed():
+        if not self.strap and b.has_strap and not b.strap_closed():
             self.strap = True
-            self._latch(frames.EV_TAMPER_STRAP)
-        if not self.case and b.defn.get("case") and not b.case_closed():
+            self._latch(_EV_TAMPER_STRAP)
+        if not self.case and b.has_case and not b.case_closed():
             self.case = True
-            self._latch(frames.EV_TAMPER_CASE)
+            self._latch(_EV_TAMPER_CASE)
 
     def _latch(self, kind):
         self._save()

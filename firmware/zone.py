@@ -21,8 +21,8 @@ from micropython import const
 
 EXCLUSION = const(0)
 INCLUSION = const(1)
-POLYGON = const(0)
-CIRCLE = const(1)
+_POLYGON = const(0)
+_CIRCLE = const(1)
 VERSION = const(1)
 UNITS_CM = (5, 10, 20)  # finest first; 20 cm keeps depth within 0.5 m
 MAX_EDGES = const(512)
@@ -39,7 +39,7 @@ class ZoneError(ValueError):
 class Zone:
     def __init__(self):
         self.kind = EXCLUSION
-        self.shape = CIRCLE
+        self.shape = _CIRCLE
         self.unit_cm = 10
         self.warning_m = 0
         self.reach = 0
@@ -62,7 +62,7 @@ class Zone:
          z.lat0, z.lon0, z.ky, z.kx0, z.kxd, nw) = struct.unpack_from(_HEAD, blob, at)
         if magic != b"EZ" or version != VERSION:
             raise ZoneError("zone: not a version %d zone" % VERSION)
-        if z.kind > INCLUSION or z.shape > CIRCLE or z.unit_cm not in UNITS_CM or n > MAX_EDGES:
+        if z.kind > INCLUSION or z.shape > _CIRCLE or z.unit_cm not in UNITS_CM or n > MAX_EDGES:
             raise ZoneError("zone: bad kind, shape, unit or edge count")
         if z.ky <= 0 or z.kx0 <= 0 or z.reach > geofence.GRID or abs(z.lat0) > 900000000:
             raise ZoneError("zone: bad grid")
@@ -75,7 +75,7 @@ class Zone:
             if days > 0x7F or start >= 1440 or end > 1440:
                 raise ZoneError("zone: bad schedule window")
         at += nw * _WINDOW_SIZE
-        if z.shape == POLYGON:
+        if z.shape == _POLYGON:
             if n < 3:
                 raise ZoneError("zone: a polygon needs 3 edges")
             words = array("I", bytes(4 * (geofence.HEADER_WORDS + n * geofence.EDGE_WORDS)))
@@ -136,7 +136,7 @@ class Zone:
         g = geofence.GRID
         if x < -g or x > g or y < -g or y > g:
             return self._far(dlat, dlon)
-        if self.shape == CIRCLE:
+        if self.shape == _CIRCLE:
             return geofence.circle_depth(x, y, self.radius) * self.unit_cm
         return geofence.depth(self.data, x + g, y + g) * self.unit_cm
 
@@ -146,7 +146,7 @@ class Zone:
         dx = abs(dlon) * 1113 // 1000 * self.kx0 // self.ky  # the parallel shrinks as the grid says
         dist = dx + dy // 2 if dx > dy else dy + dx // 2  # overstates hypot by up to 12 %
         dist = dist * 8 // 9
-        if self.shape == CIRCLE:
+        if self.shape == _CIRCLE:
             extent = self.radius
         else:
             d = self.data

@@ -6,8 +6,8 @@ import zone as zonemod
 from micropython import const
 
 OUT = const(0)
-WARN = const(1)
-IN = const(2)
+_WARN = const(1)
+_IN = const(2)
 
 # events
 ENTER = const(1)  # breach of an exclusion zone, or leaving an inclusion zone
@@ -47,13 +47,13 @@ class ZoneWatch:
         self.depth_cm = d
         s = self.state
         if d >= unc_cm + self.margin_cm:
-            target = IN
-        elif s == IN and d > -(unc_cm + self.hyst_cm):
-            target = IN  # not yet clearly out
+            target = _IN
+        elif s == _IN and d > -(unc_cm + self.hyst_cm):
+            target = _IN  # not yet clearly out
         elif self.warn_cm and d >= -self.warn_cm:
-            target = WARN
-        elif s == WARN and d >= -(self.warn_cm + self.hyst_cm):
-            target = WARN
+            target = _WARN
+        elif s == _WARN and d >= -(self.warn_cm + self.hyst_cm):
+            target = _WARN
         else:
             target = OUT
         if target == s:
@@ -68,8 +68,8 @@ class ZoneWatch:
             return 0
         self._streak = 0
         self.state = target
-        if target == IN:
+        if target == _IN:
             return ENTER
-        if s == IN:
+        if s == _IN:
             return EXIT
-        return WARN_ENTER if target == WARN else WARN_EXIT
+        return WARN_ENTER if target == _WARN else WARN_EXIT

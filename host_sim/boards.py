@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from host_sim.paths import BOARDS
+from host_sim.paths import BOARDS, BUILD
+
+# for the host tools and people only: a device's board.json goes without them,
+# as the parsed definition stays in the device's heap for its whole run
+HOST_ONLY = ("title", "notes", "flash_offset", "image", "mpy_arch")
 
 
 class BoardError(ValueError):
@@ -26,9 +31,16 @@ def load(name: str) -> dict[str, Any]:
     return defn
 
 
-def path(name: str) -> Path:
-    return BOARDS / f"{name}.json"
-
-
 def flashable() -> list[str]:
     return [n for n in names() if load(n)["flash_offset"] is not None]
+
+
+def device_copy(name: str, folder: Path = BUILD / "boards") -> Path:
+    """The definition as the device gets it (without HOST_ONLY), written in folder."""
+    defn = {k: v for k, v in load(name).items() if k not in HOST_ONLY}
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{name}.json"
+    tmp = folder / f"{name}.json.{os.getpid()}"  # parallel simulator runs write it too
+    tmp.write_text(json.dumps(defn, separators=(",", ":")))
+    os.replace(tmp, out)
+    return out

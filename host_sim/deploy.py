@@ -33,7 +33,7 @@ def files(board: str, config: Path, mpy_dir: Path = BUILD / "mpy") -> list[tuple
         else:
             out.append((src, src.name))
     out.append((FIRMWARE / "main.py", "main.py"))
-    out.append((boards.path(board), "board.json"))
+    out.append((boards.device_copy(board), "board.json"))
     out.append((config, "config.json"))
     return out
 

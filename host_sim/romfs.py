@@ -7,8 +7,12 @@ into the heap, as frozen modules do.
 The unix port has no such partition. `python -m host_sim.romfs IMAGE ARGS...`
 stands in for it: it maps the image into memory outside the MicroPython heap,
 says where in EMTAG_ROMFS ("address:size"), and runs the interpreter with ARGS;
-firmware/main.py mounts it at /rom. So the heap the simulator measures is the
-heap a ROMFS device would have, at the unix port's 64-bit object sizes."""
+firmware/main.py mounts it at /rom. It also maps the UART drivers' memory,
+EMTAG_UART_RAM ("address:size"): on the ESP32 a UART's receive buffer is the
+ESP-IDF driver's (uart_driver_install allocates it outside the MicroPython heap),
+and the host board keeps its ports' buffers there too. So the heap the simulator
+measures is the heap a ROMFS device would have, at the unix port's 64-bit object
+sizes."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from pathlib import Path
 from mpremote.romfs import VfsRomWriter
 
 ENV = "EMTAG_ROMFS"
+UART_ENV = "EMTAG_UART_RAM"
+UART_RAM = 8192  # the host board's ports take 1024 + 1024 + 2048 + 128 bytes
 
 
 def image(files: list[tuple[Path, str]]) -> bytes:
@@ -32,13 +38,19 @@ def image(files: list[tuple[Path, str]]) -> bytes:
     return data
 
 
+def _address(region: mmap.mmap) -> int:
+    return ctypes.addressof(ctypes.c_char.from_buffer(region))
+
+
 def main(argv: list[str]) -> int:
     import micropython_run  # the interpreter the micropython command wraps
 
     data = Path(argv[0]).read_bytes()
     rom = mmap.mmap(-1, len(data))  # like flash: not the interpreter's heap, and there for its whole life
     rom[:] = data
-    os.environ[ENV] = f"{ctypes.addressof(ctypes.c_char.from_buffer(rom))}:{len(data)}"
+    uart = mmap.mmap(-1, UART_RAM)
+    os.environ[ENV] = f"{_address(rom)}:{len(data)}"
+    os.environ[UART_ENV] = f"{_address(uart)}:{UART_RAM}"
     code: int = micropython_run.run_main(["micropython", *argv[1:]])
     return code
 

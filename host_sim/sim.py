@@ -18,6 +18,7 @@ from host_sim import curfew_score, device_image, oracle, trace, zone_compiler, z
 from host_sim.centre import Centre, Server
 from host_sim.energy import Energy
 from host_sim.gnss_model import Receiver, Reported
+from host_sim.heap import HEAP
 from host_sim.home_unit import HomeUnit, tag_settings, unit_id
 from host_sim.lockstep import Firmware
 from host_sim.modem_emulator import Faults, ModemEmulator
@@ -33,7 +34,6 @@ ENERGY_NOTE = "a 1200 mAh battery; currents in host_sim/energy.py"
 HOME_RADIUS_M = 100  # the tag's idea of "at home", around the scenario's home
 TAMPER_STAMP_S = 5  # NIJ: a tamper time-stamped within 5 s ...
 TAMPER_DELIVERY_S = 180  # ... and at the centre within 3 min of that stamp
-HEAP = "128K"  # live peaks reach 87 KB in cohort days; garbage between collections needs room. docs/simulator.md
 
 
 @dataclass
@@ -127,7 +127,9 @@ class PowerCut:
 
 def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = None,
             cuts: list[PowerCut] | None = None, console: PtyConsole | None = None,
-            config: dict[str, Any] | None = None) -> Run:
+            config: dict[str, Any] | None = None, heap: str | None = None) -> Run:
+    """heap: the firmware's heap cap (default HEAP, host_sim/heap.py)."""
+    heap = heap or HEAP
     t0 = time.perf_counter()
     truth = trace.synthesise(sc)
     compiled, blob = zone_compiler.compile_zones(sc.zones, seed=f"{sc.name}/{sc.seed}")
@@ -185,10 +187,10 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     gnss["on_ms"] += now_ms - gnss["since"]
                 gnss["on"] = on
 
-            unit = HomeUnit(sc, Path(tmp) / "unit", centre, server.port, truth, HEAP, clock) if sc.curfew else None
+            unit = HomeUnit(sc, Path(tmp) / "unit", centre, server.port, truth, heap, clock) if sc.curfew else None
 
             def boot(at_ms: int) -> Firmware:
-                f = Firmware(start_ms=at_ms, device=image, heap=HEAP, on_power=power)
+                f = Firmware(start_ms=at_ms, device=image, heap=heap, on_power=power)
                 f.on_link = to_centre
                 f.on_modem = to_modem
                 if unit:

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from host_sim import report
+from host_sim.heap import BUDGET, HEAP
 from host_sim.paths import CAPTURES
 
 
@@ -79,11 +80,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _run_one(path: Path, out: Path | None, nmea: Path | None) -> dict[str, object]:
+def _run_one(path: Path, out: Path | None, nmea: Path | None, heap: str) -> dict[str, object]:
     from host_sim import maps, scenario, sim
 
     sc = scenario.load(path)
-    run = sim.execute(sc, keep_nmea=nmea is not None)
+    run = sim.execute(sc, keep_nmea=nmea is not None, heap=heap)
     result = sim.score(run)
     if out is not None:
         maps.write(run, result, out)
@@ -115,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     results: dict[Path, dict[str, object]] = {}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(_run_one, f, args.out, args.nmea): f for f in files}
+        futures = {pool.submit(_run_one, f, args.out, args.nmea, args.heap): f for f in files}
         report.progress(0, len(files), "starting")
         for n, fut in enumerate(as_completed(futures), 1):
             results[futures[fut]] = fut.result()
@@ -257,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, help="a PNG map and a GeoJSON per scenario in this folder")
     run.add_argument("--nmea", type=Path, help="the NMEA each scenario fed the tag, one file each")
     run.add_argument("--jobs", type=int, default=2, help="scenarios run at once (default 2)")
+    run.add_argument("--heap", default=HEAP,
+                     help=f"the firmware's heap cap, as micropython -X heapsize takes it (default {HEAP}; "
+                          f"make sim holds the pilot scenarios to a GPS tag's budget, {BUDGET})")
     run.set_defaults(func=cmd_run)
     rp = sub.add_parser("replay", help="replay receiver captures through the tag firmware",
                         description=cmd_replay.__doc__ or "")

@@ -11,7 +11,7 @@ import zonewatch
 def run(blob_hex, fixes, overrides):
     # fixes: [utc_ms, lat_e7, lon_e7, hdop_x100, speed_cms, valid, now_ms]; returns
     # [[fix index, event, first utc], ...] and the filter's verdict counts.
-    cfg = dict(config.DEFAULTS)
+    cfg = config.defaults()
     cfg.update(overrides)
     zones = zone.load_all(binascii.unhexlify(blob_hex))
     flt = fixfilter.FixFilter(cfg)

@@ -11,7 +11,7 @@ def hmac_hex(key_hex, msg_hex):
 
 def events_frame_hex(key_hex, device, events):
     recs = [frames.event(*e[:8], zone_id=binascii.unhexlify(e[8])) for e in events]
-    return binascii.hexlify(frames.events_frame(binascii.unhexlify(key_hex), device.encode(), recs)).decode()
+    return binascii.hexlify(frames.events_frame(binascii.unhexlify(key_hex), device.encode(), b"".join(recs))).decode()
 
 
 def open_hex(key_hex, device, frame_hex):

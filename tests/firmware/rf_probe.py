@@ -18,7 +18,7 @@ def verify_stream(key_hex, kind, ident, mac_len, fresh_s, items):
 
 
 def enforced(overrides, utcs):
-    c = curfew.Curfew(config.merge(config.DEFAULTS, overrides, "test"))
+    c = curfew.Curfew(config.merge(config.defaults(), overrides, "test"))
     return [c.enforced(t) for t in utcs]
 
 
@@ -79,7 +79,7 @@ def hmu_run(folder, overrides, start, end, heard, mains_off):
     # The home unit, its flash an empty folder, between start and end (UTC s) hearing
     # the tag at each [utc, rssi, how] (how: 0 a fresh advert, 1 a replay of the
     # first one, 2 a forgery); its events.
-    cfg = config.merge(config.DEFAULTS, overrides, "test")
+    cfg = config.merge(config.defaults(), overrides, "test")
     key = binascii.unhexlify(cfg["pair_key"])
     ident = int(cfg["beacon_id"], 16)
     arrivals = []
@@ -94,8 +94,9 @@ def hmu_run(folder, overrides, start, end, heard, mains_off):
         arrivals.append((utc * 1000, rssi, adv))
     app = hmu.App(_Board(folder, start, end, arrivals, mains_off), cfg)
     app.run()
-    return [[rec[8], int.from_bytes(rec[4:8], "little")] for rec in app.store.pending(store.Store(folder).capacity)]
+    block = app.store.pending(store.Store(folder).capacity)
+    return [[block[i + 8], int.from_bytes(block[i + 4 : i + 8], "little")] for i in range(0, len(block), 32)]
 
 
 def defaults(keys):
-    return [config.DEFAULTS[k] for k in keys]
+    return [config.defaults()[k] for k in keys]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from host_sim import device_image, mp
+from host_sim.heap import BUDGET
 
 CONFIG = {"device_id": "romtest", "status_period_s": 60}
 
@@ -36,7 +37,7 @@ def test_image_replaces_the_loose_modules_and_boots(tmp_path: Path) -> None:
     assert len(list(loose.glob("*.mpy"))) > 20 and not (loose / device_image.ROM_IMAGE).exists()
     assert json.loads((rom / "config.json").read_text())["device_id"] == "romtest"
     from_rom, from_files = _boot(rom, True), _boot(loose, False)
-    for proc in (from_rom, from_files, _boot(rom, True, "96K")):  # the simulator's cap (sim.HEAP)
+    for proc in (from_rom, from_files, _boot(rom, True, BUDGET)):  # and in a tag's heap budget
         assert proc.returncode == 0 and "emtag tag romtest on host" in proc.stderr, proc.stdout + proc.stderr
     # the same firmware either way; from the image its bytecode is not in the heap
     assert _heap_peak(from_rom.stdout) < _heap_peak(from_files.stdout) - 20_000
