@@ -18,6 +18,8 @@ from micropython import const
 VERSION = "0.1.0"
 _PROTO = const(1)
 _MAX_LINE = const(96)
+_COMMANDS = ("version", "board", "gnss", "modem", "queue", "strap", "battery", "pairing", "counters", "status",
+             "selftest", "fit", "pair")
 
 # events this module sends (docs/frames.md)
 _EV_PAIRED = const(23)
@@ -58,10 +60,10 @@ class Diag:
                 self._answer("-", "err protocol version: this tag speaks %d" % _PROTO)
             return
         cmd, args = words[1], words[2:]
-        fn = getattr(self, "_q_" + cmd.replace("-", "_"), None)
-        if fn is None:
+        if cmd not in _COMMANDS:  # before getattr, which would intern any name it is given, for good
             self._answer(cmd, "err unknown command")
             return
+        fn = getattr(self, "_q_" + cmd)
         try:
             self._answer(cmd, fn(args))
         except ValueError as e:

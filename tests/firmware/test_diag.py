@@ -1,0 +1,66 @@
+# The technician's console protocol on a console fed by the test: run inside MicroPython.
+import binascii
+import gc
+import os
+
+import diag
+
+
+class _Console:
+    def __init__(self):
+        self.inbox = b""
+        self.out = []
+
+    def readinto(self, buf):
+        n = min(len(buf), len(self.inbox))
+        buf[:n] = self.inbox[:n]
+        self.inbox = self.inbox[n:]
+        return n
+
+    def write(self, data):
+        self.out.append(bytes(data).decode())
+        return len(data)
+
+
+class _Board:
+    name, chip, role = "host", "unix", "tag"
+
+    def __init__(self):
+        self.console = _Console()
+        self.storage = "/tmp/emtag-diag-" + binascii.hexlify(os.urandom(6)).decode()
+        os.mkdir(self.storage)
+
+
+class _App:
+    def __init__(self):
+        self.board = _Board()
+        self.base_cfg = {"tech_token": "", "device_id": "tag-0001"}
+
+
+def _ask(d, line):
+    con = d.board.console
+    con.inbox = line.encode() + b"\n"
+    del con.out[:]
+    d.poll()
+    return con.out
+
+
+def test_known_and_unknown_commands():
+    d = diag.Diag(_App())
+    assert _ask(d, "EMTAG?1 board") == ["EMTAG!1 board ok board=host chip=unix role=tag device=tag-0001\n"]
+    assert _ask(d, "EMTAG?1 version")[0].startswith("EMTAG!1 version ok firmware=")
+    assert _ask(d, "EMTAG?1 __init__") == ["EMTAG!1 __init__ err unknown command\n"]
+    assert _ask(d, "EMTAG?2 board") == ["EMTAG!1 - err protocol version: this tag speaks 1\n"]
+    assert _ask(d, "EMTAG?1 fit 00") == ["EMTAG!1 fit err no technician token configured\n"]
+
+
+def test_unknown_commands_leave_nothing_in_the_heap():
+    # a console full of noise must not grow the interned names, which are never freed
+    d = diag.Diag(_App())
+    _ask(d, "EMTAG?1 nosuch")
+    gc.collect()
+    before = gc.mem_alloc()
+    for i in range(400):
+        assert _ask(d, "EMTAG?1 cmd%04dxyz" % i) == ["EMTAG!1 cmd%04dxyz err unknown command\n" % i]
+    gc.collect()
+    assert gc.mem_alloc() - before < 256, gc.mem_alloc() - before
