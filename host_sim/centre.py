@@ -178,18 +178,25 @@ class Server:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._open: set[asyncio.StreamWriter] = set()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
+        try:
+            await _session(self.centre, reader, writer)
+        finally:
+            self._open.discard(writer)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(
-            lambda r, w: _session(self.centre, r, w), self.host, self.port))
+        server = self._loop.run_until_complete(asyncio.start_server(self._serve, self.host, self.port))
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
         server.close()
-        sessions = asyncio.all_tasks(self._loop)  # tags still connected: a run that ended early
-        for task in sessions:
-            task.cancel()
+        for writer in list(self._open):  # tags still connected (a run that ended early): hang up,
+            writer.close()  # so each session reads the end of its stream and finishes as usual
+        sessions = asyncio.all_tasks(self._loop)
         self._loop.run_until_complete(asyncio.gather(*sessions, return_exceptions=True))
         self._loop.run_until_complete(server.wait_closed())
         self._loop.close()

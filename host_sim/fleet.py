@@ -41,10 +41,8 @@ def run_tag(path: str) -> dict[str, Any]:
     try:
         run = sim.execute(sc, keep_nmea=False)
     except Exception as e:  # one tag's crash is that tag's failure, not the cohort's end
-        return {"name": sc.name, "passed": False, "error": f"{type(e).__name__}: {e}", "must_alert": 0,
-                "detected": 0, "false_alerts": 0, "latencies_s": [], "required": [], "energy": {},
-                "scenario_sha256": digest(Path(path)), "tag_days": sc.duration_s / 86400, "alerts": 0,
-                "frames": 0, "breach_points": [], "wall_s": round(time.perf_counter() - wall0, 2),
+        return {**sim.crashed(sc, e), "scenario_sha256": digest(Path(path)), "tag_days": sc.duration_s / 86400,
+                "alerts": 0, "frames": 0, "breach_points": [], "wall_s": round(time.perf_counter() - wall0, 2),
                 "cpu_s": round(cpu_s() - cpu0, 2)}
     result = sim.score(run)
     stored = run.stored + run.unit_stored

@@ -80,6 +80,13 @@ class Result:
         }
 
 
+def crashed(sc: Scenario, e: Exception) -> dict[str, Any]:
+    """The result of a scenario whose run stopped with e (the firmware died, say): failed,
+    nothing detected, and why in "error"."""
+    return {**Result(sc.name, False, 0, 0, 0, [], 0, [], [], [], {}, 0, 0, -1, sc.duration_s, 0.0).as_dict(),
+            "error": f"{type(e).__name__}: {e}"}
+
+
 @dataclass
 class Run:
     """Everything one scenario run produced: for scoring, maps and determinism checks."""

@@ -84,7 +84,10 @@ def _run_one(path: Path, out: Path | None, nmea: Path | None, heap: str) -> dict
     from host_sim import maps, scenario, sim
 
     sc = scenario.load(path)
-    run = sim.execute(sc, keep_nmea=nmea is not None, heap=heap)
+    try:
+        run = sim.execute(sc, keep_nmea=nmea is not None, heap=heap)
+    except Exception as e:  # a firmware that dies fails its scenario; the others still run
+        return {**sim.crashed(sc, e), "wall_s": 0.0}
     result = sim.score(run)
     if out is not None:
         maps.write(run, result, out)
@@ -126,16 +129,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     for r in ordered:
         lat, tam = r["latencies_s"], r["tamper_latencies_s"]
         assert isinstance(lat, list) and isinstance(tam, list)
-        rows.append((r["name"], "PASS" if r["passed"] else "FAIL", r["must_alert"], r["detected"],
+        verdict = "PASS" if r["passed"] else "CRASH" if "error" in r else "FAIL"
+        rows.append((r["name"], verdict, r["must_alert"], r["detected"],
                      r["false_alerts"], f"{max(lat):.0f}" if lat else "-", f"{max(tam):.0f}" if tam else "-",
                      r["warnings"], f"{r['valid_fixes']}/{r['fixes']}", _life(r["energy"]),
-                     f"{r['heap_peak_bytes']:,}", f"{r['wall_s']:.1f}"))
+                     f"{r['heap_peak_bytes']:,}" if int(str(r["heap_peak_bytes"])) >= 0 else "-",
+                     f"{r['wall_s']:.1f}"))
     print(report.table(["scenario", "verdict", "required", "detected", "false", "latency s", "tamper s",
                         "warnings", "valid fixes", "battery h", "heap peak B", "wall s"], rows))
     failed = [r for r in ordered if not r["passed"]]
     required = sum(int(str(r["must_alert"])) for r in ordered)
     detected = sum(int(str(r["detected"])) for r in ordered)
     false = sum(int(str(r["false_alerts"])) for r in ordered)
+    for r in ordered:
+        if "error" in r:
+            print(f"{r['name']}: the run stopped: {str(r['error']).strip().splitlines()[-1]}", file=sys.stderr)
     print(f"\n{len(ordered)} scenarios: {len(ordered) - len(failed)} passed, {len(failed)} failed; "
           f"required alerts detected {detected} of {required}; false alerts {false}")
     summary = {"scenarios": len(ordered), "passed": len(ordered) - len(failed), "failed": len(failed),
@@ -146,7 +154,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.junit:
         report.write_junit(args.junit, "tagsim.run", [
             (str(r["name"]), bool(r["passed"]),
-             f"missed {r['missed']}, false alerts {r['false']}") for r in ordered])
+             str(r["error"]) if "error" in r else f"missed {r['missed']}, false alerts {r['false']}")
+            for r in ordered])
     return 1 if failed else 0
 
 

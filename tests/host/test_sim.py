@@ -135,3 +135,18 @@ def test_help_explains_run() -> None:
                          text=True, cwd=ROOT).stdout
     for flag in ("--json", "--junit", "--out", "--nmea", "--jobs"):
         assert flag in out
+
+
+def test_a_firmware_that_dies_fails_its_scenario_and_the_run_goes_on(tmp_path: Path) -> None:
+    """20K is too small to boot: the scenario is a CRASH with the firmware's own error, the
+    others in the run are still run and scored, and the report files are written."""
+    files = [str(ROOT / "scenarios" / "corner-drive.yaml"), str(ROOT / "scenarios" / "near-miss-drift.yaml")]
+    proc = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "run", *files, "--heap", "20K",
+                           "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 1
+    assert "CRASH" in proc.stdout and "the run stopped: MemoryError" in proc.stderr, proc.stderr
+    got = json.loads((tmp_path / "r.json").read_text())
+    assert [s["passed"] for s in got["scenarios"]] == [False, False]
+    assert all("MemoryError" in s["error"] for s in got["scenarios"])
+    assert "MemoryError" in (tmp_path / "r.xml").read_text()
