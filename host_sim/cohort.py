@@ -88,12 +88,12 @@ class Day:
     def __post_init__(self) -> None:
         self.at = self.home
 
-    def mode(self, to: tuple[float, float]) -> str:
-        d = _metres(self.at, to)
+    def mode(self, to: tuple[float, float], start: tuple[float, float] | None = None) -> str:
+        d = _metres(start or self.at, to)
         return "walk" if d < 1200 else "car" if self.has_car else "bus"
 
-    def travel_s(self, to: tuple[float, float], mode: str) -> int:
-        d = _metres(self.at, to)
+    def travel_s(self, to: tuple[float, float], mode: str, start: tuple[float, float] | None = None) -> int:
+        d = _metres(start or self.at, to)
         stops = int(d // BUS_STOP_EVERY_M) * BUS_STOP_S if mode == "bus" else 0
         return math.ceil(d / MODES[mode]) + stops
 
@@ -183,10 +183,13 @@ def wearer(k: int, seed: int, breach_share: float, curfew_share: float) -> tuple
     if breach_kind == "zone":  # to a victim's street, and a while outside her door
         target = zones[rnd.randrange(len(zones))]
         day.stay(rnd.randint(10, 40) * 60)
-        if day.clear(day.at, target.centre, allow=target):
-            arrive = day.t + day.travel_s(target.centre, day.mode(target.centre))
+        outside = rnd.randint(8, 15) * 60
+        arrive = day.t + day.travel_s(target.centre, day.mode(target.centre))
+        back = arrive + outside + day.travel_s(home, day.mode(home, target.centre), target.centre)
+        # home a quarter of an hour before any curfew: a zone breach plants nothing else
+        if day.clear(day.at, target.centre, allow=target) and back + 900 <= curfew_start:
             day.go(target.centre)
-            day.stay(rnd.randint(8, 15) * 60, "open_sky")
+            day.stay(outside, "open_sky")
             planted.append({"kind": "zone", "from_s": arrive, "to_s": day.t})
             day.go(home)
     if curfew:
