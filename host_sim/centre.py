@@ -1,6 +1,9 @@
 """The monitoring centre: verifies frames, acknowledges them, stores events exactly
 once (by device and sequence) and alerts in SQLite, and sends each tag its newest
-order. Bad input is rejected with a logged reason while it keeps serving.
+order. Bad input is rejected with a logged reason while it keeps serving. A device
+heard before and then silent for SILENCE_S raises a comms-loss alert (a silence),
+which ends when it is heard again: a tag or home unit destroyed, flat, shielded or
+out of coverage.
 
     tagsim centre serve --db centre.db --port 7600
     tagsim centre events --db centre.db --device tag-0001
@@ -34,7 +37,17 @@ SCHEMA = [
         zones BLOB NOT NULL, PRIMARY KEY (device, version));
     CREATE TABLE rejects (at_ms INTEGER NOT NULL, peer TEXT, device TEXT, reason TEXT NOT NULL);
     """,
+    # version 2: comms loss
+    """
+    ALTER TABLE devices ADD COLUMN last_heard_ms INTEGER;
+    CREATE TABLE silences (device TEXT NOT NULL, last_heard_ms INTEGER NOT NULL, raised_ms INTEGER NOT NULL,
+        ended_ms INTEGER, PRIMARY KEY (device, last_heard_ms));
+    """,
 ]
+# Twice the longest gap between a well tag's calls (home_report_period_s, 900 s): the
+# reporting interval plus a buffer before a comms-failure alert, as SCRAM does
+# (docs/frames.md, Silence).
+SILENCE_S = 1800
 
 
 def real_clock_ms() -> int:
@@ -102,6 +115,7 @@ class Centre:
             return []
         self.stats.frames += 1
         now = self.clock()
+        self._heard(name, now)
         events = wire.events_of(payload)
         before = self.stats.events
         with self.db:  # one transaction a frame, committed before the acknowledgement goes out
@@ -134,6 +148,26 @@ class Centre:
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
         return config_version
 
+    def _heard(self, name: str, now: int) -> None:
+        with self.db:
+            self.db.execute("UPDATE devices SET last_heard_ms = ? WHERE device = ?", (now, name))
+            self.db.execute("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL", (now, name))
+
+    def check_silence(self, limit_s: int = SILENCE_S) -> list[dict[str, Any]]:
+        """Raise a silence for each device heard before and not since limit_s ago; the new ones."""
+        now = self.clock()
+        with self.lock, self.db:
+            quiet = self.db.execute(
+                "SELECT device, last_heard_ms FROM devices WHERE last_heard_ms IS NOT NULL AND last_heard_ms < ? "
+                "AND NOT EXISTS (SELECT 1 FROM silences s WHERE s.device = devices.device "
+                "AND s.last_heard_ms = devices.last_heard_ms)", (now - limit_s * 1000,)).fetchall()
+            for device, last in quiet:
+                self.db.execute("INSERT INTO silences VALUES (?, ?, ?, NULL)", (device, last, now))
+        return [{"device": d, "last_heard_ms": last, "raised_ms": now, "ended_ms": None} for d, last in quiet]
+
+    def silences(self, device: str | None = None) -> list[dict[str, Any]]:
+        return self._rows("silences", device)
+
     def events(self, device: str | None = None) -> list[dict[str, Any]]:
         return self._rows("events", device)
 
@@ -144,7 +178,7 @@ class Centre:
         return self._rows("rejects", None)
 
     def _rows(self, table: str, device: str | None) -> list[dict[str, Any]]:
-        order = "at_ms" if table == "rejects" else "device, seq"
+        order = {"rejects": "at_ms", "silences": "device, last_heard_ms"}.get(table, "device, seq")
         where, args = ("WHERE device = ?", (device,)) if device else ("", ())
         cur = self.db.execute(f"SELECT * FROM {table} {where} ORDER BY {order}", args)
         cols = [c[0] for c in cur.description]
@@ -217,16 +251,25 @@ class Server:
         self.stop()
 
 
-def serve_forever(db: Path, host: str, port: int, keys: Path | None) -> None:
+def serve_forever(db: Path, host: str, port: int, keys: Path | None, silence_s: int = SILENCE_S) -> None:
     centre = Centre(db)
     if keys:
         for device, key in json.loads(keys.read_text()).items():
             centre.register(device, bytes.fromhex(key))
 
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(60)
+            for quiet in centre.check_silence(silence_s):
+                print(f"comms lost: {quiet['device']} not heard since "
+                      f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(quiet['last_heard_ms'] / 1000))}", flush=True)
+
     async def main() -> None:
         server = await asyncio.start_server(lambda r, w: _session(centre, r, w), host, port)
         print(f"centre listening on {host}:{server.sockets[0].getsockname()[1]}, database {db}", flush=True)
+        watcher = asyncio.create_task(watch())
         async with server:
             await server.serve_forever()
+        watcher.cancel()
 
     asyncio.run(main())

@@ -75,23 +75,43 @@ class HomeUnit:
         self.sc, self.c, self.truth = sc, c, truth
         self.start_ms = sc.start_utc * 1000
         centre.register(unit_id(sc), _key("unit", sc))
-        image = device_image.build(folder, unit_settings(sc, c), board_changes={"role": "hmu", "name": "host-hmu"})
+        self._image = device_image.build(folder, unit_settings(sc, c),
+                                         board_changes={"role": "hmu", "name": "host-hmu"})
+        self._heap, self._clock = heap, clock
         self.rf = RfModel(c.radio, c.unit, sc.seed)
         self.uplink = Uplink(port, [])
-        self.fw = Firmware(self.start_ms, image, heap=heap)
-
-        def to_centre(now_ms: int, data: bytes) -> None:
-            clock[0] = now_ms
-            self.uplink.from_tag(now_ms, data)
-
-        self.fw.on_link = to_centre
-        self.fw.on_advert = self._unit_advert
+        self.fw = self._boot(self.start_ms)
+        self._dead = False  # in a unit_off spell: no process at all
         self.for_tag: list[tuple[int, bytes]] = []  # (RSSI, advert) for the tag's next turn
         self._from_tag: list[tuple[int, bytes]] = []  # (UTC ms, advert) not yet delivered
         self._captured: list[bytes] = []
         self._next_replay_ms = self.start_ms + c.replayer.replay[0] * 1000 if c.replayer else None
         self._mains = True
         self.stats = Stats()
+
+    def _boot(self, at_ms: int) -> Firmware:
+        fw = Firmware(at_ms, self._image, heap=self._heap)
+
+        def to_centre(now_ms: int, data: bytes) -> None:
+            self._clock[0] = now_ms
+            self.uplink.from_tag(now_ms, data)
+
+        fw.on_link = to_centre
+        fw.on_advert = self._unit_advert
+        return fw
+
+    def _powered(self, until_ms: int) -> bool:
+        # False through a unit_off spell: the process killed at its start, booted again at its end
+        off = any(a * 1000 <= until_ms - self.start_ms < b * 1000 for a, b in self.c.unit_off)
+        if off and not self._dead:
+            self.fw.kill()
+            self.uplink.pending.clear()  # answers to a unit that is gone
+            self._dead = True
+        elif not off and self._dead:
+            self.fw = self._boot(until_ms)
+            self._mains = True
+            self._dead = False
+        return not self._dead
 
     def _position(self, utc_ms: int) -> TruePoint:
         return self.truth[min(max(0, (utc_ms - self.start_ms) // 1000), len(self.truth) - 1)]
@@ -115,6 +135,9 @@ class HomeUnit:
 
     def advance(self, until_ms: int) -> None:
         """Deliver what the tag sent and the replayer plays, in time order, then run the unit to until_ms."""
+        if not self._powered(until_ms):
+            self._from_tag = []  # nobody listening
+            return
         events: list[tuple[int, int, bytes]] = []
         for t, adv in self._from_tag:
             p = self._position(t)
@@ -147,5 +170,6 @@ class HomeUnit:
             self.fw.advance(max(due, self.fw.now_ms))
 
     def stop(self) -> None:
-        self.fw.stop()
+        if not self._dead:
+            self.fw.stop()
         self.uplink.close()

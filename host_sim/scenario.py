@@ -46,6 +46,7 @@ true trace and the zones. Every error names the file, the line and the fix.
       radio: {rssi_1m_dbm: -45, path_loss_exponent: 2.6, wall_db: 8, shadowing_db: 4, loss: 0.1}
       replayer: {capture: {from: 10m, to: 20m}, replay: {from: 1h, to: 2h}}   # a recording at home
       mains_off: [{from: 2h, to: 3h}]     # the unit on its backup battery
+      unit_off: [{from: 4h, to: 5h}]      # the unit with no power at all: battery out, or smashed
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ class Curfew:
     radio: Radio = field(default_factory=Radio)
     replayer: Replayer | None = None
     mains_off: list[tuple[int, int]] = field(default_factory=list)  # seconds from the start
+    unit_off: list[tuple[int, int]] = field(default_factory=list)  # no power at all, seconds from the start
 
 
 @dataclass
@@ -333,7 +335,7 @@ def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, durat
     m = r.mapping(node, "curfew", {
         "schedule": True, "changes": False, "late_return_grace": False, "early_leave_grace": False,
         "absence_timeout": False, "unit": False, "property_m": False, "away_m": False, "radio": False,
-        "replayer": False, "mains_off": False})
+        "replayer": False, "mains_off": False, "unit_off": False})
     try:
         schedule = zones.parse_schedule(r.value(m["schedule"]), "curfew")
     except zones.ZoneError as e:
@@ -379,6 +381,8 @@ def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, durat
         c.replayer = Replayer(cap, rep)
     if "mains_off" in m:
         c.mains_off = _gaps(r, m["mains_off"], duration, "mains_off spell")
+    if "unit_off" in m:
+        c.unit_off = _gaps(r, m["unit_off"], duration, "unit_off spell")
     return c
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from host_sim import curfew_score, device_image, oracle, trace, zone_compiler, zones
-from host_sim.centre import Centre, Server
+from host_sim.centre import SILENCE_S, Centre, Server
 from host_sim.energy import Energy
 from host_sim.gnss_model import Receiver, Reported
 from host_sim.heap import HEAP
@@ -34,6 +34,7 @@ ENERGY_NOTE = "a 1200 mAh battery; currents in host_sim/energy.py"
 HOME_RADIUS_M = 100  # the tag's idea of "at home", around the scenario's home
 TAMPER_STAMP_S = 5  # NIJ: a tamper time-stamped within 5 s ...
 TAMPER_DELIVERY_S = 180  # ... and at the centre within 3 min of that stamp
+COMMS_SLACK_S = 120  # a comms-loss alert: SILENCE_S after the last call, checked once a minute, calls once a minute
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Result:
     wall_s: float
     events: list[Event] = field(default_factory=list)
     required: list[dict[str, Any]] = field(default_factory=list)
+    silences: list[dict[str, Any]] = field(default_factory=list)  # comms-loss alerts, seconds from the start
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,7 +78,7 @@ class Result:
             "warnings": self.warnings, "missed": self.missed, "false": self.false,
             "tamper_latencies_s": self.tamper_latencies_s, "energy": self.energy, "fixes": self.fixes,
             "valid_fixes": self.valid_fixes, "heap_peak_bytes": self.heap_peak_bytes,
-            "duration_s": self.duration_s, "required": self.required,
+            "duration_s": self.duration_s, "required": self.required, "silences": self.silences,
         }
 
 
@@ -107,6 +109,7 @@ class Run:
     gnss_switches: list[tuple[int, bool]] = field(default_factory=list)  # (UTC ms, on) as the tag switched
     unit_stored: list[dict[str, Any]] = field(default_factory=list)  # what the centre stored from the home unit
     radio: dict[str, Any] = field(default_factory=dict)  # adverts sent, heard, replayed
+    silences: list[dict[str, Any]] = field(default_factory=list)  # the centre's comms-loss alerts
 
 
 def device_key(sc: Scenario) -> bytes:
@@ -253,6 +256,9 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     if typed and on:
                         fw.console(typed)
                 modem.tick(start_ms + t_ms)
+                if t_ms % 60000 == 0:  # the centre looks for silent devices once a minute
+                    clock[0] = start_ms + t_ms
+                    centre.check_silence()
                 if on:
                     deliver(fw, start_ms + t_ms + NMEA_DELAY_MS)
                 else:
@@ -291,6 +297,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         energy = Energy(gnss["on_ms"] / 1000, gnss["starts"], sends, cellular, turns, sc.duration_s)
         stored = centre.events(device)
         unit_stored = centre.events(unit_id(sc)) if unit else []
+        silences = centre.silences()
         link_stats = {**modem.stats, "commands": len(modem.log), "rejected": centre.stats.rejected,
                       "duplicates": centre.stats.duplicates, "frames": centre.stats.frames}
     events = [Event(r["kind"], ids.get(r["zone_id"], -1), r["utc"], r["utc"], r["received_ms"], r["depth_m"],
@@ -298,7 +305,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     counters, fixes, valid = _console(lines)
     return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
                time.perf_counter() - t0, stored, link_stats, energy, switches, unit_stored,
-               unit.stats.as_dict() if unit else {})
+               unit.stats.as_dict() if unit else {}, silences)
 
 
 def _tear(log: Path, n: int) -> None:
@@ -366,8 +373,26 @@ def score(run: Run) -> Result:
     detected += curfew.detected
     latencies += curfew.latencies_s
     required += curfew.required_list
+    silences = [{"device": q["device"], "silent_from_s": (q["last_heard_ms"] - start * 1000) / 1000,
+                 "raised_s": (q["raised_ms"] - start * 1000) / 1000,
+                 "ended_s": None if q["ended_ms"] is None else (q["ended_ms"] - start * 1000) / 1000}
+                for q in run.silences]
+    for a, b in sc.curfew.unit_off if sc.curfew else []:
+        if b - a < SILENCE_S + COMMS_SLACK_S:
+            continue  # back before the centre owes an alert
+        must += 1
+        hit = [q for q in silences if q["device"] == unit_id(sc) and q["silent_from_s"] <= a
+               and a < q["raised_s"] <= a + SILENCE_S + COMMS_SLACK_S]
+        required.append({"kind": "comms_lost", "at_s": a, "latency_s": hit[0]["raised_s"] - a if hit else None,
+                         "detected": bool(hit)})
+        if hit:
+            detected += 1
+        else:
+            missed.append({"comms_lost": "home unit", "at_s": a,
+                           "why": f"no comms-loss alert within {SILENCE_S + COMMS_SLACK_S} s of its power going"})
     return Result(sc.name, not missed and not false, must, detected, len(false), latencies,
                   sum(e.kind == WARN_ENTER for e in run.events), missed, false, tamper_latencies,
                   run.energy.as_dict() if run.energy else {}, run.fixes,
                   run.valid_fixes,
-                  run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events, required)
+                  run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events, required,
+                  silences)

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from host_sim import report
+from host_sim.centre import SILENCE_S
 from host_sim.heap import BUDGET, HEAP
 from host_sim.paths import CAPTURES
 
@@ -160,12 +161,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_centre(args: argparse.Namespace) -> int:
-    """The monitoring centre: serve tags over TCP, or show what it stored."""
+    """The monitoring centre: serve tags over TCP, or show what it stored: events, alerts
+    (breaches, tampers, ...), and silences (comms-loss alerts: a device heard before, then
+    not for --silence-s)."""
     from host_sim import centre
 
     if args.action == "serve":
         try:
-            centre.serve_forever(args.db, args.host, args.port, args.keys)
+            centre.serve_forever(args.db, args.host, args.port, args.keys, args.silence_s)
         except KeyboardInterrupt:
             pass
         return 0
@@ -173,7 +176,7 @@ def cmd_centre(args: argparse.Namespace) -> int:
         print(f"tagsim centre: no database at {args.db}", file=sys.stderr)
         return 2
     c = centre.Centre(args.db)
-    rows = c.alerts(args.device) if args.action == "alerts" else c.events(args.device)
+    rows = {"alerts": c.alerts, "events": c.events, "silences": c.silences}[args.action](args.device)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
@@ -278,15 +281,18 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--json", type=Path, help="write per-capture results and a summary here")
     rp.add_argument("--junit", type=Path, help="write JUnit XML here (one test case per capture)")
     rp.set_defaults(func=cmd_replay)
-    cp = sub.add_parser("centre", help="the monitoring centre: serve, events, alerts",
+    cp = sub.add_parser("centre", help="the monitoring centre: serve, events, alerts, silences",
                         description=cmd_centre.__doc__)
-    cp.add_argument("action", choices=["serve", "events", "alerts"])
+    cp.add_argument("action", choices=["serve", "events", "alerts", "silences"])
     cp.add_argument("--db", type=Path, default=Path("centre.db"), help="SQLite database (created if new)")
-    cp.add_argument("--device", help="only this device's rows (events, alerts)")
-    cp.add_argument("--json", action="store_true", help="rows as JSON (events, alerts)")
+    cp.add_argument("--device", help="only this device's rows (events, alerts, silences)")
+    cp.add_argument("--json", action="store_true", help="rows as JSON (events, alerts, silences)")
     cp.add_argument("--host", default="127.0.0.1", help="address to listen on (serve)")
     cp.add_argument("--port", type=int, default=7600, help="TCP port (serve; 0 picks one)")
     cp.add_argument("--keys", type=Path, help='JSON {"device": "hex key"} to register (serve)')
+    cp.add_argument("--silence-s", type=int, default=SILENCE_S,
+                    help="a device heard before and silent this long raises a comms-loss alert (serve; "
+                         f"default {SILENCE_S}: twice a tag's longest reporting period)")
     cp.set_defaults(func=cmd_centre)
     dp = sub.add_parser("device", help="a virtual tag with its console on a pseudo-terminal",
                         description=cmd_device.__doc__)

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from host_sim import wire
-from host_sim.centre import Centre, Server
+from host_sim.centre import SCHEMA, Centre, Server
 
 KEY = bytes(range(32))
 DEV = wire.device_id("tag-0001")
@@ -112,10 +112,23 @@ def test_fuzz_over_tcp_while_another_tag_is_served(tmp_path: Path) -> None:
 def test_schema_is_created_and_migrated_once(tmp_path: Path) -> None:
     _centre(tmp_path)
     again = Centre(tmp_path / "centre.db")
-    assert again.db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 2
     tables = {r[0] for r in sqlite3.connect(tmp_path / "centre.db").execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"devices", "events", "alerts", "configs", "rejects"} <= tables
+    assert {"devices", "events", "alerts", "configs", "rejects", "silences"} <= tables
+
+
+def test_a_version_1_database_keeps_its_rows_and_gains_the_silence_watch(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "centre.db", isolation_level=None)
+    old.executescript(f"BEGIN; {SCHEMA[0]}; PRAGMA user_version = 1; COMMIT;")
+    old.execute("INSERT INTO devices (device, key) VALUES (?, ?)", ("tag-0001", KEY))
+    old.close()
+    now = [1_796_083_200_000]
+    c = Centre(tmp_path / "centre.db", clock=lambda: now[0])
+    c.handle(wire.events_frame(KEY, DEV, [_ev(1)]))  # the device registered under version 1
+    assert [e["seq"] for e in c.events("tag-0001")] == [1]
+    now[0] += 1801_000
+    assert [q["device"] for q in c.check_silence(1800)] == ["tag-0001"]
 
 
 def test_orders_follow_the_ack_until_applied(tmp_path: Path) -> None:
@@ -156,3 +169,37 @@ def test_centre_command_serves_and_lists(tmp_path: Path) -> None:
     rows = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "events", "--db", str(db), "--json"],
                           capture_output=True, text=True).stdout
     assert [r["seq"] for r in json.loads(rows)] == [1, 2]
+
+
+def test_a_silent_device_raises_one_comms_loss_alert_until_heard_again(tmp_path: Path) -> None:
+    now = [1_796_083_200_000]
+    c = Centre(tmp_path / "centre.db", clock=lambda: now[0])
+    c.register("tag-0001", KEY)
+    c.register("tag-0002", KEY)  # never heard: nothing to miss yet
+    c.handle(wire.events_frame(KEY, DEV, [_ev(1)]))
+    heard = now[0]
+    now[0] += 1799_000
+    assert c.check_silence(1800) == []
+    now[0] += 2_000
+    assert c.check_silence(1800) == [{"device": "tag-0001", "last_heard_ms": heard, "raised_ms": now[0],
+                                      "ended_ms": None}]
+    now[0] += 600_000
+    assert c.check_silence(1800) == []  # one alert a silence, however long it lasts
+    c.handle(wire.events_frame(KEY, DEV, []))  # heard again, even with nothing to say
+    back = now[0]
+    assert c.silences() == [{"device": "tag-0001", "last_heard_ms": heard, "raised_ms": heard + 1801_000,
+                             "ended_ms": back}]
+    now[0] += 1801_000
+    assert [q["last_heard_ms"] for q in c.check_silence(1800)] == [back]  # silent again: a second alert
+    assert len(c.silences("tag-0001")) == 2 and c.silences("tag-0002") == []
+
+
+def test_a_forged_frame_is_not_a_sign_of_life(tmp_path: Path) -> None:
+    now = [1_796_083_200_000]
+    c = Centre(tmp_path / "centre.db", clock=lambda: now[0])
+    c.register("tag-0001", KEY)
+    c.handle(wire.events_frame(KEY, DEV, [_ev(1)]))
+    now[0] += 1000_000
+    c.handle(wire.events_frame(b"k" * 32, DEV, [_ev(2)]))  # someone else's key: rejected
+    now[0] += 801_000
+    assert [q["device"] for q in c.check_silence(1800)] == ["tag-0001"]

@@ -17,6 +17,7 @@ CURFEW_SCENARIOS = {  # name: required alerts the oracle must find (each also mu
     "curfew-late-return-short-grace": 1, "curfew-return-within-grace": 0, "curfew-garden-and-doorstep": 0,
     "curfew-out-at-2am": 1, "curfew-replay-device": 2, "curfew-clock-change-october": 2,
     "curfew-clock-change-march": 1, "curfew-unit-power-loss": 1,
+    "curfew-unit-smashed": 0,  # the unit says nothing: the centre's comms-loss alert is scored in sim.score
 }
 
 
@@ -106,3 +107,29 @@ def test_the_tag_holds_gnss_off_while_it_hears_its_home_unit() -> None:
     on_while_away = [t for t, on in switches if on and away_at <= t <= away_at + 5]
     assert on_while_away  # and on again when it is not
     assert run.radio["heard_by_tag"] > 0 and run.radio["heard_by_unit"] > 0
+
+
+def test_a_unit_without_power_is_noticed_by_the_centre_and_only_then() -> None:
+    from host_sim import home_unit, sim
+
+    sc = scenario.load(ROOT / "scenarios" / "curfew-unit-smashed.yaml")
+    assert sc.curfew is not None and sc.curfew.unit_off == [(3600, 10800)]
+    result = sim.score(sim.execute(sc, keep_nmea=False))
+    assert result.passed and result.must_alert == result.detected == 1, result.missed
+    (quiet,) = result.silences
+    assert quiet["device"] == home_unit.unit_id(sc)
+    assert 3600 - 120 <= quiet["silent_from_s"] <= 3600  # its last call before the power went
+    assert 3600 + sim.SILENCE_S <= quiet["raised_s"] <= 3600 + sim.SILENCE_S + sim.COMMS_SLACK_S
+    assert 10800 <= quiet["ended_s"] <= 10800 + 120  # it called in once powered again
+    quiet_run = sim.score(sim.execute(scenario.load(ROOT / "scenarios" / "curfew-unit-power-loss.yaml"),
+                                      keep_nmea=False))
+    assert quiet_run.silences == []  # on its backup battery it keeps calling: no silence
+
+
+def test_without_the_silence_watch_a_smashed_unit_fails_its_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    from host_sim import sim
+    from host_sim.centre import Centre
+
+    monkeypatch.setattr(Centre, "check_silence", lambda self, limit_s=0: [])
+    result = sim.score(sim.execute(scenario.load(ROOT / "scenarios" / "curfew-unit-smashed.yaml"), keep_nmea=False))
+    assert not result.passed and [m.get("comms_lost") for m in result.missed] == ["home unit"]

@@ -40,3 +40,16 @@ def test_the_centre_clears_a_tamper_with_an_authenticated_order() -> None:
     kinds = [r["kind"] for r in run.stored]
     assert 20 in kinds and 22 in kinds and kinds.index(20) < kinds.index(22)  # tamper, then cleared
     assert run.counters["strap_tamper"] == 0
+
+
+def test_a_tag_without_power_for_40_minutes_raises_a_comms_loss_alert() -> None:
+    """The battery out for 40 min: the centre raises one silence 30 min after it last heard
+    the tag, and it ends when the tag, powered again, calls in."""
+    sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
+    cut_at, off_s = 3 * 3600, 2400
+    result = sim.score(sim.execute(sc, keep_nmea=False, cuts=[sim.PowerCut(cut_at, off_s)]))
+    (quiet,) = [q for q in result.silences if q["device"] == sc.name[:8]]
+    assert cut_at - 900 <= quiet["silent_from_s"] <= cut_at  # its last call before the cut
+    assert 1800 <= quiet["raised_s"] - quiet["silent_from_s"] <= 1860  # checked once a minute
+    assert cut_at + off_s <= quiet["ended_s"] <= cut_at + off_s + 120
+    assert result.passed
