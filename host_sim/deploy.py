@@ -4,6 +4,14 @@ Copies the firmware modules compiled for the board's architecture (make mpy),
 main.py as source, the board's driver and definition (as board.json) and the
 device configuration (as config.json). Boards without an architecture (the
 unix port) get the sources.
+
+With --romfs the compiled modules go instead as one ROMFS image
+(build/romfs/BOARD.romfs) into the board's ROMFS partition, where imports run
+them in place from flash and the heap keeps only their objects: the heap the
+simulator measures (docs/simulator.md, Heap). That needs a MicroPython built
+with ROMFS (MICROPY_VFS_ROM and a romfs partition); mpremote says so on a board
+without it. Loose .mpy files left on the filesystem by an earlier deploy would be
+imported before /rom: remove them (mpremote rm).
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from host_sim import boards
+from host_sim import boards, romfs
 from host_sim.paths import BOARDS, BUILD, FIRMWARE, venv_tool
 
 
@@ -38,9 +46,23 @@ def files(board: str, config: Path, mpy_dir: Path = BUILD / "mpy") -> list[tuple
     return out
 
 
-def command(port: str, copies: list[tuple[Path, str]], reset: bool) -> list[str]:
+def split(copies: list[tuple[Path, str]]) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """(compiled modules, the rest): what a ROMFS image holds and what stays a file."""
+    return ([c for c in copies if c[1].endswith(".mpy")], [c for c in copies if not c[1].endswith(".mpy")])
+
+
+def rom_image(board: str, modules: list[tuple[Path, str]], folder: Path = BUILD / "romfs") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{board}.romfs"
+    out.write_bytes(romfs.image(modules))
+    return out
+
+
+def command(port: str, copies: list[tuple[Path, str]], reset: bool, image: Path | None = None) -> list[str]:
     # 'resume' attaches without a soft reset, so a running main.py is interrupted, not rerun
     cmd = [venv_tool("mpremote"), "connect", port, "resume"]
+    if image is not None:
+        cmd += ["romfs", "deploy", str(image), "+"]
     for local, remote in copies:
         cmd += ["fs", "cp", "-f", str(local), f":{remote}", "+"]
     cmd += ["fs", "ls"]
@@ -56,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="devices/example-tag.json", help="device configuration")
     ap.add_argument("--mpy", type=Path, default=BUILD / "mpy", help="compiled modules (make mpy)")
     ap.add_argument("--no-reset", action="store_true", help="leave the board running as it is")
+    ap.add_argument("--romfs", action="store_true",
+                    help="the compiled modules as a ROMFS image into the board's ROMFS partition")
     ap.add_argument("--dry-run", action="store_true", help="print the mpremote command only")
     args = ap.parse_args(argv)
     try:
@@ -76,7 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"make deploy: {e}", file=sys.stderr)
         return 2
-    cmd = command(args.port, copies, reset=not args.no_reset)
+    image = None
+    if args.romfs:
+        modules, copies = split(copies)
+        if not modules:
+            print(f"make deploy: board {args.board} runs sources, not compiled modules: no ROMFS image",
+                  file=sys.stderr)
+            return 2
+        image = rom_image(args.board, modules)
+    cmd = command(args.port, copies, reset=not args.no_reset, image=image)
     if args.dry_run:
         print(" ".join(["mpremote", *cmd[1:]]))
         return 0

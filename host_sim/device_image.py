@@ -27,13 +27,13 @@ def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     config_file = dest / "config.json"
     config_file.write_text(json.dumps(config))
-    modules = []
-    for local, name in deploy.files(board, config_file):
-        if rom and name.endswith(".mpy"):
-            modules.append((local, name))
-        elif local != config_file:
+    modules, rest = deploy.split(deploy.files(board, config_file))
+    if not rom:
+        rest += modules
+    for local, name in rest:
+        if local != config_file:
             shutil.copyfile(local, dest / name)
-    if modules:
+    if rom and modules:
         (dest / ROM_IMAGE).write_bytes(romfs.image(modules))
     if board_changes:
         defn = json.loads((dest / "board.json").read_text())

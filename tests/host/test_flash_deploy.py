@@ -3,11 +3,12 @@
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from host_sim import deploy, mp, mpy_gate
+from host_sim import deploy, mp, mpy_gate, romfs
 from host_sim.paths import ROOT
 from host_sim.pty_device import PtyDevice
 
@@ -95,3 +96,32 @@ def test_deployed_host_build_boots(tmp_path: Path) -> None:
 
 def test_pyserial_ports_tool_exists() -> None:
     assert shutil.which("pyserial-ports") or (Path(mp.micropython()).parent / "pyserial-ports").exists()
+
+
+def test_deploy_romfs_dry_run_puts_the_modules_in_one_image() -> None:
+    proc = _make("deploy", "BOARD=lilygo_t_sim7000g", "PORT=/dev/null", "ROMFS=1", "DRY_RUN=1")
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("mpremote")]
+    cmd = line.split()
+    image = ROOT / "build" / "romfs" / "lilygo_t_sim7000g.romfs"
+    assert cmd[:6] == ["mpremote", "connect", "/dev/null", "resume", "romfs", "deploy"] and cmd[6] == str(image)
+    copied = [cmd[i + 3] for i, w in enumerate(cmd) if w == "cp"]
+    assert copied == [":main.py", ":board.json", ":config.json"]  # no loose module beside the image
+    expected = deploy.split(deploy.files("lilygo_t_sim7000g", ROOT / "devices/example-tag.json"))[0]
+    assert image.read_bytes() == romfs.image(expected) and len(expected) > 25
+
+
+def test_deploy_romfs_to_a_board_without_romfs_says_so(tmp_path: Path) -> None:
+    """The unix port behind the pty, like a stock ESP32 build, has no ROMFS: mpremote says so."""
+    mpy_dir = tmp_path / "mpy"
+    assert mpy_gate.main(["--out", str(mpy_dir)]) == 0
+    device = tmp_path / "device"
+    device.mkdir()
+    with PtyDevice.repl(device) as dev:
+        proc = subprocess.run([sys.executable, "-m", "host_sim.deploy", "--board", "lilygo_t_sim7000g",
+                               "--port", dev.port, "--mpy", str(mpy_dir), "--romfs", "--no-reset",
+                               "--config", str(ROOT / "devices/example-tag.json")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "ROMFS is not enabled on this device" in proc.stdout + proc.stderr
+    assert list(device.iterdir()) == []  # stopped before copying anything
