@@ -110,6 +110,16 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
     ax.set_title("Alerts per tag-day", fontsize=9)
     written.append(_save(fig, out / "alerts_per_tag_day.png"))
 
+    life = sorted(r["energy"]["battery_life_h"] for r in rs if r.get("energy"))
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.hist(life, bins=range(0, int(max(life, default=0)) + 25, 12), color="#2ca02c", edgecolor="black")
+    ax.axvline(24, color="#d62728", ls="--", label="a day: a charge every night")
+    ax.set_xlabel("hours a 1200 mAh battery lasts at the day's rate (host_sim/energy.py)")
+    ax.set_ylabel("tags")
+    ax.set_title(f"Battery life, {len(life)} tags (shortest {life[0] if life else '-'} h)", fontsize=9)
+    ax.legend(fontsize=8)
+    written.append(_save(fig, out / "battery_life.png"))
+
     fig, ax = plt.subplots(figsize=(9, 9), dpi=100)
     for w in manifest["wearers"]:
         sc = yaml.safe_load((cohort / w["file"]).read_text())

@@ -102,7 +102,7 @@ def test_fleet_report_command(small: Path, local: dict[str, dict[str, Any]]) -> 
                            str(small / "local")], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "planted breaches detected" in proc.stdout and "alerts per tag-day" in proc.stdout
-    for png in ("latency.png", "alerts_per_tag_day.png", "cohort_map.png"):
+    for png in ("latency.png", "alerts_per_tag_day.png", "battery_life.png", "cohort_map.png"):
         assert (small / "report" / png).read_bytes()[:4] == b"\x89PNG"
     data = json.loads((small / "report" / "report.json").read_text())
     assert data["summary"]["tags"] == TAGS and set(data["tags"]) == {f"tag-{i:04d}" for i in range(1, TAGS + 1)}
