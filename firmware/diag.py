@@ -90,7 +90,8 @@ class Diag:
     def _q_gnss(self, args):
         g = self.app.gnss
         fr = g.framer
-        age = self.board.utc() - self.app.last_fix_utc if self.app.last_fix_utc else -1
+        last = self.app.locwatch.fix_utc
+        age = self.board.utc() - last if last else -1
         return "ok fix=%s last_valid_age_s=%d sentences=%d checksum_errors=%d fixes=%d" % (
             "valid" if 0 <= age <= 5 else "none", age, fr.count(nmea.C_SENTENCES), fr.count(nmea.C_CHECKSUM),
             g.count(gnss.C_FIXES))

@@ -5,7 +5,7 @@ import struct
 import auth
 from micropython import const
 
-VERSION = const(1)
+VERSION = const(2)  # 2: an events frame says when it was sent
 EVENTS = const(1)  # tag -> centre: a batch of events
 ACK = const(2)  # centre -> tag: every event up to a sequence number is stored
 CONFIG = const(3)  # centre -> tag: a new configuration
@@ -47,14 +47,14 @@ def priority(kind):
     return kind != EV_POSITION
 
 
-def events_frame(key, device_id, records):
-    # records: one block of 32-byte events (store.pending). Built in place: one
-    # buffer of the frame's size, the MAC written into its end.
-    n = _HEAD_LEN + 1 + len(records)
+def events_frame(key, device_id, records, sent):
+    # records: one block of 32-byte events (store.pending); sent: our UTC now. Built in
+    # place: one buffer of the frame's size, the MAC written into its end.
+    n = _HEAD_LEN + 5 + len(records)
     frame = bytearray(n + auth.MAC_LEN)
-    struct.pack_into(_HEAD, frame, 0, b"EM", VERSION, EVENTS, device_id)
-    frame[_HEAD_LEN] = len(records) // _EVENT_LEN
-    frame[_HEAD_LEN + 1 : n] = records
+    # the head, then the payload's sending time and count
+    struct.pack_into("<2sBB8sIB", frame, 0, b"EM", VERSION, EVENTS, device_id, sent, len(records) // _EVENT_LEN)
+    frame[_HEAD_LEN + 5 : n] = records
     frame[n:] = auth.mac(key, memoryview(frame)[:n])
     return frame
 
@@ -75,7 +75,7 @@ def open_frame(key, data, device_id=None):
         raise FrameError("bad MAC")
     payload = body[_HEAD_LEN:]
     if kind == EVENTS:
-        if not payload or len(payload) != 1 + payload[0] * _EVENT_LEN or payload[0] > MAX_EVENTS:
+        if len(payload) < 5 or len(payload) != 5 + payload[4] * _EVENT_LEN or payload[4] > MAX_EVENTS:
             raise FrameError("bad event count")
     elif kind == ACK:
         if len(payload) != 4:

@@ -65,7 +65,7 @@ class Link:
         if self.port is None:
             return
         records = self.store.pending(_BATCH)  # none: an empty frame asks for news
-        self.port.write(frames.slip(frames.events_frame(self.key, self.device, records)))
+        self.port.write(frames.slip(frames.events_frame(self.key, self.device, records, self.loop.board.utc())))
         self.sent += 1
         if records:
             self.loop.arm(self._send_timer, self._backoff)  # unless an acknowledgement comes first

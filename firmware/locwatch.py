@@ -23,23 +23,28 @@ class LocationWatch:
         self.lost = False
         self.shielded = False
         self.link_lost_utc = 0
+        self.fix_utc = 0  # the last valid fix the tag believed: when, and where
+        self.lat = self.lon = 0
         self._timer = app.loop.timer(self._check)
         app.loop.arm(self._timer, _CHECK_MS)
+
+    def fixed(self, utc, lat_e7, lon_e7):
+        self.fix_utc, self.lat, self.lon = utc, lat_e7, lon_e7
 
     def at_home(self):
         app = self.app
         if app.home_beacon is not None and app.home_beacon.home:
             return True
-        if not self.home or not app.last_fix_utc:
+        if not self.home or not self.fix_utc:
             return False
-        dy = (app.last_lat - self.home[0]) * 1113 // 100000  # metres
-        dx = (app.last_lon - self.home[1]) * 1113 // 100000 * app.filter.cos >> 15
+        dy = (self.lat - self.home[0]) * 1113 // 100000  # metres
+        dx = (self.lon - self.home[1]) * 1113 // 100000 * app.filter.cos >> 15
         return dx * dx + dy * dy <= self.home[2] * self.home[2]
 
     def _check(self, now):
         app = self.app
         utc = app.board.utc()
-        since_fix = utc - app.last_fix_utc if app.last_fix_utc else 0
+        since_fix = utc - self.fix_utc if self.fix_utc else 0
         if since_fix < self.lost_after:
             self.lost = False
         elif not self.lost and not self.at_home():
@@ -52,7 +57,7 @@ class LocationWatch:
                 self.shielded = False
             elif not self.link_lost_utc:
                 self.link_lost_utc = utc
-            gnss_lost = app.last_fix_utc + 1 if app.last_fix_utc else 0
+            gnss_lost = self.fix_utc + 1 if self.fix_utc else 0
             if (not self.shielded and self.link_lost_utc and gnss_lost and since_fix >= _SHIELD_AFTER_S
                     and utc - self.link_lost_utc >= _SHIELD_AFTER_S
                     and abs(self.link_lost_utc - gnss_lost) <= _TOGETHER_S):

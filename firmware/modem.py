@@ -20,7 +20,7 @@ _BACKOFF_MS = const(5000)
 _BACKOFF_MAX_MS = const(300000)
 _RESET_AFTER = const(3)
 _CHUNK = const(512)
-_IN_BOX = const(256)  # the link drains it every loop turn; a fetch asks for no more than the room
+_IN_BOX = const(128)  # the link drains it every loop turn; a fetch asks for no more than the room
 _OUT_BOX = const(640)  # two whole event frames of the link's (8 events, slipped)
 _LINE_MAX = const(120)
 

@@ -18,7 +18,7 @@ import tamper
 import zonewatch
 from micropython import const
 
-_RX_CHUNK = const(256)
+_RX_CHUNK = const(128)
 _CLOCK_SET_DAY = const(11323)  # 2001-01-01: an ESP32 RTC that was never set reads 2000
 
 # events this module sends (docs/frames.md)
@@ -52,11 +52,9 @@ class App:
         self.tamper = tamper.Tamper(board, self.record)
         self.loop.poll(self.tamper.poll)
         self.power = power.Power(board, self.loop, self.record)
-        self.last_fix_utc = 0
-        self.last_lat = self.last_lon = 0
         self.diag = None  # loaded when a technician first speaks: its code stays out of the heap till then
         self.loop.poll(self._poll_console)
-        self.home_beacon = self.beacon = None
+        self.home_beacon = None
         self.locwatch = locwatch.LocationWatch(self)
         self.duty = duty.DutyCycle(self)
         if cfg["pair_key"] and cfg["beacon_id"]:  # an RF curfew: the beacon's modules only then
@@ -65,7 +63,8 @@ class App:
             import homebeacon
 
             key = binascii.unhexlify(cfg["pair_key"])
-            self.beacon = advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(cfg["beacon_id"], 16), cfg)
+            # the loop keeps the advertiser: nothing else need hold it
+            advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(cfg["beacon_id"], 16), cfg)
             if cfg["hmu_beacon_id"]:
                 self.home_beacon = homebeacon.HomeBeacon(self, key)
 
@@ -109,8 +108,7 @@ class App:
         if self.filter.judge(fix, self.board.utc_ms(), unc) != fixfilter.OK:
             return
         utc = fix.utc()
-        self.last_fix_utc = utc
-        self.last_lat, self.last_lon = fix.lat_e7, fix.lon_e7
+        self.locwatch.fixed(utc, fix.lat_e7, fix.lon_e7)
         window = utc // self.cfg["breadcrumb_s"]  # one breadcrumb a window, on UTC boundaries
         if window != self._last_crumb:
             self._last_crumb = window

@@ -43,6 +43,10 @@ SCHEMA = [
     CREATE TABLE silences (device TEXT NOT NULL, last_heard_ms INTEGER NOT NULL, raised_ms INTEGER NOT NULL,
         ended_ms INTEGER, PRIMARY KEY (device, last_heard_ms));
     """,
+    # version 3: frames say when they were sent; the latest, so a replay is no sign of life
+    """
+    ALTER TABLE devices ADD COLUMN last_sent INTEGER;
+    """,
 ]
 # Twice the longest gap between a well tag's calls (home_report_period_s, 900 s): the
 # reporting interval plus a buffer before a comms-failure alert, as SCRAM does
@@ -115,11 +119,11 @@ class Centre:
             return []
         self.stats.frames += 1
         now = self.clock()
-        self._heard(name, now)
         events = wire.events_of(payload)
         before = self.stats.events
         with self.db:  # one transaction a frame, committed before the acknowledgement goes out
             config_version = self._store(name, events, now, config_version)
+        self._heard(name, now, wire.sent_of(payload), self.stats.events > before)
         if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
         replies = [wire.ack_frame(key, dev, max((e.seq for e in events), default=0))]
@@ -148,9 +152,15 @@ class Centre:
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
         return config_version
 
-    def _heard(self, name: str, now: int) -> None:
+    def _heard(self, name: str, now: int, sent: int, fresh: bool) -> None:
+        # A sign of life: new events, or a sending time later than any before. A recorded
+        # frame played again has neither, however authentic its MAC.
+        last = self.db.execute("SELECT last_sent FROM devices WHERE device = ?", (name,)).fetchone()[0]
+        if not fresh and last is not None and sent <= last:
+            return
         with self.db:
-            self.db.execute("UPDATE devices SET last_heard_ms = ? WHERE device = ?", (now, name))
+            self.db.execute("UPDATE devices SET last_heard_ms = ?, last_sent = ? WHERE device = ?",
+                            (now, max(sent, last or 0), name))
             self.db.execute("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL", (now, name))
 
     def check_silence(self, limit_s: int = SILENCE_S) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAGIC = b"EM"
-VERSION = 1
+VERSION = 2  # 2: an events frame says when it was sent
 EVENTS, ACK, CONFIG = 1, 2, 3
 HEAD = struct.Struct("<2sBB8s")
 EVENT = struct.Struct("<IIBBiiHhB8sx")
@@ -68,8 +68,9 @@ def seal(key: bytes, kind: int, device: bytes, payload: bytes) -> bytes:
     return body + mac(key, body)
 
 
-def events_frame(key: bytes, device: bytes, events: list[Event]) -> bytes:
-    return seal(key, EVENTS, device, bytes([len(events)]) + b"".join(e.pack() for e in events))
+def events_frame(key: bytes, device: bytes, events: list[Event], sent: int = 0) -> bytes:
+    """sent: the tag's UTC (Unix seconds) as it built the frame."""
+    return seal(key, EVENTS, device, struct.pack("<IB", sent, len(events)) + b"".join(e.pack() for e in events))
 
 
 def ack_frame(key: bytes, device: bytes, seq: int) -> bytes:
@@ -101,7 +102,7 @@ def open_frame(key: bytes, frame: bytes) -> tuple[int, bytes, bytes]:
     kind = frame[3]
     payload = body[HEAD.size:]
     if kind == EVENTS:
-        if not payload or payload[0] > MAX_EVENTS or len(payload) != 1 + payload[0] * EVENT.size:  # 0: a poll
+        if len(payload) < 5 or payload[4] > MAX_EVENTS or len(payload) != 5 + payload[4] * EVENT.size:  # 0: a poll
             raise WireError("bad event count")
     elif kind == ACK:
         if len(payload) != 4:
@@ -115,7 +116,13 @@ def open_frame(key: bytes, frame: bytes) -> tuple[int, bytes, bytes]:
 
 
 def events_of(payload: bytes) -> list[Event]:
-    return [Event.unpack(payload[1 + i * EVENT.size: 1 + (i + 1) * EVENT.size]) for i in range(payload[0])]
+    return [Event.unpack(payload[5 + i * EVENT.size: 5 + (i + 1) * EVENT.size]) for i in range(payload[4])]
+
+
+def sent_of(payload: bytes) -> int:
+    """When the tag built an events frame, by its clock."""
+    sent: int = struct.unpack_from("<I", payload)[0]
+    return sent
 
 
 def slip(frame: bytes) -> bytes:

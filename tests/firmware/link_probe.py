@@ -9,9 +9,10 @@ def hmac_hex(key_hex, msg_hex):
     return binascii.hexlify(auth.hmac_sha256(binascii.unhexlify(key_hex), binascii.unhexlify(msg_hex))).decode()
 
 
-def events_frame_hex(key_hex, device, events):
+def events_frame_hex(key_hex, device, events, sent):
     recs = [frames.event(*e[:8], zone_id=binascii.unhexlify(e[8])) for e in events]
-    return binascii.hexlify(frames.events_frame(binascii.unhexlify(key_hex), device.encode(), b"".join(recs))).decode()
+    frame = frames.events_frame(binascii.unhexlify(key_hex), device.encode(), b"".join(recs), sent)
+    return binascii.hexlify(frame).decode()
 
 
 def open_hex(key_hex, device, frame_hex):

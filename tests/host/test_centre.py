@@ -112,7 +112,7 @@ def test_fuzz_over_tcp_while_another_tag_is_served(tmp_path: Path) -> None:
 def test_schema_is_created_and_migrated_once(tmp_path: Path) -> None:
     _centre(tmp_path)
     again = Centre(tmp_path / "centre.db")
-    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 2
+    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 3
     tables = {r[0] for r in sqlite3.connect(tmp_path / "centre.db").execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"devices", "events", "alerts", "configs", "rejects", "silences"} <= tables
@@ -185,7 +185,7 @@ def test_a_silent_device_raises_one_comms_loss_alert_until_heard_again(tmp_path:
                                       "ended_ms": None}]
     now[0] += 600_000
     assert c.check_silence(1800) == []  # one alert a silence, however long it lasts
-    c.handle(wire.events_frame(KEY, DEV, []))  # heard again, even with nothing to say
+    c.handle(wire.events_frame(KEY, DEV, [], sent=now[0] // 1000))  # heard again, even with nothing to say
     back = now[0]
     assert c.silences() == [{"device": "tag-0001", "last_heard_ms": heard, "raised_ms": heard + 1801_000,
                              "ended_ms": back}]
@@ -194,12 +194,19 @@ def test_a_silent_device_raises_one_comms_loss_alert_until_heard_again(tmp_path:
     assert len(c.silences("tag-0001")) == 2 and c.silences("tag-0002") == []
 
 
-def test_a_forged_frame_is_not_a_sign_of_life(tmp_path: Path) -> None:
+def test_forged_and_replayed_frames_are_no_sign_of_life(tmp_path: Path) -> None:
     now = [1_796_083_200_000]
     c = Centre(tmp_path / "centre.db", clock=lambda: now[0])
     c.register("tag-0001", KEY)
-    c.handle(wire.events_frame(KEY, DEV, [_ev(1)]))
+    first = wire.events_frame(KEY, DEV, [_ev(1)], sent=now[0] // 1000)
+    poll = wire.events_frame(KEY, DEV, [], sent=now[0] // 1000 + 60)
+    c.handle(first)
+    c.handle(poll)  # later than the first: alive
+    heard = now[0]
     now[0] += 1000_000
-    c.handle(wire.events_frame(b"k" * 32, DEV, [_ev(2)]))  # someone else's key: rejected
+    c.handle(wire.events_frame(b"k" * 32, DEV, [_ev(2)], sent=now[0] // 1000))  # someone else's key: rejected
+    c.handle(poll)  # recorded and played again: authentic, but nothing new and not sent later
+    c.handle(first)
     now[0] += 801_000
-    assert [q["device"] for q in c.check_silence(1800)] == ["tag-0001"]
+    assert c.check_silence(1800) == [{"device": "tag-0001", "last_heard_ms": heard, "raised_ms": now[0],
+                                      "ended_ms": None}]

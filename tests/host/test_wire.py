@@ -24,7 +24,7 @@ def _vectors() -> dict[str, str]:
 def test_documented_vectors() -> None:
     v = _vectors()
     ev = wire.Event(7, 1796083200, 1, 0, 524862000, -18904000, 8, 32, 255, bytes.fromhex("0102030405060708"))
-    assert wire.events_frame(KEY, wire.device_id(DEV), [ev]).hex() == v["events_frame"]
+    assert wire.events_frame(KEY, wire.device_id(DEV), [ev], sent=1796083205).hex() == v["events_frame"]
     assert wire.ack_frame(KEY, wire.device_id(DEV), 7).hex() == v["ack_frame"]
     assert wire.slip(bytes([0xC0, 0x01, 0xDB])).hex() == v["slip"]
     assert ev.pack().hex() == v["event_record"]
@@ -42,16 +42,17 @@ events = st.lists(st.tuples(st.integers(1, 2**32 - 1), st.integers(0, 2**32 - 1)
                             st.binary(min_size=8, max_size=8)), min_size=1, max_size=16)
 
 
-@given(events)
+@given(events, st.integers(0, 2**32 - 1))
 @settings(max_examples=150)
-def test_firmware_and_centre_frames_agree(fw: mp.Service, evs: list[tuple]) -> None:  # type: ignore[type-arg]
+def test_firmware_and_centre_frames_agree(fw: mp.Service, evs: list[tuple], sent: int) -> None:  # type: ignore[type-arg]
     # frames.event(seq, utc, kind, lat, lon, acc_m, depth_m, battery, zone_id)
-    fw_hex = fw.call("link_probe", "events_frame_hex", KEY.hex(), DEV, [[*e[:8], e[8].hex()] for e in evs])
+    fw_hex = fw.call("link_probe", "events_frame_hex", KEY.hex(), DEV, [[*e[:8], e[8].hex()] for e in evs], sent)
     host = wire.events_frame(KEY, wire.device_id(DEV),
-                             [wire.Event(e[0], e[1], e[2], 0, e[3], e[4], e[5], e[6], e[7], e[8]) for e in evs])
+                             [wire.Event(e[0], e[1], e[2], 0, e[3], e[4], e[5], e[6], e[7], e[8]) for e in evs], sent)
     assert fw_hex == host.hex()
     kind, dev, payload = wire.open_frame(KEY, host)
     assert kind == wire.EVENTS and [x.seq for x in wire.events_of(payload)] == [e[0] for e in evs]
+    assert wire.sent_of(payload) == sent
 
 
 @given(st.binary(min_size=1, max_size=200), st.integers(0, 2**32 - 1))
