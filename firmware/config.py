@@ -63,22 +63,18 @@ ORDER_KEYS = ("report_period_s", "breadcrumb_s", "uere_m", "min_uncertainty_m", 
               "confirm_fixes", "location_lost_s", "clear_tamper")
 
 
-class ConfigError(ValueError):
-    pass
-
-
 def merge(base, given, where, allowed=None):
     # base (a whole configuration) overlaid by given; unknown keys and wrong types
     # refused with the key's name.
     if not isinstance(given, dict):
-        raise ConfigError("%s: expected a JSON object" % where)
+        raise ValueError("%s: expected a JSON object" % where)
     out = dict(base)
     for key, value in given.items():
         if key not in base or (allowed is not None and key not in allowed):
             known = ", ".join(sorted(allowed or base))
-            raise ConfigError("%s: unknown key %r (known: %s)" % (where, key, known))
+            raise ValueError("%s: unknown key %r (known: %s)" % (where, key, known))
         if type(value) is not type(base[key]):
-            raise ConfigError("%s: %r must be %s" % (where, key, type(base[key]).__name__))
+            raise ValueError("%s: %r must be %s" % (where, key, type(base[key]).__name__))
         out[key] = value
     _check_rf(out, where)
     return out
@@ -93,20 +89,20 @@ def _check_rf(cfg, where):
     for key in ("beacon_id", "hmu_beacon_id"):
         v = cfg[key]
         if v and (len(v) != 8 or v.strip("0123456789abcdefABCDEF")):
-            raise ConfigError("%s: %r must be 8 hex digits" % (where, key))
+            raise ValueError("%s: %r must be 8 hex digits" % (where, key))
     if len(cfg["pair_key"]) % 2 or cfg["pair_key"].strip("0123456789abcdefABCDEF"):
-        raise ConfigError("%s: 'pair_key' must be hex" % where)
+        raise ValueError("%s: 'pair_key' must be hex" % where)
     if not 4 <= cfg["beacon_mac_len"] <= 11:
-        raise ConfigError("%s: 'beacon_mac_len' must be 4 to 11 (bytes)" % where)
+        raise ValueError("%s: 'beacon_mac_len' must be 4 to 11 (bytes)" % where)
     if not 20 <= cfg["beacon_min_ms"] <= cfg["beacon_max_ms"]:
-        raise ConfigError("%s: beacon interval: need 20 <= beacon_min_ms <= beacon_max_ms" % where)
+        raise ValueError("%s: beacon interval: need 20 <= beacon_min_ms <= beacon_max_ms" % where)
     for w in cfg["curfew"]:
         if not (_ints(w, 3) and 1 <= w[0] <= 127 and 0 <= w[1] < 1440 and 0 <= w[2] <= 1440):
-            raise ConfigError("%s: curfew window %r: expected [days mask 1-127, start minute, end minute]"
+            raise ValueError("%s: curfew window %r: expected [days mask 1-127, start minute, end minute]"
                               % (where, w))
     for c in cfg["curfew_changes"]:
         if not (_ints(c, 3) and c[0] < c[1] and c[2] in (0, 1)):
-            raise ConfigError("%s: curfew change %r: expected [from UTC, to UTC, 1 in force or 0 lifted]"
+            raise ValueError("%s: curfew change %r: expected [from UTC, to UTC, 1 in force or 0 lifted]"
                               % (where, c))
 
 
@@ -119,9 +115,9 @@ def load(path=None):
         with open(path) as f:
             text = f.read()
     except OSError:
-        raise ConfigError("%s: cannot be read" % where) from None
+        raise ValueError("%s: cannot be read" % where) from None
     try:
         given = json.loads(text)
     except ValueError:
-        raise ConfigError("%s: not valid JSON" % where) from None
+        raise ValueError("%s: not valid JSON" % where) from None
     return merge(defaults(), given, where)

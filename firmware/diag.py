@@ -122,7 +122,7 @@ class Diag:
         return "ok hmu=%s" % (self.paired or "none")
 
     def _q_counters(self, args):
-        return "ok " + self.app.counters()
+        return "ok " + " ".join(self.app.counters())
 
     def _q_status(self, args):
         parts = [self._q_board(args), self._q_gnss(args), self._q_modem(args), self._q_queue(args),

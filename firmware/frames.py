@@ -14,6 +14,7 @@ _HEAD_LEN = const(12)
 _EVENT_LEN = const(32)
 MAX_EVENTS = const(16)
 MAX_FRAME = const(1536)
+EVENTS_AT = const(17)  # an events frame's records: after the head, the sending time and the count
 
 # Event types (the table: docs/frames.md). Here those more than one module sends;
 # the rest beside their only sender, so a device's heap holds no names it never
@@ -47,16 +48,18 @@ def priority(kind):
     return kind != EV_POSITION
 
 
-def events_frame(key, device_id, records, sent):
-    # records: one block of 32-byte events (store.pending); sent: our UTC now. Built in
-    # place: one buffer of the frame's size, the MAC written into its end.
-    n = _HEAD_LEN + 5 + len(records)
-    frame = bytearray(n + auth.MAC_LEN)
-    # the head, then the payload's sending time and count
-    struct.pack_into("<2sBB8sIB", frame, 0, b"EM", VERSION, EVENTS, device_id, sent, len(records) // _EVENT_LEN)
-    frame[_HEAD_LEN + 5 : n] = records
-    frame[n:] = auth.mac(key, memoryview(frame)[:n])
-    return frame
+def frame_len(n):
+    # an events frame carrying n events
+    return EVENTS_AT + n * _EVENT_LEN + auth.MAC_LEN
+
+
+def seal_events(frame, key, device_id, n, sent):
+    # frame holds n event records from EVENTS_AT: write the head before them (sent: our
+    # UTC now) and the MAC after; the frame's length. Nothing is allocated for the frame.
+    end = EVENTS_AT + n * _EVENT_LEN
+    struct.pack_into("<2sBB8sIB", frame, 0, b"EM", VERSION, EVENTS, device_id, sent, n)
+    frame[end : end + auth.MAC_LEN] = auth.mac(key, memoryview(frame)[:end])
+    return end + auth.MAC_LEN
 
 
 def open_frame(key, data, device_id=None):
@@ -88,15 +91,9 @@ def open_frame(key, data, device_id=None):
     return kind, dev, payload
 
 
-def slip(frame):
-    # One allocation of the exact size: a buffer grown byte by byte leaves the heap in
-    # pieces, and a frame goes out every reporting period.
-    n = len(frame) + 2
-    for b in frame:
-        if b == _END or b == _ESC:
-            n += 1
-    out = bytearray(n)
-    out[0] = out[n - 1] = _END
+def slip_into(frame, out):
+    # frame SLIP-encoded into out (room for 2 * len(frame) + 2 at worst); the length
+    out[0] = _END
     i = 1
     for b in frame:
         if b == _END or b == _ESC:
@@ -105,7 +102,8 @@ def slip(frame):
             b = _ESC_END if b == _END else _ESC_ESC
         out[i] = b
         i += 1
-    return out
+    out[i] = _END
+    return i + 1
 
 
 class Unslip:

@@ -43,6 +43,8 @@ class Link:
         self._on_config = on_config
         self._unslip = frames.Unslip(self._frame)
         self._rx = bytearray(128)
+        self._tx = bytearray(frames.frame_len(_BATCH))  # the frame being sent
+        self._tx_slip = bytearray(2 * len(self._tx) + 2)  # its SLIP encoding: every byte escaped, at worst
         self._backoff = _RETRY_MS
         self.sent = self.acks = self.rejected = 0
         self._send_timer = loop.timer(self._send)
@@ -64,10 +66,14 @@ class Link:
     def _send(self, now):
         if self.port is None:
             return
-        records = self.store.pending(_BATCH)  # none: an empty frame asks for news
-        self.port.write(frames.slip(frames.events_frame(self.key, self.device, records, self.loop.board.utc())))
+        # built in place in buffers kept for it: a send allocates nothing big (none pending:
+        # an empty frame asks for news)
+        tx = self._tx
+        n = self.store.pending_into(memoryview(tx)[frames.EVENTS_AT :], _BATCH)
+        end = frames.seal_events(tx, self.key, self.device, n, self.loop.board.utc())
+        self.port.write(memoryview(self._tx_slip)[: frames.slip_into(memoryview(tx)[:end], self._tx_slip)])
         self.sent += 1
-        if records:
+        if n:
             self.loop.arm(self._send_timer, self._backoff)  # unless an acknowledgement comes first
             self._backoff = min(2 * self._backoff, _RETRY_MAX_MS)
 

@@ -13,27 +13,23 @@ import zone
 _FILE = "/order.bin"
 
 
-class OrderError(ValueError):
-    pass
-
-
 def parse(payload, base_cfg):
     # (version, settings, zones) from a CONFIG payload: version u32, length u16,
     # then settings JSON (length u16 first) and a zones file.
     if len(payload) < 8:
-        raise OrderError("order: truncated")
+        raise ValueError("order: truncated")
     version, size = struct.unpack_from("<IH", payload)
     body = payload[6:]
     if size != len(body) or len(body) < 2:
-        raise OrderError("order: bad length")
+        raise ValueError("order: bad length")
     jlen = struct.unpack_from("<H", body)[0]
     if 2 + jlen > len(body):
-        raise OrderError("order: bad settings length")
+        raise ValueError("order: bad settings length")
     try:
         settings = config.merge(base_cfg, json.loads(body[2 : 2 + jlen]), "order", config.ORDER_KEYS)
         zones = zone.load_all(body[2 + jlen :])
-    except (ValueError, zone.ZoneError) as e:  # ConfigError is a ValueError
-        raise OrderError("order: %s" % e) from None
+    except (ValueError, zone.ZoneError) as e:
+        raise ValueError("order: %s" % e) from None
     return version, settings, zones
 
 
@@ -50,7 +46,7 @@ class Order:
             return
         except OSError:
             pass
-        except OrderError as e:
+        except ValueError as e:  # a refused order: parse says why
             log("order on flash refused (%s): the deployed zones stand" % e)
         try:
             with open(cfg["zones_file"], "rb") as f:
@@ -68,7 +64,7 @@ class Order:
             return said, ""
         try:
             version, settings, zones = parse(payload, base_cfg)
-        except OrderError as e:
+        except ValueError as e:  # a refused order: parse says why
             return said, str(e)
         if version < self.version:
             return version, "order: version %d is older than %d" % (version, self.version)

@@ -107,18 +107,16 @@ class Store:
         self.append(frames.EV_GAP, 0)
         return True
 
-    def pending(self, limit):
-        # The oldest unacknowledged events, up to limit, as one block of 32-byte
-        # records: one allocation, sized for them, however many there are.
-        out = bytearray(32 * min(limit, self.count))
+    def pending_into(self, buf, limit):
+        # The oldest unacknowledged events, up to limit, into buf, 32 bytes each; how many.
         n = 0
         for rec in self._records():
-            if n == len(out):
+            if n == limit:
                 break
             if _sound(rec) and struct.unpack_from("<I", rec)[0] > self.acked:
-                out[n : n + 32] = memoryview(rec)[:32]
-                n += 32
-        return out if n == len(out) else out[:n]
+                buf[32 * n : 32 * n + 32] = memoryview(rec)[:32]
+                n += 1
+        return n
 
     def ack(self, seq):
         # Everything up to seq is safe at the centre. An acknowledgement of what was

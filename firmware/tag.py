@@ -184,41 +184,28 @@ class App:
         self.diag.poll()
 
     def counters(self):
+        # three short strings, not one long one: none needs much room in one piece
         g, fr = self.gnss, self.gnss.framer
         lk, m = self.link, self.modem
         return (
-            "sentences=%d accepted=%d checksum=%d overlong=%d broken=%d unknown=%d malformed=%d fixes=%d"
-            " heap_peak=%d queued=%d acked=%d sent=%d rejected=%d order=%d modem_resets=%d modem_errors=%d"
-            " strap_tamper=%d case_tamper=%d battery_pct=%d gnss_sleeps=%d"
-            % (
-                fr.count(nmea.C_SENTENCES),
-                g.count(gnss.C_ACCEPTED),
-                fr.count(nmea.C_CHECKSUM),
-                fr.count(nmea.C_OVERLONG),
-                fr.count(nmea.C_BROKEN),
-                g.count(gnss.C_UNKNOWN),
-                g.count(gnss.C_MALFORMED),
-                g.count(gnss.C_FIXES),
-                self.board.heap_peak(),
-                self.store.count,
-                self.store.acked,
-                lk.sent if lk else 0,
-                lk.rejected if lk else 0,
-                self.order.version,
-                m.resets if m else 0,
-                m.errors if m else 0,
-                self.tamper.strap,
-                self.tamper.case,
-                self.power.pct,
-                self.duty.sleeps,
-            )
+            "sentences=%d accepted=%d checksum=%d overlong=%d broken=%d unknown=%d malformed=%d fixes=%d" % (
+                fr.count(nmea.C_SENTENCES), g.count(gnss.C_ACCEPTED), fr.count(nmea.C_CHECKSUM),
+                fr.count(nmea.C_OVERLONG), fr.count(nmea.C_BROKEN), g.count(gnss.C_UNKNOWN),
+                g.count(gnss.C_MALFORMED), g.count(gnss.C_FIXES)),
+            "heap_peak=%d queued=%d acked=%d sent=%d rejected=%d order=%d modem_resets=%d modem_errors=%d" % (
+                self.board.heap_peak(), self.store.count, self.store.acked, lk.sent if lk else 0,
+                lk.rejected if lk else 0, self.order.version, m.resets if m else 0, m.errors if m else 0),
+            "strap_tamper=%d case_tamper=%d battery_pct=%d gnss_sleeps=%d" % (
+                self.tamper.strap, self.tamper.case, self.power.pct, self.duty.sleeps),
         )
 
     def _send_status(self, now):
         con = self.board.console
-        if con is not None:  # in pieces: no second copy of a long line in the heap
-            con.write(b"STAT ")
-            con.write(self.counters().encode())
+        if con is not None:
+            con.write(b"STAT")
+            for part in self.counters():
+                con.write(b" ")
+                con.write(part.encode())
             con.write(b"\n")
         self.loop.arm(self._status, self.cfg["status_period_s"] * 1000)
 

@@ -10,9 +10,12 @@ def hmac_hex(key_hex, msg_hex):
 
 
 def events_frame_hex(key_hex, device, events, sent):
-    recs = [frames.event(*e[:8], zone_id=binascii.unhexlify(e[8])) for e in events]
-    frame = frames.events_frame(binascii.unhexlify(key_hex), device.encode(), b"".join(recs), sent)
-    return binascii.hexlify(frame).decode()
+    frame = bytearray(frames.frame_len(len(events)))
+    for i, e in enumerate(events):
+        at = frames.EVENTS_AT + 32 * i
+        frame[at : at + 32] = frames.event(*e[:8], zone_id=binascii.unhexlify(e[8]))
+    end = frames.seal_events(frame, binascii.unhexlify(key_hex), device.encode(), len(events), sent)
+    return binascii.hexlify(frame[:end]).decode()
 
 
 def open_hex(key_hex, device, frame_hex):
@@ -33,4 +36,6 @@ def slip_roundtrip(chunks_hex):
 
 
 def slip_hex(frame_hex):
-    return binascii.hexlify(frames.slip(binascii.unhexlify(frame_hex))).decode()
+    frame = binascii.unhexlify(frame_hex)
+    out = bytearray(2 * len(frame) + 2)
+    return binascii.hexlify(out[: frames.slip_into(frame, out)]).decode()

@@ -5,7 +5,6 @@ import beacon
 import config
 import curfew
 import hmu
-import store
 
 
 def make_hex(key_hex, kind, ident, counter, utc, mac_len):
@@ -94,7 +93,8 @@ def hmu_run(folder, overrides, start, end, heard, mains_off):
         arrivals.append((utc * 1000, rssi, adv))
     app = hmu.App(_Board(folder, start, end, arrivals, mains_off), cfg)
     app.run()
-    block = app.store.pending(store.Store(folder).capacity)
+    block = bytearray(32 * app.store.capacity)
+    block = block[: 32 * app.store.pending_into(block, app.store.capacity)]
     return [[block[i + 8], int.from_bytes(block[i + 4 : i + 8], "little")] for i in range(0, len(block), 32)]
 
 
