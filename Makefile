@@ -32,7 +32,7 @@ venv: $(STAMP) ## create or update .venv from the pinned requirements
 test: $(STAMP) mpy ## the whole test suite (host and firmware-in-MicroPython), after the ESP32 gate
 	$(BIN)/pytest -n $(JOBS)
 
-sim: $(STAMP) ## the pilot scenarios through the firmware: verdicts; reports and maps in build/sim/
+sim: $(STAMP) ## the pilot scenarios through the firmware, its heap capped at a tag's 64 KiB budget: verdicts; reports and maps in build/sim/
 	$(BIN)/tagsim run scenarios --heap 64K --out build/sim --json build/sim/results.json --junit build/sim/junit.xml
 
 replay: $(STAMP) ## real receiver captures through the firmware, checked against gpsd
