@@ -14,7 +14,7 @@ _HEAD_LEN = const(12)
 _EVENT_LEN = const(32)
 MAX_EVENTS = const(16)
 MAX_FRAME = const(1536)
-EVENTS_AT = const(17)  # an events frame's records: after the head, the sending time and the count
+EVENTS_AT = const(_HEAD_LEN + 5)  # an events frame's records: after the head, the sending time and the count
 
 # Event types (the table: docs/frames.md). Here those more than one module sends;
 # the rest beside their only sender, so a device's heap holds no names it never

@@ -7,7 +7,7 @@ import binascii
 import frames
 from micropython import const
 
-_BATCH = const(8)  # events a frame: under 300 bytes, one small allocation; a backlog takes more frames
+_BATCH = const(8)  # events a frame: the send buffers stay under 900 bytes; a backlog takes more frames
 _RETRY_MS = const(10000)
 _RETRY_MAX_MS = const(300000)
 

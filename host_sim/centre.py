@@ -104,11 +104,12 @@ class Centre:
             self.reject(peer, None, str(err))
             return []
         name = dev.rstrip(b"\0").decode(errors="replace")
-        row = self.db.execute("SELECT key, config_version FROM devices WHERE device = ?", (name,)).fetchone()
+        row = self.db.execute("SELECT key, config_version, last_sent FROM devices WHERE device = ?",
+                              (name,)).fetchone()
         if row is None:
             self.reject(peer, name, "unknown device")
             return []
-        key, config_version = bytes(row[0]), row[1]
+        key, config_version, last_sent = bytes(row[0]), row[1], row[2]
         try:
             kind, _, payload = wire.open_frame(key, frame)
         except wire.WireError as err:
@@ -123,7 +124,7 @@ class Centre:
         before = self.stats.events
         with self.db:  # one transaction a frame, committed before the acknowledgement goes out
             config_version = self._store(name, events, now, config_version)
-        self._heard(name, now, wire.sent_of(payload), self.stats.events > before)
+        self._heard(name, now, wire.sent_of(payload), last_sent, self.stats.events > before)
         if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
         replies = [wire.ack_frame(key, dev, max((e.seq for e in events), default=0))]
@@ -152,10 +153,9 @@ class Centre:
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
         return config_version
 
-    def _heard(self, name: str, now: int, sent: int, fresh: bool) -> None:
-        # A sign of life: new events, or a sending time later than any before. A recorded
-        # frame played again has neither, however authentic its MAC.
-        last = self.db.execute("SELECT last_sent FROM devices WHERE device = ?", (name,)).fetchone()[0]
+    def _heard(self, name: str, now: int, sent: int, last: int | None, fresh: bool) -> None:
+        # A sign of life: new events, or a sending time later than any before (last). A
+        # recorded frame played again has neither, however authentic its MAC.
         if not fresh and last is not None and sent <= last:
             return
         with self.db:

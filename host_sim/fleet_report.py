@@ -92,33 +92,19 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
     rs = [results[w["name"]] for w in manifest["wearers"] if w["name"] in results]
     written = []
     lat = [x for r in rs for x in r["latencies_s"]]
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    ax.hist(lat, bins=range(0, int(max(lat, default=0)) + 15, 10), color="#1f77b4", edgecolor="black")
-    ax.axvline(240, color="#d62728", ls="--", label="limit (240 s)")
-    ax.set_xlabel("seconds from the true breach to receipt at the centre")
-    ax.set_ylabel("alerts")
-    ax.set_title(f"Detection latency, {len(lat)} required alerts across {len(rs)} tags", fontsize=9)
-    ax.legend(fontsize=8)
-    written.append(_save(fig, out / "latency.png"))
-
+    written.append(_histogram(lat, range(0, int(max(lat, default=0)) + 15, 10), "#1f77b4",
+                              "seconds from the true breach to receipt at the centre", "alerts",
+                              f"Detection latency, {len(lat)} required alerts across {len(rs)} tags",
+                              (240, "limit (240 s)"), out / "latency.png"))
     per_day = [r["alerts"] / r["tag_days"] for r in rs if r["tag_days"]]
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    half_alerts = [x / 2 for x in range(int(2 * max(per_day, default=1)) + 3)]
-    ax.hist(per_day, bins=half_alerts, color="#ff7f0e", edgecolor="black")
-    ax.set_xlabel("alerts per tag-day (breaches, warnings, tamper, battery, location, curfew)")
-    ax.set_ylabel("tags")
-    ax.set_title("Alerts per tag-day", fontsize=9)
-    written.append(_save(fig, out / "alerts_per_tag_day.png"))
-
+    written.append(_histogram(per_day, [x / 2 for x in range(int(2 * max(per_day, default=1)) + 3)], "#ff7f0e",
+                              "alerts per tag-day (breaches, warnings, tamper, battery, location, curfew)", "tags",
+                              "Alerts per tag-day", None, out / "alerts_per_tag_day.png"))
     life = sorted(r["energy"]["battery_life_h"] for r in rs if r.get("energy"))
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    ax.hist(life, bins=range(0, int(max(life, default=0)) + 25, 12), color="#2ca02c", edgecolor="black")
-    ax.axvline(24, color="#d62728", ls="--", label="a day: a charge every night")
-    ax.set_xlabel("hours a 1200 mAh battery lasts at the day's rate (host_sim/energy.py)")
-    ax.set_ylabel("tags")
-    ax.set_title(f"Battery life, {len(life)} tags (shortest {life[0] if life else '-'} h)", fontsize=9)
-    ax.legend(fontsize=8)
-    written.append(_save(fig, out / "battery_life.png"))
+    written.append(_histogram(life, range(0, int(max(life, default=0)) + 25, 12), "#2ca02c",
+                              "hours a 1200 mAh battery lasts at the day's rate (host_sim/energy.py)", "tags",
+                              f"Battery life, {len(life)} tags (shortest {life[0] if life else '-'} h)",
+                              (24, "a day: a charge every night"), out / "battery_life.png"))
 
     fig, ax = plt.subplots(figsize=(9, 9), dpi=100)
     for w in manifest["wearers"]:
@@ -148,6 +134,20 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
     ax.legend(fontsize=8, loc="center right")
     written.append(_save(fig, out / "cohort_map.png"))
     return written
+
+
+def _histogram(values: list[float], bins: Any, color: str, xlabel: str, ylabel: str, title: str,
+               mark: tuple[float, str] | None, path: Path) -> Path:
+    """A histogram picture, with a dashed line at mark's value if given."""
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.hist(values, bins=bins, color=color, edgecolor="black")
+    if mark:
+        ax.axvline(mark[0], color="#d62728", ls="--", label=mark[1])
+        ax.legend(fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
 
 
 def _save(fig: Any, path: Path) -> Path:

@@ -61,12 +61,18 @@ def test_deploy_bad_input() -> None:
     assert proc.returncode != 0 and "no PORT given" in proc.stderr
 
 
-def test_deploy_to_a_micropython_repl_on_a_pty(tmp_path: Path) -> None:
-    """mpremote copies the compiled ESP32 build into a real raw REPL over a pty."""
+def _esp32_build_and_device(tmp_path: Path) -> tuple[Path, Path]:
+    """(the compiled modules, an empty folder for the device's filesystem)"""
     mpy_dir = tmp_path / "mpy"
     assert mpy_gate.main(["--out", str(mpy_dir)]) == 0
     device = tmp_path / "device"
     device.mkdir()
+    return mpy_dir, device
+
+
+def test_deploy_to_a_micropython_repl_on_a_pty(tmp_path: Path) -> None:
+    """mpremote copies the compiled ESP32 build into a real raw REPL over a pty."""
+    mpy_dir, device = _esp32_build_and_device(tmp_path)
     with PtyDevice.repl(device) as dev:
         rc = deploy.main(["--board", "lilygo_t_sim7000g", "--port", dev.port, "--mpy", str(mpy_dir),
                           "--config", str(ROOT / "devices/example-tag.json"), "--no-reset"])
@@ -113,10 +119,7 @@ def test_deploy_romfs_dry_run_puts_the_modules_in_one_image() -> None:
 
 def test_deploy_romfs_to_a_board_without_romfs_says_so(tmp_path: Path) -> None:
     """The unix port behind the pty, like a stock ESP32 build, has no ROMFS: mpremote says so."""
-    mpy_dir = tmp_path / "mpy"
-    assert mpy_gate.main(["--out", str(mpy_dir)]) == 0
-    device = tmp_path / "device"
-    device.mkdir()
+    mpy_dir, device = _esp32_build_and_device(tmp_path)
     with PtyDevice.repl(device) as dev:
         proc = subprocess.run([sys.executable, "-m", "host_sim.deploy", "--board", "lilygo_t_sim7000g",
                                "--port", dev.port, "--mpy", str(mpy_dir), "--romfs", "--no-reset",
