@@ -10,6 +10,8 @@ from micropython import const
 _ADC_SAMPLES = const(8)
 _IRQ_SCAN_RESULT = const(5)
 _HEARD_CAP = const(16)
+# the firmware speaks UTC from 1970; the ESP32 ports count from 2000
+_EPOCH_S = 946684800 if time.gmtime(0)[0] == 2000 else 0
 
 
 class Port:
@@ -119,10 +121,16 @@ class Board:
         return time.ticks_ms()
 
     def utc(self):
-        return time.time()
+        return time.time() + _EPOCH_S
 
     def utc_ms(self):
-        return time.time_ns() // 1000000
+        return time.time_ns() // 1000000 + _EPOCH_S * 1000
+
+    def set_utc_ms(self, ms):
+        # the RTC counts from the port's epoch (2000 on the ESP32 ports); it keeps
+        # time through soft and watchdog resets and deep sleep, not a power-on
+        t = time.gmtime(ms // 1000 - _EPOCH_S)
+        self._rtc.datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], ms % 1000 * 1000))
 
     def wait(self, ms):
         # Idle sleep: UARTs keep receiving into their IRQ-driven buffers meanwhile.

@@ -26,7 +26,11 @@ _RX_CAP = const(1024)  # as the ESP32 boards' UART receive buffers
 _MSG_CAP = const(64)
 _HEARD_CAP = const(16)  # adverts waiting to be read
 _FOREVER = const(0xFFFFFFFF)
-_START_MS = const(1796083200000)  # 2026-12-01T00:00:00Z, the standalone clock's start
+_START_MS = const(1796083200000)  # 2026-12-01T00:00:00Z, the standalone run's true time at boot
+# As strict as an ESP32: the RTC powers on at 2000-01-01 until the firmware sets
+# it, and ticks_ms starts five minutes before its 2**30 wrap.
+_RTC_POWER_ON_MS = const(946684800000)
+_TICKS_AT_BOOT = const(0x3FFFFFFF - 300000)
 
 
 def _flash_folder():
@@ -46,22 +50,14 @@ def _flash_folder():
 
 def _receive_buffers(caps):
     # The ports' receive buffers live in the UART drivers' memory: on the ESP32 the
-    # ESP-IDF driver's, outside the MicroPython heap; under the simulator a region it
-    # maps for them ($EMTAG_UART_RAM, "address:size", host_sim/romfs.py). Without
-    # one, in the heap.
-    where = os.getenv("EMTAG_UART_RAM")
-    if not where:
+    # ESP-IDF driver's, outside the MicroPython heap; under the simulator's
+    # interpreter, memory outside the heap from its hostmem module. Elsewhere (the
+    # PyPI interpreter), in the heap.
+    try:
+        import hostmem
+    except ImportError:
         return [bytearray(n) for n in caps]
-    import uctypes
-
-    addr, size = (int(x) for x in where.split(":"))
-    if sum(caps) > size:
-        raise MemoryError("EMTAG_UART_RAM holds %d bytes, the ports need %d" % (size, sum(caps)))
-    out = []
-    for n in caps:
-        out.append(uctypes.bytearray_at(addr, n))
-        addr += n
-    return out
+    return [hostmem.ram(n) for n in caps]
 
 
 class Port:
@@ -134,6 +130,9 @@ class Board:
         self._closed = {k: defn[k]["closed"] for k in ("strap", "case") if defn.get(k)}
         self._sim = os.getenv("EMTAG_SIM") == "1"
         self._now_ms = _START_MS
+        self._boot_ms = _START_MS  # when the board powered on: the first T message says
+        self._rtc_ms = _RTC_POWER_ON_MS  # the RTC's reading at _rtc_at_ms
+        self._rtc_at_ms = _START_MS
         self._end_ms = _START_MS + 1000 * int(os.getenv("EMTAG_RUN_S") or "10")
         self._running = True
         self._heap_peak = 0
@@ -152,16 +151,20 @@ class Board:
             self._rx = sys.stdin.buffer
             self._tx = sys.stdout.buffer
             self._receive()  # the simulator opens with the start time
+            self._boot_ms = self._rtc_at_ms = self._now_ms
 
     # time -------------------------------------------------------------------
     def ticks_ms(self):
-        return self._now_ms & 0x3FFFFFFF
+        return (self._now_ms - self._boot_ms + _TICKS_AT_BOOT) & 0x3FFFFFFF
 
     def utc(self):
-        return self._now_ms // 1000
+        return self.utc_ms() // 1000
 
     def utc_ms(self):
-        return self._now_ms
+        return self._rtc_ms + self._now_ms - self._rtc_at_ms
+
+    def set_utc_ms(self, ms):
+        self._rtc_ms, self._rtc_at_ms = ms, self._now_ms
 
     def wait(self, ms):
         # Sleep until ms have passed or input arrives (ms < 0: until input).

@@ -62,6 +62,15 @@ def seal_events(frame, key, device_id, n, sent):
     return end + auth.MAC_LEN
 
 
+def restamp(frame, n, stamp):
+    # each of the n records from EVENTS_AT: its UTC through stamp(seq, utc) (clock.py)
+    for at in range(EVENTS_AT, EVENTS_AT + n * _EVENT_LEN, _EVENT_LEN):
+        seq, utc = struct.unpack_from("<II", frame, at)
+        t = stamp(seq, utc)
+        if t != utc:
+            struct.pack_into("<I", frame, at + 4, t)
+
+
 def open_frame(key, data, device_id=None):
     # (kind, device id, payload) of an authentic frame; FrameError says why not.
     if len(data) < _HEAD_LEN + auth.MAC_LEN:
@@ -81,7 +90,7 @@ def open_frame(key, data, device_id=None):
         if len(payload) < 5 or len(payload) != 5 + payload[4] * _EVENT_LEN or payload[4] > MAX_EVENTS:
             raise FrameError("bad event count")
     elif kind == ACK:
-        if len(payload) != 4:
+        if len(payload) not in (4, 12):  # the sequence, and the centre's UTC in ms
             raise FrameError("bad ack")
     elif kind == CONFIG:
         if len(payload) < 6 or struct.unpack_from("<H", payload, 4)[0] != len(payload) - 6:

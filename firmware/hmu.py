@@ -7,6 +7,7 @@ import binascii
 
 import advertiser
 import beacon
+import clock
 import curfew
 import frames
 import link
@@ -33,14 +34,14 @@ class App:
         self.cfg = cfg
         self.loop = loop.Loop(board)
         self.store = store.Store(board.storage)
-        self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config)
+        self.clock = clock.Clock(board, self.store.seq.next)
+        self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config, self.clock)
         self.power = power.Power(board, self.loop, self.record)
         utc = board.utc()
         self.curfew = curfew.Curfew(cfg)
-        self.presence = self.beacon = None
+        self.presence = self.beacon = self._key = None
         if cfg["pair_key"] and cfg["beacon_id"]:
-            key = binascii.unhexlify(cfg["pair_key"])
-            self.presence = presence.Presence(key, cfg, utc, self._spoof)
+            key = self._key = binascii.unhexlify(cfg["pair_key"])
             if cfg["hmu_beacon_id"]:
                 self.beacon = advertiser.Advertiser(board, self.loop, key, beacon.HMU,
                                                     int(cfg["hmu_beacon_id"], 16), cfg)
@@ -76,14 +77,14 @@ class App:
         self.board.log("orders for the home unit are not supported; ignored")
 
     def _listen(self, now):
+        # until the clock is set no advert can be judged fresh: heard and let go
         p = self.presence
-        if p is None:
-            return
         while True:
             got = self.board.radio.recv()
             if got is None:
                 return
-            p.hear(got[0], got[1], self.board.utc())
+            if p is not None:
+                p.hear(got[0], got[1], self.board.utc())
 
     def _spoof(self, verdict, utc):
         self.spoofs += 1
@@ -97,6 +98,10 @@ class App:
         if mains != self.mains:
             self.mains = mains
             self._event(_EV_MAINS_RESTORED if mains else _EV_MAINS_LOST, utc)
+        if self._key and self.presence is None and self.clock.is_set():
+            # the curfew is judged from the first moment the unit knows the time: the
+            # wearer has the benefit of the doubt for one absence timeout from then
+            self.presence = presence.Presence(self._key, self.cfg, utc, self._spoof)
         if self.presence is not None:
             self._curfew(utc, self.presence)
         self.loop.arm(self._check_timer, _CHECK_MS)

@@ -3,6 +3,8 @@
 # them; no acknowledgement means trying again later, backing off. Breaches and
 # other priority events go at once; breadcrumbs wait for the reporting period.
 import binascii
+import struct
+import time
 
 import frames
 from micropython import const
@@ -17,7 +19,7 @@ def device_bytes(device_id):
     return b + b"\0" * (8 - len(b))
 
 
-def open_link(board, loop, store, cfg, on_config):
+def open_link(board, loop, store, cfg, on_config, clock):
     # (link, modem) as the configuration asks: over the board's AT modem, or its
     # serial line; (None, None) without a key, the events staying in the store.
     if not cfg["key"]:
@@ -27,14 +29,15 @@ def open_link(board, loop, store, cfg, on_config):
         import modem
 
         m = modem.Modem(board, loop, cfg, board.dialect)
-        return Link(m, loop, store, cfg, on_config), m
-    return Link(board.link, loop, store, cfg, on_config), None
+        return Link(m, loop, store, cfg, on_config, clock), m
+    return Link(board.link, loop, store, cfg, on_config, clock), None
 
 
 class Link:
     # port: anything with write() and readinto(): the board's serial link or a Modem
-    def __init__(self, port, loop, store, cfg, on_config):
+    def __init__(self, port, loop, store, cfg, on_config, clock):
         self.port = port
+        self.clock = clock
         self.loop = loop
         self.store = store
         self.key = binascii.unhexlify(cfg["key"])
@@ -46,6 +49,7 @@ class Link:
         self._tx = bytearray(frames.frame_len(_BATCH))  # the frame being sent
         self._tx_slip = bytearray(2 * len(self._tx) + 2)  # its SLIP encoding: every byte escaped, at worst
         self._backoff = _RETRY_MS
+        self._sent_ticks = 0
         self.sent = self.acks = self.rejected = 0
         self._send_timer = loop.timer(self._send)
         self._period_timer = loop.timer(self._periodic)
@@ -69,11 +73,15 @@ class Link:
         # built in place in buffers kept for it: a send allocates nothing big (none pending:
         # an empty frame asks for news)
         tx = self._tx
-        n = self.store.pending_into(memoryview(tx)[frames.EVENTS_AT :], _BATCH)
-        end = frames.seal_events(tx, self.key, self.device, n, self.loop.board.utc())
+        n = 0
+        if self.sent or self.clock.is_set():  # else first an empty frame: the centre's answer sets the clock
+            n = self.store.pending_into(memoryview(tx)[frames.EVENTS_AT :], _BATCH)
+        frames.restamp(tx, n, self.clock.stamp)
+        end = frames.seal_events(tx, self.key, self.device, n, self.clock.now())
+        self._sent_ticks = now
         self.port.write(memoryview(self._tx_slip)[: frames.slip_into(memoryview(tx)[:end], self._tx_slip)])
         self.sent += 1
-        if n:
+        if self.store.count:
             self.loop.arm(self._send_timer, self._backoff)  # unless an acknowledgement comes first
             self._backoff = min(2 * self._backoff, _RETRY_MAX_MS)
 
@@ -94,6 +102,10 @@ class Link:
             return
         if kind == frames.ACK:
             seq = payload[0] | payload[1] << 8 | payload[2] << 16 | payload[3] << 24
+            if len(payload) == 12:
+                # the centre's time when it answered: half the round trip ago, near enough
+                rtt = time.ticks_diff(self.loop.board.ticks_ms(), self._sent_ticks)
+                self.clock.from_centre(struct.unpack_from("<Q", payload, 4)[0] + rtt // 2)
             if self.store.ack(seq):
                 self.acks += 1
                 self._backoff = _RETRY_MS

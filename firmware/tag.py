@@ -2,7 +2,9 @@
 # the centre over the link; fixes and counters on the diagnostic console.
 import binascii
 import os
+import time
 
+import clock
 import duty
 import fixfilter
 import frames
@@ -38,12 +40,16 @@ class App:
         if today > _CLOCK_SET_DAY:  # a set clock is a better week-rollover reference
             self.gnss.ref_day = today
         self.store = store.Store(board.storage)
+        self.clock = clock.Clock(board, self.store.seq.next)
         self.order = order.Order(board.storage, cfg, board.log)
         self._apply(self.order.settings, self.order.zones)
         self._restore_states()
-        self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config)
+        self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config,
+                                               self.clock)
         self._last_crumb = board.utc() // cfg["breadcrumb_s"]  # after a reboot, the next window
         self._rx = bytearray(_RX_CHUNK)
+        self._quiet = True  # the receiver silent since its last epoch
+        self._epoch_ticks = 0  # when the current epoch's first bytes came
         self._idle = self.loop.timer(self._gnss_idle)
         self._status = self.loop.timer(self._send_status)
         self.loop.poll(self._poll_gnss)
@@ -91,12 +97,16 @@ class App:
             n = port.readinto(self._rx)
             if not n:
                 break
+            if self._quiet:
+                self._quiet = False
+                self._epoch_ticks = now
             self.gnss.feed(self._rx, n)
             got = True
         if got:
             self.loop.arm(self._idle, self.cfg["gnss_idle_ms"])
 
     def _gnss_idle(self, now):
+        self._quiet = True
         self.gnss.flush()
 
     def _on_fix(self, fix):
@@ -104,10 +114,14 @@ class App:
             "FIX %d %d %d %d %d %d %d %d\n"
             % (fix.utc(), fix.ms, fix.lat_e7, fix.lon_e7, fix.valid, fix.has_pos, fix.hdop, fix.sats_used)
         )
+        utc = fix.utc()
+        if fix.valid and utc > 0:
+            # the epoch's time was when its first sentence began: the rest took a while
+            age = time.ticks_diff(self.board.ticks_ms(), self._epoch_ticks)
+            self.clock.from_gnss(utc * 1000 + fix.ms % 1000 + age)
         unc = self.filter.uncertainty_cm(fix)
         if self.filter.judge(fix, self.board.utc_ms(), unc) != fixfilter.OK:
             return
-        utc = fix.utc()
         self.locwatch.fixed(utc, fix.lat_e7, fix.lon_e7)
         window = utc // self.cfg["breadcrumb_s"]  # one breadcrumb a window, on UTC boundaries
         if window != self._last_crumb:

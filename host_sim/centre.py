@@ -47,6 +47,11 @@ SCHEMA = [
     """
     ALTER TABLE devices ADD COLUMN last_sent INTEGER;
     """,
+    # version 4: an event a device stamped before its clock was set (time 0 on the wire)
+    # is stamped on receipt, and says so
+    """
+    ALTER TABLE events ADD COLUMN stamped_at_centre INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 # Twice the longest gap between a well tag's calls (home_report_period_s, 900 s): the
 # reporting interval plus a buffer before a comms-failure alert, as SCRAM does
@@ -127,7 +132,7 @@ class Centre:
         self._heard(name, now, wire.sent_of(payload), last_sent, self.stats.events > before)
         if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
-        replies = [wire.ack_frame(key, dev, max((e.seq for e in events), default=0))]
+        replies = [wire.ack_frame(key, dev, max((e.seq for e in events), default=0), now)]
         newer = self.db.execute("SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
                                 "ORDER BY version DESC LIMIT 1", (name, config_version)).fetchone()
         if newer:
@@ -137,17 +142,19 @@ class Centre:
     def _store(self, name: str, events: list[wire.Event], now: int, config_version: int) -> int:
         self.db.execute("BEGIN")
         for e in events:
+            utc = e.utc or now // 1000  # 0: the device's clock was not set when it stamped this
             fresh = self.db.execute(
-                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, e.seq, e.utc, e.kind, e.lat_e7, e.lon_e7, e.accuracy_m, e.depth_m, e.battery,
-                 e.zone_id.hex(), now)).rowcount
+                "INSERT OR IGNORE INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery,"
+                " zone_id, received_ms, stamped_at_centre) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, e.seq, utc, e.kind, e.lat_e7, e.lon_e7, e.accuracy_m, e.depth_m, e.battery,
+                 e.zone_id.hex(), now, int(not e.utc))).rowcount
             if not fresh:
                 self.stats.duplicates += 1
                 continue
             self.stats.events += 1
             if e.kind in wire.ALERTS:
                 self.db.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?)",
-                                (name, e.seq, e.utc, wire.EVENT_NAMES[e.kind], e.zone_id.hex(), now))
+                                (name, e.seq, utc, wire.EVENT_NAMES[e.kind], e.zone_id.hex(), now))
             if e.kind == 13:  # config applied: depth_m carries the version
                 config_version = max(config_version, e.depth_m)
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))

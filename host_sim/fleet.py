@@ -112,7 +112,7 @@ def run(cohort: Path, results: Path, jobs: int = 2, scheduler: str | None = None
             todo.append(p)
         else:
             out[p.stem] = prior
-    errors = mpy_gate.compile_arch([FIRMWARE, BOARDS], BUILD / "mpy", "x64", stale_only=True)
+    errors = mpy_gate.compile_arch([FIRMWARE, BOARDS], BUILD / "mpy", mpy_gate.HOST_ARCH, stale_only=True)
     if errors:  # compiled once here, not by every worker at once
         raise RuntimeError("firmware does not compile:\n" + "\n".join(errors))
     failed = 0

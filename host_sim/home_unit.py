@@ -19,7 +19,7 @@ from host_sim.lockstep import Firmware
 from host_sim.rf import RfModel
 from host_sim.scenario import Curfew, Scenario
 from host_sim.trace import TruePoint
-from host_sim.uplink import Uplink
+from host_sim.uplink import ONE_WAY_MS, Uplink
 from host_sim.zones import Window
 
 REPLAY_EVERY_MS = 5000
@@ -93,7 +93,7 @@ class HomeUnit:
         fw = Firmware(at_ms, self._image, heap=self._heap)
 
         def to_centre(now_ms: int, data: bytes) -> None:
-            self._clock[0] = now_ms
+            self._clock[0] = now_ms + ONE_WAY_MS
             self.uplink.from_tag(now_ms, data)
 
         fw.on_link = to_centre

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from host_sim import device_image, mp
+from host_sim import device_image, mp, romfs
 
 _FOREVER = 0xFFFFFFFF
 
@@ -51,7 +50,9 @@ class Firmware:
         env.update({"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device)})
         args = [*(["-X", f"heapsize={heap}"] if heap else []), "main.py"]
         rom = device / device_image.ROM_IMAGE
-        cmd = [sys.executable, "-m", "host_sim.romfs", str(rom), *args] if rom.exists() else [mp.micropython(), *args]
+        if rom.exists():
+            env[romfs.ENV] = str(rom)
+        cmd = [mp.micropython(), *args]
         self._proc = subprocess.Popen(
             cmd,
             cwd=device,

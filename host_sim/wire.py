@@ -73,8 +73,10 @@ def events_frame(key: bytes, device: bytes, events: list[Event], sent: int = 0) 
     return seal(key, EVENTS, device, struct.pack("<IB", sent, len(events)) + b"".join(e.pack() for e in events))
 
 
-def ack_frame(key: bytes, device: bytes, seq: int) -> bytes:
-    return seal(key, ACK, device, struct.pack("<I", seq))
+def ack_frame(key: bytes, device: bytes, seq: int, utc_ms: int | None = None) -> bytes:
+    """Everything up to seq is stored; with utc_ms, the centre's time, which sets a
+    device's clock that has nothing better (docs/frames.md)."""
+    return seal(key, ACK, device, struct.pack("<I", seq) + (b"" if utc_ms is None else struct.pack("<Q", utc_ms)))
 
 
 def config_frame(key: bytes, device: bytes, version: int, settings_json: bytes, zones_file: bytes) -> bytes:
@@ -105,7 +107,7 @@ def open_frame(key: bytes, frame: bytes) -> tuple[int, bytes, bytes]:
         if len(payload) < 5 or payload[4] > MAX_EVENTS or len(payload) != 5 + payload[4] * EVENT.size:  # 0: a poll
             raise WireError("bad event count")
     elif kind == ACK:
-        if len(payload) != 4:
+        if len(payload) not in (4, 12):  # the sequence, and the centre's UTC in ms
             raise WireError("bad ack")
     elif kind == CONFIG:
         if len(payload) < 6 or struct.unpack_from("<H", payload, 4)[0] != len(payload) - 6:

@@ -1,21 +1,38 @@
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
 
-from host_sim import mp
+from host_sim import mp, rv32
 from host_sim.paths import ROOT
 
 MP_HELPERS = ROOT / "tests" / "firmware"
+# The boards the firmware is tested on: the unix port built for 32-bit x86 (the
+# simulator's), and RV32IMC under QEMU (the ESP32-C3's instruction set).
+X86_32 = "x86-32"
+RV32 = "rv32"
 
 settings.register_profile("default", deadline=None)
 settings.load_profile("default")
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # a test module naming FW_PLATFORMS runs its `fw` tests on each of them
+    platforms = getattr(metafunc.module, "FW_PLATFORMS", None)
+    if platforms and "fw" in metafunc.fixturenames:
+        metafunc.parametrize("fw", platforms, indirect=True, scope="module")
+
+
 @pytest.fixture(scope="module")
-def fw() -> Iterator[mp.Service]:
-    """A MicroPython process with the firmware and the firmware-side test helpers on its path."""
+def fw(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """MicroPython with the firmware and the firmware-side test helpers: the 32-bit
+    unix port (a process), or with the parameter "rv32" the QEMU RV32IMC board."""
+    if getattr(request, "param", X86_32) == RV32:
+        with rv32.Rv32Board() as board:
+            yield board
+        return
     service = mp.Service(extra_paths=[MP_HELPERS])
     yield service
     service.close()

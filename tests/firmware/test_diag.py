@@ -1,9 +1,8 @@
 # The technician's console protocol on a console fed by the test: run inside MicroPython.
-import binascii
 import gc
-import os
 
 import diag
+import scratch
 
 
 class _Console:
@@ -27,8 +26,7 @@ class _Board:
 
     def __init__(self):
         self.console = _Console()
-        self.storage = "/tmp/emtag-diag-" + binascii.hexlify(os.urandom(6)).decode()
-        os.mkdir(self.storage)
+        self.storage = scratch.folder("emtag-diag")
 
 
 class _App:

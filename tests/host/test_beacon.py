@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from host_sim import mp
 from host_sim.paths import ROOT
+from tests.conftest import RV32, X86_32
+
+FW_PLATFORMS = (X86_32, RV32)  # the kernels checked on the simulator's board and on the C3's ISA
 
 TAG, HMU = 1, 2
 ACCEPT, OTHER, DUPLICATE, FORGED, STALE, REPLAY = range(6)

@@ -22,7 +22,7 @@ DEVICES = {
 
 
 def test_host_board_runs_compiled_modules() -> None:
-    assert boards.load("host")["mpy_arch"] == "x64"
+    assert boards.load("host")["mpy_arch"] == "x86"
 
 
 def test_the_five_boards_exist() -> None:

@@ -6,13 +6,18 @@ loads, so a stored -5 would read back as 4294967291 on the PC and -5 on the ESP3
 The model must also give the kernel's own answers, or it models something else."""
 
 import random
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from host_sim import mp, zone_compiler, zones
+from host_sim.paths import ROOT
 from host_sim.zone_compiler import GRID, UNIT
+from tests.conftest import RV32, X86_32
 from tests.host import zone_gen
+
+FW_PLATFORMS = (X86_32, RV32)  # the kernels checked on the simulator's board and on the C3's ISA
 
 HEADER, EDGE = 6, zone_compiler.EDGE_WORDS
 
@@ -100,6 +105,18 @@ def test_circle_arithmetic_fits_int32(x: int, y: int) -> None:
     isqrt_round_model(x * x + y * y)
 
 
-def test_ptr32_zero_extends_on_this_pc(fw: mp.Service) -> None:
-    """The hazard itself, shown in the interpreter: why the zone words are stored offset."""
-    assert fw.call("geofence_probe", "ptr32_reads", [-5, 7]) == [2**32 - 5, 7]
+def test_ptr32_sign_on_the_boards(fw: mp.Service) -> None:
+    """On a 32-bit machine (x86-32 here, RV32 and the ESP32's Xtensa alike) a ptr32
+    load is a whole machine word: -5 reads back as -5."""
+    assert fw.call("geofence_probe", "ptr32_reads", [-5, 7]) == [-5, 7]
+
+
+def test_ptr32_zero_extends_on_a_64_bit_pc(tmp_path: Path) -> None:
+    """The hazard itself, in the 64-bit PyPI interpreter: there the same load
+    zero-extends, so a kernel tested only on a PC would read its negatives wrong.
+    That is why the zone words are stored offset, non-negative on every platform."""
+    script = tmp_path / "ptr32.py"
+    script.write_text("import geofence_probe\nprint(geofence_probe.ptr32_reads([-5, 7]))\n")
+    proc = mp.run(script, extra_paths=[ROOT / "tests" / "firmware"], interpreter=mp.micropython64())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"[{2**32 - 5}, 7]"

@@ -14,7 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from host_sim import mp, zone_compiler, zones
+from tests.conftest import RV32, X86_32
 from tests.host import zone_gen
+
+FW_PLATFORMS = (X86_32, RV32)  # the kernels checked on the simulator's board and on the C3's ISA
 
 DEPTH_TOL_M = 0.5
 

@@ -16,7 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from host_sim import mp
+from tests.conftest import RV32, X86_32
 from tests.host import nmea_gen as g
+
+FW_PLATFORMS = (X86_32, RV32)  # the kernels checked on the simulator's board and on the C3's ISA
 
 REF_DAY = (date(2005, 1, 1) - date(1970, 1, 1)).days
 COORD_TOL = 0.5e-7 + 1e-12  # exact rounding to 1e-7 degrees

@@ -6,10 +6,9 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from host_sim import device_image, mp
+from host_sim import device_image, mp, romfs
 from host_sim.heap import BUDGET
 
 CONFIG = {"device_id": "romtest", "status_period_s": 60}
@@ -18,9 +17,9 @@ CONFIG = {"device_id": "romtest", "status_period_s": 60}
 def _boot(folder: Path, rom: bool, heap: str = "256K") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EMTAG_", "MICROPYPATH"))}
     env["EMTAG_RUN_S"] = "130"
-    args = ["-X", f"heapsize={heap}", "main.py"]
-    cmd = ([sys.executable, "-m", "host_sim.romfs", device_image.ROM_IMAGE, *args] if rom
-           else [mp.micropython(), *args])
+    if rom:
+        env[romfs.ENV] = device_image.ROM_IMAGE
+    cmd = [mp.micropython(), "-X", f"heapsize={heap}", "main.py"]
     return subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=60)
 
 

@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from host_sim import mp, wire
 from host_sim.paths import ROOT
+from tests.conftest import RV32, X86_32
+
+FW_PLATFORMS = (X86_32, RV32)  # the kernels checked on the simulator's board and on the C3's ISA
 
 KEY = bytes(range(32))
 DEV = "tag-0001"

@@ -1,20 +1,18 @@
 # Runs inside MicroPython: imports one firmware test file, calls each test_*
-# function, and writes one JSON line per test to the result file.
+# function, and writes one JSON line per test to the result file ("-": stdout,
+# as on the QEMU board, where the host reads them from its serial REPL).
 import io
 import json
 import sys
 
 
-def main():
-    path, result_path = sys.argv[1], sys.argv[2]
+def run(path, out):
     folder, _, name = path.rpartition("/")
     sys.path.insert(0, folder or ".")
-    out = open(result_path, "w")
     try:
         mod = __import__(name[:-3])
     except Exception as e:  # a broken test file fails every test in it
         out.write(json.dumps({"name": "<import>", "ok": False, "tb": _trace(e)}) + "\n")
-        out.close()
         return
     for test in sorted(n for n in dir(mod) if n.startswith("test_")):
         try:
@@ -22,7 +20,9 @@ def main():
             out.write(json.dumps({"name": test, "ok": True}) + "\n")
         except Exception as e:
             out.write(json.dumps({"name": test, "ok": False, "tb": _trace(e)}) + "\n")
-    out.close()
+        scratch = sys.modules.get("scratch")
+        if scratch:
+            scratch.remove_all()  # each test's files gone before the next: a board's flash is small
 
 
 def _trace(e):
@@ -31,4 +31,6 @@ def _trace(e):
     return buf.getvalue()
 
 
-main()
+if __name__ == "__main__":
+    with open(sys.argv[2], "w") as f:
+        run(sys.argv[1], f)

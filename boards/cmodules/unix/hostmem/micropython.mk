@@ -1,0 +1,2 @@
+HOSTMEM_DIR := $(USERMOD_DIR)
+SRC_USERMOD_C += $(HOSTMEM_DIR)/hostmem.c
