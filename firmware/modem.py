@@ -4,6 +4,8 @@
 # powers the modem, waits for registration, attaches, opens the socket, sends,
 # fetches received data, and on ERROR, +CME ERROR, a timeout or a closed socket
 # starts again, backing off; after repeated failure it power-cycles the modem.
+import time
+
 from micropython import const
 
 _SYNC = const(0)
@@ -165,7 +167,7 @@ class Modem:
         elif s == _REG:
             if self.registered:
                 self._run(_ATTACH, self.d[_D_ATTACH])
-            elif self.board.ticks_ms() - self._reg_started > _REG_LIMIT_MS:
+            elif time.ticks_diff(self.board.ticks_ms(), self._reg_started) > _REG_LIMIT_MS:
                 self._fail()
             else:
                 self._busy = False
