@@ -46,7 +46,8 @@ class App:
         self._restore_states()
         self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config,
                                                self.clock)
-        self._last_crumb = board.utc() // cfg["breadcrumb_s"]  # after a reboot, the next window
+        # after a reboot, the next window: by the clock, or if it is unset, the first fix's
+        self._last_crumb = board.utc() // cfg["breadcrumb_s"] if self.clock.is_set() else -1
         self._rx = bytearray(_RX_CHUNK)
         self._quiet = True  # the receiver silent since its last epoch
         self._epoch_ticks = 0  # when the current epoch's first bytes came
@@ -124,7 +125,9 @@ class App:
             return
         self.locwatch.fixed(utc, fix.lat_e7, fix.lon_e7)
         window = utc // self.cfg["breadcrumb_s"]  # one breadcrumb a window, on UTC boundaries
-        if window != self._last_crumb:
+        if self._last_crumb < 0:
+            self._last_crumb = window
+        elif window != self._last_crumb:
             self._last_crumb = window
             self._event(frames.EV_POSITION, utc, fix, unc, priority=False)
         changed = False

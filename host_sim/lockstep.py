@@ -7,7 +7,6 @@ what happens meanwhile and then the new time (T).
 
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
 from collections.abc import Callable
@@ -46,13 +45,15 @@ class Firmware:
                  on_power: Callable[[int, str, bool], None] | None = None) -> None:
         """Boot the firmware laid out in device (host_sim.device_image) at start_ms (UTC).
         on_power hears the parts it switches from its very first turn."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("EMTAG_", "MICROPYPATH"))}
-        env.update({"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device)})
+        # Nothing of the caller's environment, and no address randomisation: the
+        # collector scans the C stack conservatively, so the same run must find the
+        # same stack to give the same heap figures, wherever it is started from.
+        env = {"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device)}
         args = [*(["-X", f"heapsize={heap}"] if heap else []), "main.py"]
         rom = device / device_image.ROM_IMAGE
         if rom.exists():
             env[romfs.ENV] = str(rom)
-        cmd = [mp.micropython(), *args]
+        cmd = [*mp.FIXED_LAYOUT, mp.micropython(), *args]
         self._proc = subprocess.Popen(
             cmd,
             cwd=device,

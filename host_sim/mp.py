@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from host_sim.paths import BOARDS, BUILD, FIRMWARE, ROOT, venv_tool
 
 SERVICE = ROOT / "tests" / "mp" / "service.py"
 MP32 = BUILD / "mp32" / "micropython"
+FIXED_LAYOUT = ["setarch", "-R"] if shutil.which("setarch") else []  # util-linux: no address randomisation
 
 
 def micropython() -> str:

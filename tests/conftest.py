@@ -38,6 +38,22 @@ def fw(request: pytest.FixtureRequest) -> Iterator[Any]:
     service.close()
 
 
+RV32_SHARE = 6  # QEMU emulates every instruction: RV32 runs each property with a sixth of its examples
+
+
+@pytest.fixture(autouse=True)
+def _fewer_examples_on_rv32(request: pytest.FixtureRequest) -> Iterator[None]:
+    callspec = getattr(request.node, "callspec", None)
+    test = getattr(request.node, "obj", None)
+    chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+    if callspec is None or callspec.params.get("fw") != RV32 or chosen is None:
+        yield
+        return
+    test._hypothesis_internal_use_settings = settings(chosen, max_examples=max(10, chosen.max_examples // RV32_SHARE))
+    yield
+    test._hypothesis_internal_use_settings = chosen
+
+
 def capture_path(name: str) -> Path:
     from host_sim.paths import CAPTURES
 

@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import struct
 import threading
+import time
 from pathlib import Path
 
 from host_sim import wire
@@ -31,7 +32,9 @@ def test_events_are_stored_once_and_acknowledged(tmp_path: Path) -> None:
     frame = wire.events_frame(KEY, DEV, [_ev(1), _ev(2, kind=1), _ev(3)])
     for _ in range(3):  # at-least-once on the wire
         (reply,) = c.handle(frame)
-        assert wire.open_frame(KEY, reply) == (wire.ACK, DEV, struct.pack("<I", 3))
+        kind, dev, payload = wire.open_frame(KEY, reply)
+        assert (kind, dev, payload[:4]) == (wire.ACK, DEV, struct.pack("<I", 3))
+        assert abs(struct.unpack_from("<Q", payload, 4)[0] - time.time() * 1000) < 60_000  # the centre's time
     assert [e["seq"] for e in c.events("tag-0001")] == [1, 2, 3]
     assert [(a["seq"], a["kind"]) for a in c.alerts("tag-0001")] == [(2, "breach")]
     assert c.stats.duplicates == 6
@@ -97,7 +100,7 @@ def test_fuzz_over_tcp_while_another_tag_is_served(tmp_path: Path) -> None:
         for seq in range(1, 21):
             honest.sendall(wire.slip(wire.events_frame(KEY, wire.device_id("tag-0002"), [_ev(seq)])))
             (reply,) = _recv_frames(honest, 1)
-            acks.append(struct.unpack("<I", wire.open_frame(KEY, reply)[2])[0])
+            acks.append(struct.unpack_from("<I", wire.open_frame(KEY, reply)[2])[0])
         t.join()
         hostile.close()
         honest.close()
@@ -109,10 +112,22 @@ def test_fuzz_over_tcp_while_another_tag_is_served(tmp_path: Path) -> None:
     assert {"bad MAC", "short frame", "not an emtag frame"} <= reasons
 
 
+def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(tmp_path: Path) -> None:
+    now = [1_796_083_200_000]
+    c = Centre(tmp_path / "centre.db", clock=lambda: now[0])
+    c.register("tag-0001", KEY)
+    unset = wire.Event(1, 0, 20, 0, 0, 0, 0, 0, 255, b"\0" * 8)  # time 0: the tag did not know
+    c.handle(wire.events_frame(KEY, DEV, [unset, _ev(2)]))
+    first, second = c.events("tag-0001")
+    assert first["utc"] == now[0] // 1000 and first["stamped_at_centre"] == 1
+    assert second["utc"] == _ev(2).utc and second["stamped_at_centre"] == 0
+    assert [a["utc"] for a in c.alerts("tag-0001")] == [now[0] // 1000]  # the strap tamper, never in 1970
+
+
 def test_schema_is_created_and_migrated_once(tmp_path: Path) -> None:
     _centre(tmp_path)
     again = Centre(tmp_path / "centre.db")
-    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 3
+    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 4
     tables = {r[0] for r in sqlite3.connect(tmp_path / "centre.db").execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"devices", "events", "alerts", "configs", "rejects", "silences"} <= tables

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from host_sim import deploy, mp, mpy_gate, romfs
-from host_sim.paths import ROOT
+from host_sim.paths import ROOT, venv_tool
 from host_sim.pty_device import PtyDevice
 
 
@@ -101,7 +101,7 @@ def test_deployed_host_build_boots(tmp_path: Path) -> None:
 
 
 def test_pyserial_ports_tool_exists() -> None:
-    assert shutil.which("pyserial-ports") or (Path(mp.micropython()).parent / "pyserial-ports").exists()
+    assert shutil.which("pyserial-ports") or Path(venv_tool("pyserial-ports")).exists()
 
 
 def test_deploy_romfs_dry_run_puts_the_modules_in_one_image() -> None:

@@ -38,7 +38,9 @@ def test_log_shows_the_fixes_and_counters(tmp_path: Path) -> None:
     os.close(slave)
     assert watch.returncode == 0, err
     fixes = [ln for ln in out.splitlines() if ln.startswith("fix ")]
-    assert len(fixes) >= 20 and "2014-12-31 03:07:" in fixes[0] and "-37.78" in fixes[0]
+    # a tag whose RTC was never set reads the 2014 capture by its week-rollover rule
+    # (firmware/gnss.py): 1024 weeks on, as a receiver with that bug would mean
+    assert len(fixes) >= 20 and "2034-08-16 03:07:" in fixes[0] and "-37.78" in fixes[0]
     assert "valid" in fixes[0]
     assert any(ln.startswith("gnss sentences=") for ln in out.splitlines())
 
