@@ -3,7 +3,7 @@
 # Lockstep protocol on stdin (simulator -> firmware) and stdout (firmware ->
 # simulator). Every message is one kind byte, a 16-bit big-endian length, then
 # the payload:
-#   simulator -> firmware: T time (8-byte UTC ms), G GNSS UART bytes, M modem
+#   simulator -> firmware: T time (4-byte ms since power-on), G GNSS UART bytes, M modem
 #     UART bytes, S link (serial) bytes, C console bytes, I input "name=value"
 #     (pins, ADC mV), R a BLE advert heard (signed RSSI byte, advertising data),
 #     Q quit
@@ -26,11 +26,11 @@ _RX_CAP = const(1024)  # as the ESP32 boards' UART receive buffers
 _MSG_CAP = const(64)
 _HEARD_CAP = const(16)  # adverts waiting to be read
 _FOREVER = const(0xFFFFFFFF)
-_START_MS = const(1796083200000)  # 2026-12-01T00:00:00Z, the standalone run's true time at boot
 # As strict as an ESP32: the RTC powers on at 2000-01-01 until the firmware sets
-# it, and ticks_ms starts five minutes before its 2**30 wrap.
+# it, and ticks_ms starts five minutes before its 2**30 wrap. The board counts
+# time from power-on in a small integer; only the RTC's reading is a big one.
 _RTC_POWER_ON_MS = const(946684800000)
-_TICKS_AT_BOOT = const(0x3FFFFFFF - 300000)
+_TICKS_BEFORE_WRAP = const(300000)
 
 
 def _flash_folder():
@@ -129,11 +129,10 @@ class Board:
         self.has_strap, self.has_case = bool(defn.get("strap")), bool(defn.get("case"))
         self._closed = {k: defn[k]["closed"] for k in ("strap", "case") if defn.get(k)}
         self._sim = os.getenv("EMTAG_SIM") == "1"
-        self._now_ms = _START_MS
-        self._boot_ms = _START_MS  # when the board powered on: the first T message says
+        self._up_ms = 0  # since power-on
         self._rtc_ms = _RTC_POWER_ON_MS  # the RTC's reading at _rtc_at_ms
-        self._rtc_at_ms = _START_MS
-        self._end_ms = _START_MS + 1000 * int(os.getenv("EMTAG_RUN_S") or "10")
+        self._rtc_at_ms = 0
+        self._end_ms = 1000 * int(os.getenv("EMTAG_RUN_S") or "10")
         self._running = True
         self._heap_peak = 0
         self._next_sample_ms = 0
@@ -145,39 +144,40 @@ class Board:
         self.link = Port(self, b"S", bufs[2])
         self.console = Port(self, b"C", bufs[3])
         self._msg = bufs[4]  # the lockstep's other messages: time, inputs, adverts
+        self._head = bytearray(3)
+        self._wait_msg = bytearray(b"W\x00\x04\x00\x00\x00\x00")
         self.radio = Radio(self)
         self.storage = os.getenv("EMTAG_STORAGE") or _flash_folder()
         if self._sim:
             self._rx = sys.stdin.buffer
             self._tx = sys.stdout.buffer
-            self._receive()  # the simulator opens with the start time
-            self._boot_ms = self._rtc_at_ms = self._now_ms
+            self._receive()  # the simulator opens with the time, 0
 
     # time -------------------------------------------------------------------
     def ticks_ms(self):
-        return (self._now_ms - self._boot_ms + _TICKS_AT_BOOT) & 0x3FFFFFFF
+        return (self._up_ms - _TICKS_BEFORE_WRAP) & 0x3FFFFFFF
 
     def utc(self):
         return self.utc_ms() // 1000
 
     def utc_ms(self):
-        return self._rtc_ms + self._now_ms - self._rtc_at_ms
+        return self._rtc_ms + (self._up_ms - self._rtc_at_ms)
 
     def set_utc_ms(self, ms):
-        self._rtc_ms, self._rtc_at_ms = ms, self._now_ms
+        self._rtc_ms, self._rtc_at_ms = ms, self._up_ms
 
     def wait(self, ms):
         # Sleep until ms have passed or input arrives (ms < 0: until input).
-        if self._now_ms >= self._next_sample_ms:
-            self._next_sample_ms = self._now_ms + 60000
+        if self._up_ms >= self._next_sample_ms:
+            self._next_sample_ms = self._up_ms + 60000
             gc.collect()
             self._heap_peak = max(self._heap_peak, gc.mem_alloc())
         if not self._sim:
-            self._now_ms += 1000 if ms < 0 else ms
-            if self._now_ms >= self._end_ms:
+            self._up_ms += 1000 if ms < 0 else ms
+            if self._up_ms >= self._end_ms:
                 self._running = False
             return
-        self._send(b"W", struct.pack(">I", _FOREVER if ms < 0 else ms))
+        self._send_wait(ms)
         self._receive()
 
     def running(self):
@@ -225,10 +225,17 @@ class Board:
             if kind == b"C":
                 sys.stdout.buffer.write(payload)
             return
-        self._tx.write(kind + struct.pack(">H", len(payload)))
+        head = self._head
+        head[0] = kind[0]
+        struct.pack_into(">H", head, 1, len(payload))
+        self._tx.write(head)
         self._tx.write(payload)
-        if kind == b"W":
-            self._tx.flush()
+
+    def _send_wait(self, ms):
+        # the turn's last word, in one write: the simulator runs again as soon as it has it
+        w = self._wait_msg
+        struct.pack_into(">I", w, 3, _FOREVER if ms < 0 else ms)
+        self._tx.write(w)
 
     def _fill(self, mv):
         # mv filled from the simulator; False once it has gone
@@ -267,7 +274,7 @@ class Board:
                 self._running = False
                 return
             if kind == 0x54:  # T
-                self._now_ms = struct.unpack_from(">Q", msg)[0]
+                self._up_ms = struct.unpack_from(">I", msg)[0]
                 return
             if kind == 0x52:  # R
                 self.radio._arrive(msg[:n])

@@ -80,6 +80,7 @@ class Centre:
         self.clock = clock
         self.stats = Stats()
         self.lock = threading.Lock()
+        self.cpu_s = 0.0  # CPU spent verifying, storing and answering frames
         self._migrate()
 
     def _migrate(self) -> None:
@@ -99,8 +100,12 @@ class Centre:
 
     def handle(self, frame: bytes, peer: str = "") -> list[bytes]:
         """The frames to send back for one received frame (none for a rejected one)."""
+        t0 = time.thread_time()
         with self.lock:
-            return self._handle(frame, peer)
+            try:
+                return self._handle(frame, peer)
+            finally:
+                self.cpu_s += time.thread_time() - t0
 
     def _handle(self, frame: bytes, peer: str) -> list[bytes]:
         try:

@@ -19,7 +19,7 @@ from typing import Any
 from host_sim import mpy_gate, report, wire
 from host_sim.paths import BOARDS, BUILD, FIRMWARE
 
-VARIABLE = ("wall_s", "cpu_s")  # what differs from one run of the same tag to the next
+VARIABLE = ("wall_s", "cpu_s", "cpu_split")  # what differs from one run of the same tag to the next
 
 
 def digest(path: Path) -> str:
@@ -55,6 +55,7 @@ def run_tag(path: str) -> dict[str, Any]:
         "breach_points": [[e.lon, e.lat] for e in result.events if e.kind == 1],
         "wall_s": round(time.perf_counter() - wall0, 2),
         "cpu_s": round(cpu_s() - cpu0, 2),
+        "cpu_split": run.cpu,
     }
 
 

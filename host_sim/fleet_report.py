@@ -64,6 +64,8 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
                    "frames_per_s_for_pilot": round(frames / tag_days * PILOT_TAGS / 86400, 2) if tag_days else None,
                    "pilot_tags": PILOT_TAGS},
         "cpu_s": round(sum(r["cpu_s"] for r in rs), 1),
+        "cpu_split_s": {part: round(sum(r.get("cpu_split", {}).get(part, 0.0) for r in rs), 1)
+                        for part in ("firmware", "nmea_and_trace", "lockstep_and_rest", "centre")},
     }
 
 

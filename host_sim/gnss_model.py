@@ -1,6 +1,6 @@
 """What a GNSS receiver on the wearer's ankle reports: the true position plus
 error that follows the sky it sees, rendered as NMEA as a real receiver sends it
-(GN talker, RMC, GGA, GSA, GSV at 1 Hz by default), with pynmea2.
+(GN talker, RMC, GGA, GSA, GSV at 1 Hz by default).
 
 Error model: Gauss-Markov drift on each axis (30 s correlation), scaled by HDOP;
 multipath jumps in urban canyons and indoors; fixes lost indoors and in tunnels;
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import reduce
+from operator import xor
 
-import pynmea2
 from pyproj import Geod
 
 from host_sim.scenario import Scenario
@@ -73,8 +75,10 @@ class Receiver:
                 return seg.env
         return leg_env or self.sc.default_env
 
-    def epoch(self, t_ms: int, truth: TruePoint, nxt: TruePoint) -> tuple[bytes, Reported]:
-        """The NMEA burst for the instant t_ms (ms from the start), between truth and nxt."""
+    def epoch(self, t_ms: int, truth: TruePoint, nxt: TruePoint, render: bool = True) -> tuple[bytes, Reported]:
+        """The NMEA burst for the instant t_ms (ms from the start), between truth and nxt;
+        without render, only what it would report (the receiver is off: nobody hears it),
+        its random state moving on exactly as if it had spoken."""
         rnd = self.rnd
         sky = SKIES[self.env_at(t_ms / 1000, truth.env)]
         frac = (t_ms % 1000) / 1000
@@ -107,14 +111,17 @@ class Receiver:
         lon1, lat1, _ = GEOD.fwd(lon, lat, 0, north)
         lon2, lat2, _ = GEOD.fwd(lon1, lat1, 90, east)
         speed = max(0.0, truth.speed_mps + rnd.gauss(0, 0.08)) if have else 0.0
+        reported = Reported(t_ms, lat2, lon2, have, hdop)
+        if not render:
+            return b"", reported
         when = datetime.fromtimestamp(self.sc.start_utc + t_ms / 1000, UTC)
         lines = self._render(when, have, lat2, lon2, speed, truth.course_deg, hdop, sats, sky)
-        return ("".join(s + "\r\n" for s in lines)).encode(), Reported(t_ms, lat2, lon2, have, hdop)
+        return ("".join(s + "\r\n" for s in lines)).encode(), reported
 
     def _render(self, when: datetime, have: bool, lat: float, lon: float, speed: float, course: float,
                 hdop: float, sats: int, sky: Sky) -> list[str]:
-        hms = when.strftime("%H%M%S") + f".{when.microsecond // 10000:02d}"
-        dmy = when.strftime("%d%m%y")
+        hms = f"{when.hour:02d}{when.minute:02d}{when.second:02d}.{when.microsecond // 10000:02d}"
+        dmy = f"{when.day:02d}{when.month:02d}{when.year % 100:02d}"
         la, ns = _coord(lat, 2, "NS")
         lo, ew = _coord(lon, 3, "EW")
         out = []
@@ -123,28 +130,26 @@ class Receiver:
             if kind == "RMC":
                 fields = ((hms, "A", la, ns, lo, ew, f"{speed / 0.514444:.3f}", f"{course:.2f}", dmy, "", "",
                            "A", "V") if have else (hms, "V", "", "", "", "", "", "", dmy, "", "", "N", "V"))
-                out.append(pynmea2.RMC("GN", "RMC", fields).render())
+                out.append(sentence("GNRMC", fields))
             elif kind == "GGA":
                 fields = ((hms, la, ns, lo, ew, "1", f"{sats:02d}", f"{hdop:.2f}", "118.0", "M", "48.0", "M",
                            "", "") if have else (hms, "", "", "", "", "0", f"{sats:02d}", "", "", "", "", "", "",
                                                  ""))
-                out.append(pynmea2.GGA("GN", "GGA", fields).render())
+                out.append(sentence("GNGGA", fields))
             elif kind == "GSA":
                 ids = [f"{i:02d}" for i in range(1, sats + 1)][:12] + [""] * max(0, 12 - sats)
                 dops = (f"{hdop * 1.4:.2f}", f"{hdop:.2f}", f"{hdop * 1.1:.2f}") if have else ("", "", "")
-                out.append(pynmea2.GSA("GN", "GSA", ("A", "3" if have else "1", *ids, *dops, "1")).render())
+                out.append(sentence("GNGSA", ("A", "3" if have else "1", *ids, *dops, "1")))
             elif kind == "GSV":
                 out += self._gsv(sats, sky)
             elif kind == "VTG":
-                out.append(pynmea2.VTG("GN", "VTG", (f"{course:.2f}", "T", "", "M", f"{speed / 0.514444:.3f}",
-                                                     "N", f"{speed * 3.6:.3f}", "K",
-                                                     "A" if have else "N")).render())
+                out.append(sentence("GNVTG", (f"{course:.2f}", "T", "", "M", f"{speed / 0.514444:.3f}", "N",
+                                              f"{speed * 3.6:.3f}", "K", "A" if have else "N")))
             elif kind == "GLL":
-                out.append(pynmea2.GLL("GN", "GLL", (la, ns, lo, ew, hms, "A" if have else "V",
-                                                     "A" if have else "N")).render())
+                out.append(sentence("GNGLL", (la, ns, lo, ew, hms, "A" if have else "V", "A" if have else "N")))
             elif kind == "ZDA":
-                out.append(pynmea2.ZDA("GN", "ZDA", (hms, when.strftime("%d"), when.strftime("%m"),
-                                                     when.strftime("%Y"), "00", "00")).render())
+                out.append(sentence("GNZDA", (hms, f"{when.day:02d}", f"{when.month:02d}", f"{when.year:04d}",
+                                              "00", "00")))
         return out
 
     def _gsv(self, sats: int, sky: Sky) -> list[str]:
@@ -158,9 +163,16 @@ class Receiver:
                 fields = [str(len(groups)), str(n), f"{len(view):02d}"]
                 for prn, el, az, snr in g:
                     fields += [f"{prn:02d}", f"{el:02d}", f"{az:03d}", f"{snr:02d}"]
-                msgs.append(pynmea2.GSV("GP", "GSV", tuple(fields)).render())
+                msgs.append(sentence("GPGSV", fields))
             self._gsv_cache[key] = msgs
         return self._gsv_cache[key]
+
+
+def sentence(head: str, fields: Iterable[str]) -> str:
+    """One NMEA sentence, checksummed: what pynmea2's render() writes, without its objects
+    (tests/host/test_gnss_model.py holds the two to the same bytes)."""
+    body = head + "," + ",".join(fields)
+    return f"${body}*{reduce(xor, body.encode(), 0):02X}"
 
 
 def _coord(v: float, width: int, hemis: str) -> tuple[str, str]:

@@ -1,11 +1,10 @@
-"""The firmware's heap caps (`micropython -X heapsize`), at the unix port's 64-bit
-object sizes (docs/simulator.md, Heap).
+"""The firmware's heap cap (`micropython -X heapsize`) on the 32-bit interpreter,
+whose object sizes are the ESP32's (docs/interpreters.md, docs/simulator.md Heap).
 
-BUDGET is a GPS tag's duties: `make sim` runs the pilot scenarios under it, and
-the bench its day in the life. HEAP, the simulator's default, also holds what the
-budget does not at these sizes: a tag with zones, an RF curfew and a modem at
-once, a technician's console session, and an order from the centre checked
-beside the one in force."""
+BUDGET is a GPS tag's: `make sim` runs the pilot scenarios under it, the bench
+its day in the life, and the simulator's default, HEAP, is the same, so every
+duty (a tag with zones, an RF curfew and a modem at once; a technician's console
+session; an order from the centre) runs within it."""
 
 BUDGET = "64K"
-HEAP = "80K"
+HEAP = BUDGET

@@ -7,6 +7,7 @@ what happens meanwhile and then the new time (T).
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 from collections.abc import Callable
@@ -64,13 +65,16 @@ class Firmware:
             bufsize=0,
         )
         self.out = Outputs()
+        assert self._proc.stdout is not None
+        self._fd = self._proc.stdout.fileno()
+        self._rx = bytearray()  # read from the firmware, not yet parsed
         self.on_link: Callable[[int, bytes], None] | None = None  # link bytes as they leave
         self.on_modem: Callable[[int, bytes], None] | None = None  # modem UART bytes as they leave
         self.on_console: Callable[[int, bytes], None] | None = None  # console bytes as they leave
         self.on_advert: Callable[[int, bytes], None] | None = None  # BLE adverts as they go on air
         self.on_power = on_power  # a part switched on or off
         self.wakes = 0  # turns of the firmware's loop: the MCU awake
-        self.now_ms = start_ms
+        self.now_ms = self.boot_ms = start_ms  # the board counts from power-on
         self.wake_ms: int | None = None
         self._pending: list[bytes] = []
         self._wake([])
@@ -112,7 +116,7 @@ class Firmware:
 
     def _wake(self, messages: list[bytes]) -> None:
         self.wakes += 1
-        self._write([*messages, b"T" + struct.pack(">HQ", 8, self.now_ms)])
+        self._write([*messages, b"T" + struct.pack(">HI", 4, self.now_ms - self.boot_ms)])
         self._read_until_wait()
 
     def _write(self, messages: list[bytes]) -> None:
@@ -122,21 +126,25 @@ class Firmware:
         except BrokenPipeError:
             self._died()
 
-    def _read_exact(self, n: int) -> bytes:
-        assert self._proc.stdout is not None
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self._proc.stdout.read(n - len(buf))
+    def _read_message(self) -> tuple[bytes, bytes]:
+        # (kind, payload) of the next message, read in as large pieces as have come:
+        # one system call for a whole turn's messages, not two for each
+        buf = self._rx
+        while True:
+            if len(buf) >= 3:
+                end = 3 + int.from_bytes(buf[1:3], "big")
+                if len(buf) >= end:
+                    kind, payload = bytes(buf[:1]), bytes(buf[3:end])
+                    del buf[:end]
+                    return kind, payload
+            chunk = os.read(self._fd, 65536)
             if not chunk:
                 self._died()
             buf += chunk
-        return bytes(buf)
 
     def _read_until_wait(self) -> None:
         while True:
-            head = self._read_exact(3)
-            payload = self._read_exact(int.from_bytes(head[1:3], "big"))
-            kind = head[:1]
+            kind, payload = self._read_message()
             if kind == b"W":
                 ms = struct.unpack(">I", payload)[0]
                 self.wake_ms = None if ms == _FOREVER else self.now_ms + ms
@@ -174,7 +182,7 @@ class Firmware:
         self._pending = []
         assert self._proc.stdout is not None and self._proc.stdin is not None
         self._proc.stdin.close()
-        rest = self._proc.stdout.read()
+        rest = bytes(self._rx) + self._proc.stdout.read()
         self._proc.wait(timeout=30)
         # what it sent while shutting down
         while len(rest) >= 3:

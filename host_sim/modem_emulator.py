@@ -206,6 +206,8 @@ class ModemEmulator:
             self._closed_urc(now_ms)
 
     def due(self, before_ms: int) -> list[tuple[int, bytes]]:
+        if not self.pending:
+            return []
         now = [p for p in self.pending if p[0] <= before_ms]
         self.pending = [p for p in self.pending if p[0] > before_ms]
         return sorted(now, key=lambda p: p[0])

@@ -8,6 +8,7 @@ matched against the breach events received."""
 from __future__ import annotations
 
 import hashlib
+import resource
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -110,6 +111,12 @@ class Run:
     unit_stored: list[dict[str, Any]] = field(default_factory=list)  # what the centre stored from the home unit
     radio: dict[str, Any] = field(default_factory=dict)  # adverts sent, heard, replayed
     silences: list[dict[str, Any]] = field(default_factory=list)  # the centre's comms-loss alerts
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by part (cpu_split)
+
+
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 
 
 def device_key(sc: Scenario) -> bytes:
@@ -141,7 +148,10 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     """heap: the firmware's heap cap (default HEAP, host_sim/heap.py)."""
     heap = heap or HEAP
     t0 = time.perf_counter()
+    own0, kids0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
+    synth0 = time.thread_time()
     truth = trace.synthesise(sc)
+    synth_s = time.thread_time() - synth0
     compiled, blob = zone_compiler.compile_zones(sc.zones, seed=f"{sc.name}/{sc.seed}")
     ids = {c.zone_id.hex(): k for k, c in enumerate(compiled)}
     for o in orders or []:  # zones an order brings are scored as zones too
@@ -267,12 +277,15 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 if t_ms >= sc.duration_s * 1000:
                     continue
                 i = t_ms // 1000
-                burst, rep = rx.epoch(t_ms, truth[i], truth[min(i + 1, len(truth) - 1)])
+                heard = on and gnss["on"]  # a receiver switched off says nothing: nothing to render
+                synth0 = time.thread_time()
+                burst, rep = rx.epoch(t_ms, truth[i], truth[min(i + 1, len(truth) - 1)], render=keep_nmea or heard)
+                synth_s += time.thread_time() - synth0
                 reported.append(rep)
                 if keep_nmea:
                     nmea += burst
                 if on:
-                    if gnss["on"]:
+                    if heard:
                         fw.gnss(burst)
                     if unit:
                         for rssi, adv in unit.for_tag:
@@ -303,9 +316,12 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     events = [Event(r["kind"], ids.get(r["zone_id"], -1), r["utc"], r["utc"], r["received_ms"], r["depth_m"],
                     r["lat_e7"] / 1e7, r["lon_e7"] / 1e7) for r in stored if r["kind"] in EVENT_NAMES]
     counters, fixes, valid = _console(lines)
+    own, kids = _cpu(resource.RUSAGE_SELF) - own0, _cpu(resource.RUSAGE_CHILDREN) - kids0
+    cpu = {"firmware": kids, "nmea_and_trace": synth_s, "centre": centre.cpu_s,
+           "lockstep_and_rest": own - synth_s - centre.cpu_s}
     return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
                time.perf_counter() - t0, stored, link_stats, energy, switches, unit_stored,
-               unit.stats.as_dict() if unit else {}, silences)
+               unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()})
 
 
 def _tear(log: Path, n: int) -> None:

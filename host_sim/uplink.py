@@ -59,6 +59,8 @@ class Uplink:
             self.pending.append((now_ms + ROUND_TRIP_MS, bytes(replies)))
 
     def due(self, before_ms: int) -> list[tuple[int, bytes]]:
+        if not self.pending:
+            return []
         now = [p for p in self.pending if p[0] <= before_ms]
         self.pending = [p for p in self.pending if p[0] > before_ms]
         return now

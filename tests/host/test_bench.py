@@ -3,7 +3,7 @@ allocation counts are deterministic and are."""
 
 from pathlib import Path
 
-from host_sim import bench
+from host_sim import bench, mp
 
 
 def test_nmea_bench_runs_and_the_parser_does_not_allocate(tmp_path: Path) -> None:
@@ -30,3 +30,12 @@ def test_fleet_bench_runs_and_counts_the_cpu(tmp_path: Path) -> None:
     r = bench.bench_fleet(tmp_path, tags=2)["fleet"]
     assert r["tags"] == 2 and r["tag_days"] == 2.0 and r["passed"] == 2
     assert r["cpu_s"] > 0 and r["tag_days_per_cpu_minute"] > 0
+    split = r["cpu_split_s"]
+    assert set(split) == {"firmware", "nmea_and_trace", "lockstep_and_rest", "centre"}
+    assert split["firmware"] > 0 and split["nmea_and_trace"] > 0 and split["centre"] > 0
+    assert sum(split.values()) <= r["cpu_s"] * 1.05  # parts of the whole, not more
+    assert 0 < r["heap_peak_bytes_max"] < 65536 and r["heap_cap"] == "64K"
+
+
+def test_the_simulator_s_interpreter_has_32_bit_words() -> None:
+    assert mp.run(bench._WORD_BITS).stdout.strip() == "32"
