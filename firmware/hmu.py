@@ -44,7 +44,7 @@ class App:
             key = self._key = binascii.unhexlify(cfg["pair_key"])
             if cfg["hmu_beacon_id"]:
                 self.beacon = advertiser.Advertiser(board, self.loop, key, beacon.HMU,
-                                                    int(cfg["hmu_beacon_id"], 16), cfg)
+                                                    int(cfg["hmu_beacon_id"], 16), cfg, self.clock)
             self.loop.poll(self._listen)
         else:
             board.log("no pair key or beacon id: the curfew cannot be enforced")

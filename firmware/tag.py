@@ -71,7 +71,7 @@ class App:
 
             key = binascii.unhexlify(cfg["pair_key"])
             # the loop keeps the advertiser: nothing else need hold it
-            advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(cfg["beacon_id"], 16), cfg)
+            advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(cfg["beacon_id"], 16), cfg, self.clock)
             if cfg["hmu_beacon_id"]:
                 self.home_beacon = homebeacon.HomeBeacon(self, key)
 
