@@ -17,9 +17,10 @@ _EPOCH_S = 946684800 if time.gmtime(0)[0] == 2000 else 0
 class Port:
     # A UART as the firmware sees it (the same shape as boards/host_board.Port).
     def __init__(self, spec):
-        self._uart = machine.UART(
-            spec["uart"], baudrate=spec["baud"], tx=spec["tx"], rx=spec["rx"], rxbuf=1024, timeout=0
-        )
+        # pins only where the definition names them: a UART on its default pins (the
+        # C3's link on UART0) has none
+        pins = {k: spec[k] for k in ("tx", "rx") if spec.get(k) is not None}
+        self._uart = machine.UART(spec["uart"], baudrate=spec["baud"], rxbuf=spec["rxbuf"], timeout=0, **pins)
 
     def any(self):
         return self._uart.any()

@@ -22,7 +22,6 @@ import sys
 
 from micropython import const
 
-_RX_CAP = const(1024)  # as the ESP32 boards' UART receive buffers
 _MSG_CAP = const(64)
 _HEARD_CAP = const(16)  # adverts waiting to be read
 _FOREVER = const(0xFFFFFFFF)
@@ -54,7 +53,7 @@ def _receive_buffers(caps):
     # interpreter, memory outside the heap from its hostmem module. Elsewhere (the
     # PyPI interpreter), in the heap.
     try:
-        import hostmem
+        import hostmem  # type: ignore[import-not-found]  # the simulator's interpreter only
     except ImportError:
         return [bytearray(n) for n in caps]
     return [hostmem.ram(n) for n in caps]
@@ -138,7 +137,8 @@ class Board:
         self._next_sample_ms = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         # a CONFIG frame with its zones arrives on the link whole
-        bufs = _receive_buffers((_RX_CAP, _RX_CAP, 2048, 128, _MSG_CAP))
+        # the UARTs' receive buffers as the board definition sizes them; overruns past them
+        bufs = _receive_buffers((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], 128, _MSG_CAP))
         self.gnss = Port(self, b"G", bufs[0])
         self.modem = Port(self, b"M", bufs[1])
         self.link = Port(self, b"S", bufs[2])

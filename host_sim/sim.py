@@ -277,7 +277,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 if t_ms >= sc.duration_s * 1000:
                     continue
                 i = t_ms // 1000
-                heard = on and gnss["on"]  # a receiver switched off says nothing: nothing to render
+                heard = on and bool(gnss["on"])  # a receiver switched off says nothing: nothing to render
                 synth0 = time.thread_time()
                 burst, rep = rx.epoch(t_ms, truth[i], truth[min(i + 1, len(truth) - 1)], render=keep_nmea or heard)
                 synth_s += time.thread_time() - synth0

@@ -42,10 +42,12 @@ def test_definition_is_complete(name: str) -> None:
         assert defn["gnss"] and defn["modem"] and defn["strap"]
     assert {"scan_interval_us", "scan_window_us"} <= defn["ble"].keys()
     assert defn["ble"]["scan_window_us"] <= defn["ble"]["scan_interval_us"]
-    for part in ("gnss", "modem"):
-        spec = defn[part]
-        if spec and spec.get("source", "uart") == "uart" and defn["chip"] != "unix":
-            assert {"uart", "tx", "rx", "baud"} <= spec.keys()
+    for part in ("gnss", "modem", "link"):
+        spec = defn.get(part)
+        if spec and spec.get("source", "uart") == "uart":
+            assert spec["rxbuf"] >= 256  # the UART driver's receive buffer, which the host board sizes by too
+            if defn["chip"] != "unix":  # the link may keep the UART's default pins
+                assert ({"uart", "baud"} if part == "link" else {"uart", "tx", "rx", "baud"}) <= spec.keys()
 
 
 @pytest.mark.parametrize("name", sorted(DEVICES))
