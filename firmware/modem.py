@@ -284,7 +284,7 @@ class Modem:
             stat = fields[1].strip() if len(fields) > 1 else ""
             self.registered = stat in ("1", "5")
             if stat == "3":  # registration denied: no point asking again soon
-                self._reg_started -= _REG_LIMIT_MS
+                self._reg_started = time.ticks_add(self._reg_started, -_REG_LIMIT_MS)
         if not self._busy or self._expect is None:
             return
         if line == "ERROR" or line.startswith("+CME ERROR") or line.startswith("+CMS ERROR"):
