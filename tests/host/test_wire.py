@@ -29,6 +29,7 @@ def test_documented_vectors() -> None:
     ev = wire.Event(7, 1796083200, 1, 0, 524862000, -18904000, 8, 32, 255, bytes.fromhex("0102030405060708"))
     assert wire.events_frame(KEY, wire.device_id(DEV), [ev], sent=1796083205).hex() == v["events_frame"]
     assert wire.ack_frame(KEY, wire.device_id(DEV), 7).hex() == v["ack_frame"]
+    assert wire.ack_frame(KEY, wire.device_id(DEV), 7, 1796083205250).hex() == v["ack_frame_timed"]
     assert wire.slip(bytes([0xC0, 0x01, 0xDB])).hex() == v["slip"]
     assert ev.pack().hex() == v["event_record"]
 
@@ -58,10 +59,10 @@ def test_firmware_and_centre_frames_agree(fw: mp.Service, evs: list[tuple], sent
     assert wire.sent_of(payload) == sent
 
 
-@given(st.binary(min_size=1, max_size=200), st.integers(0, 2**32 - 1))
+@given(st.binary(min_size=1, max_size=200), st.integers(0, 2**32 - 1), st.none() | st.integers(0, 2**64 - 1))
 @settings(max_examples=150)
-def test_tag_accepts_only_authentic_acks(fw: mp.Service, noise: bytes, seq: int) -> None:
-    good = wire.ack_frame(KEY, wire.device_id(DEV), seq)
+def test_tag_accepts_only_authentic_acks(fw: mp.Service, noise: bytes, seq: int, utc_ms: int | None) -> None:
+    good = wire.ack_frame(KEY, wire.device_id(DEV), seq, utc_ms)  # with the centre's time or without
     assert fw.call("link_probe", "open_hex", KEY.hex(), DEV, good.hex())["kind"] == wire.ACK
     forged = wire.ack_frame(b"x" * 32, wire.device_id(DEV), seq)
     other = wire.ack_frame(KEY, wire.device_id("tag-0002"), seq)
