@@ -136,8 +136,8 @@ class Board:
         self._heap_peak = 0
         self._next_sample_ms = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
-        # a CONFIG frame with its zones arrives on the link whole
-        # the UARTs' receive buffers as the board definition sizes them; overruns past them
+        # the UARTs' receive buffers as the board definition sizes them (the link's holds
+        # an order with its zones whole); what does not fit is an overrun
         bufs = _receive_buffers((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], 128, _MSG_CAP))
         self.gnss = Port(self, b"G", bufs[0])
         self.modem = Port(self, b"M", bufs[1])
