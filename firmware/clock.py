@@ -11,43 +11,45 @@ _SET_DAY = const(19723)  # 2024-01-01: a clock that reads earlier was never set
 _SLACK_MS = const(1000)  # GNSS corrects a set clock only when it is this far off
 
 
+def _set_era(utc):
+    return utc // 86400 >= _SET_DAY
+
+
 class Clock:
     def __init__(self, board, first_seq):
         self._board = board
         self.first_seq = first_seq  # the first event this boot stamped
         self.shift = 0  # seconds the clock moved when this boot first set it
-        self.source = 0  # 0 unset, 1 GNSS, 2 the centre
 
     def is_set(self):
-        return self._board.utc() // 86400 >= _SET_DAY
+        return _set_era(self._board.utc())
 
     def from_gnss(self, utc_ms):
         # a valid fix's time: it sets the clock, and corrects it when it has drifted
         now = self._board.utc_ms()
         if now - utc_ms > _SLACK_MS or utc_ms - now > _SLACK_MS:
-            self._set(utc_ms, 1)
+            self._set(utc_ms)
 
     def from_centre(self, utc_ms):
         # the centre's time in an authentic acknowledgement: good to a link's latency,
         # so only for a clock that has nothing better
-        if not self.is_set() and utc_ms // 86400000 >= _SET_DAY:
-            self._set(utc_ms, 2)
+        if not self.is_set() and _set_era(utc_ms // 1000):
+            self._set(utc_ms)
 
-    def _set(self, utc_ms, source):
+    def _set(self, utc_ms):
         if not self.is_set():
             self.shift = utc_ms // 1000 - self._board.utc()
         self._board.set_utc_ms(utc_ms)
-        self.source = source
 
     def now(self):
         # UTC seconds to put on the wire: 0 while the clock is unset
         t = self._board.utc()
-        return t if t // 86400 >= _SET_DAY else 0
+        return t if _set_era(t) else 0
 
     def stamp(self, seq, utc):
         # an event's UTC as the centre should see it: restamped if this boot's unset
         # clock stamped it and the clock has been set since; 0 if nobody can know
-        if utc // 86400 >= _SET_DAY:
+        if _set_era(utc):
             return utc
         if seq >= self.first_seq and self.shift:
             return utc + self.shift

@@ -99,7 +99,7 @@ class Modem:
         self._want_rx = False
         self._busy = False
         self._backoff = _BACKOFF_MS
-        self._reg_started = 0
+        self._reg_started = board.ticks_ms()
         self._timeout = loop.timer(self._timed_out)
         self._wake = loop.timer(self._restart)
         self._reg_timer = loop.timer(self._poll_reg)

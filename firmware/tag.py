@@ -21,7 +21,6 @@ import zonewatch
 from micropython import const
 
 _RX_CHUNK = const(128)
-_CLOCK_SET_DAY = const(11323)  # 2001-01-01: an ESP32 RTC that was never set reads 2000
 
 # events this module sends (docs/frames.md)
 _EV_CONFIG_APPLIED = const(13)
@@ -36,11 +35,10 @@ class App:
         self.base_cfg = cfg
         self.loop = loop.Loop(board)
         self.gnss = gnss.Gnss(self._on_fix)
-        today = board.utc() // 86400
-        if today > _CLOCK_SET_DAY:  # a set clock is a better week-rollover reference
-            self.gnss.ref_day = today
         self.store = store.Store(board.storage)
         self.clock = clock.Clock(board, self.store.seq.next)
+        if self.clock.is_set():  # a set clock (kept through a soft reset) is a better week-rollover reference
+            self.gnss.ref_day = board.utc() // 86400
         self.order = order.Order(board.storage, cfg, board.log)
         self._apply(self.order.settings, self.order.zones)
         self._restore_states()

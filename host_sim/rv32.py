@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
 from host_sim.mp import MicroPythonError
@@ -67,13 +68,19 @@ class Rv32Board:
 
     def exec(self, code: str, timeout: float = 600) -> str:
         """Run code on the board; its printed output. Rv32Error with the traceback if it raised."""
-        out, err = self._transport.exec_raw(code, timeout=timeout)
+        try:
+            out, err = self._transport.exec_raw(code, timeout=timeout)
+        except (OSError, TransportError) as e:  # the machine stopped (a fault ends QEMU) or went quiet
+            raise Rv32Error(f"the RV32 board stopped answering: {e}") from None
         if err:
             raise Rv32Error(err.decode(errors="replace"))
         return bytes(out).decode(errors="replace")
 
     def write_file(self, name: str, data: bytes) -> None:
-        self._transport.fs_writefile(name, data)
+        try:
+            self._transport.fs_writefile(name, data)
+        except (OSError, TransportError) as e:
+            raise Rv32Error(f"could not write {name} on the RV32 board: {e}") from None
 
     def run_test_file(self, path: Path) -> list[dict[str, Any]]:
         """Each test_* of a firmware test file run on the board: one record per test."""

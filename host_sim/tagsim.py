@@ -26,7 +26,7 @@ import os
 import sys
 from pathlib import Path
 
-from host_sim import report
+from host_sim import mp, report
 from host_sim.centre import SILENCE_S
 from host_sim.heap import BUDGET, HEAP
 from host_sim.paths import CAPTURES
@@ -323,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     fl.add_argument("--json", type=Path, help="the report as JSON here instead")
     fl.set_defaults(func=cmd_fleet)
     args = ap.parse_args(argv)
+    runs_firmware = args.command in ("run", "replay", "device") or (args.command == "fleet" and args.action == "run")
+    if runs_firmware and not mp.MP32.exists():
+        print(f"tagsim: the firmware's interpreter {mp.MP32} is not built; run: make interpreters", file=sys.stderr)
+        return 2
     result: int = args.func(args)
     return result
 

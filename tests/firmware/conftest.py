@@ -17,9 +17,10 @@ import pytest
 
 from host_sim import mp, rv32
 from host_sim.paths import ROOT
+from tests.conftest import RV32, X86_32
 
 RUNNER = ROOT / "tests" / "mp" / "runner.py"
-BOARDS = ("x86-32", "rv32")
+BOARDS = (X86_32, RV32)
 _TEST = re.compile(r"^def (test_\w+)\(", re.M)
 _results: dict[tuple[Path, str], dict[str, dict[str, Any]]] = {}
 
@@ -31,7 +32,7 @@ def _records(records: list[dict[str, Any]], output: str) -> dict[str, dict[str, 
 
 def _run_file(path: Path, board: str) -> dict[str, dict[str, Any]]:
     if (path, board) not in _results:
-        if board == "rv32":
+        if board == RV32:
             try:
                 with rv32.Rv32Board() as b:
                     found = _records(b.run_test_file(path), "")
