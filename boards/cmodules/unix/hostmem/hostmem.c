@@ -3,6 +3,7 @@
 // is mapped; ram(n) is a driver's buffer (an ESP32 UART's receive buffer belongs
 // to the ESP-IDF driver, not to the heap). Neither is ever freed: the process
 // ends first, as flash and driver memory outlive the interpreter.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -17,7 +18,7 @@ static mp_obj_t hostmem_rom(mp_obj_t path_in) {
     const char *path = mp_obj_str_get_str(path_in);
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        mp_raise_OSError(MP_ENOENT);
+        mp_raise_OSError(errno);
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size == 0) {
