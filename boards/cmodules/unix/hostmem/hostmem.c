@@ -26,9 +26,10 @@ static mp_obj_t hostmem_rom(mp_obj_t path_in) {
         mp_raise_OSError(MP_EIO);
     }
     void *at = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int err = errno;
     close(fd);
     if (at == MAP_FAILED) {
-        mp_raise_OSError(MP_ENOMEM);
+        mp_raise_OSError(err);
     }
     return mp_obj_new_memoryview('B', st.st_size, at);
 }
