@@ -5,6 +5,8 @@ error that follows the sky it sees, rendered as NMEA as a real receiver sends it
 Error model: Gauss-Markov drift on each axis (30 s correlation), scaled by HDOP;
 multipath jumps in urban canyons and indoors; fixes lost indoors and in tunnels;
 after a long outage, a time to first fix before the receiver reports one again.
+Powered on hot, a fix in seconds; cold, no time for a while (empty time and date
+fields, as a NEO-6 sends them) and a fix within two minutes.
 Deterministic from the scenario's seed."""
 
 from __future__ import annotations
@@ -66,7 +68,15 @@ class Receiver:
         self.jx = self.jy = 0.0
         self.no_fix_s = 0
         self.ttff_left = 0
+        self.no_time_left = 0  # a cold receiver's seconds before it knows UTC
         self._gsv_cache: dict[tuple[str, int], list[str]] = {}
+
+    def power_on(self, cold: bool) -> None:
+        if cold:
+            self.ttff_left = self.rnd.randint(26, 110)
+            self.no_time_left = self.rnd.randint(3, self.ttff_left // 2)
+        else:
+            self.ttff_left = self.rnd.randint(2, 5)
 
     def env_at(self, t: float, leg_env: str | None = None) -> str:
         """The sky at t: an environment segment's, else the leg's, else the default."""
@@ -112,16 +122,20 @@ class Receiver:
         lon2, lat2, _ = GEOD.fwd(lon1, lat1, 90, east)
         speed = max(0.0, truth.speed_mps + rnd.gauss(0, 0.08)) if have else 0.0
         reported = Reported(t_ms, lat2, lon2, have, hdop)
+        timeless = self.no_time_left > 0
+        self.no_time_left -= timeless
         if not render:
             return b"", reported
-        when = datetime.fromtimestamp(self.sc.start_utc + t_ms / 1000, UTC)
+        when = None if timeless else datetime.fromtimestamp(self.sc.start_utc + t_ms / 1000, UTC)
         lines = self._render(when, have, lat2, lon2, speed, truth.course_deg, hdop, sats, sky)
         return ("".join(s + "\r\n" for s in lines)).encode(), reported
 
-    def _render(self, when: datetime, have: bool, lat: float, lon: float, speed: float, course: float,
+    def _render(self, when: datetime | None, have: bool, lat: float, lon: float, speed: float, course: float,
                 hdop: float, sats: int, sky: Sky) -> list[str]:
-        hms = f"{when.hour:02d}{when.minute:02d}{when.second:02d}.{when.microsecond // 10000:02d}"
-        dmy = f"{when.day:02d}{when.month:02d}{when.year % 100:02d}"
+        hms = dmy = ""
+        if when:
+            hms = f"{when.hour:02d}{when.minute:02d}{when.second:02d}.{when.microsecond // 10000:02d}"
+            dmy = f"{when.day:02d}{when.month:02d}{when.year % 100:02d}"
         la, ns = _coord(lat, 2, "NS")
         lo, ew = _coord(lon, 3, "EW")
         out = []
@@ -148,8 +162,8 @@ class Receiver:
             elif kind == "GLL":
                 out.append(sentence("GNGLL", (la, ns, lo, ew, hms, "A" if have else "V", "A" if have else "N")))
             elif kind == "ZDA":
-                out.append(sentence("GNZDA", (hms, f"{when.day:02d}", f"{when.month:02d}", f"{when.year:04d}",
-                                              "00", "00")))
+                date = (f"{when.day:02d}", f"{when.month:02d}", f"{when.year:04d}") if when else ("", "", "")
+                out.append(sentence("GNZDA", (hms, *date, "00", "00")))
         return out
 
     def _gsv(self, sats: int, sky: Sky) -> list[str]:

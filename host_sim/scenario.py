@@ -28,11 +28,16 @@ true trace and the zones. Every error names the file, the line and the fix.
       sentences: [RMC, GGA, GSA, GSV]
       default: open_sky                   # open_sky, urban_canyon, indoors, tunnel
       environment: [{from: 10m, to: 25m, env: indoors}]
+      start: hot                          # how the receiver starts at each power-on of the tag:
+                                          # hot (it kept its almanac and time), or cold (none:
+                                          # no time for a while, a fix within two minutes)
     oracle: {must_depth_m: 20, must_duration_s: 20, safe_distance_m: 25, latency_limit_s: 240}
     coverage_gaps: [{from: 1h, to: 7h}]   # no link to the centre meanwhile
     link: {transport: cellular, dialect: a7670, drop_rate: 0.05, send_fail_rate: 0.05, slow_ms: 300,
            garbage_rate: 0.02, denied: false}   # default: serial
     inputs: [{at: 12m, strap: open}]      # the strap is cut
+    tag_off: [{from: 3h, to: 3h00m30s}]   # the tag with no power (a brown-out, a battery swap): it
+                                          # reboots at the end with its RTC at 2000-01-01
     battery: {start_mv: 3800, drain_mv_per_h: 60, charging: [{from: 20m, to: 50m}]}
     curfew:                               # an RF curfew with a home monitoring unit (docs/curfew.md)
       schedule: [{days: daily, start: "19:00", end: "07:00"}]   # London time, overnight allowed
@@ -197,6 +202,8 @@ class Scenario:
     inputs: list[Input] = field(default_factory=list)
     battery: Battery = field(default_factory=Battery)
     curfew: Curfew | None = None
+    gnss_start: str = "hot"  # hot or cold, at each power-on of the tag
+    tag_off: list[tuple[int, int]] = field(default_factory=list)  # the tag unpowered, seconds from the start
 
 
 class _Reader:
@@ -282,7 +289,7 @@ def load(path: Path) -> Scenario:
     top = r.mapping(r.top, "the scenario", {
         "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
         "zones": False, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
-        "inputs": False, "battery": False, "curfew": False})
+        "inputs": False, "battery": False, "curfew": False, "tag_off": False})
     name = r.text(top["name"], "name")
     start_text = r.text(top["start"], "start")
     try:
@@ -296,11 +303,15 @@ def load(path: Path) -> Scenario:
         raise r.fail(r.top, "the scenario needs zones, a curfew, or both")
     zone_list = _zones(r, top["zones"]) if "zones" in top else []
     route_start, legs, gpx = _route(r, top["route"])
-    rate, sentences, default_env, env = _gnss(r, top.get("gnss"), duration)
+    rate, sentences, default_env, env, gnss_start = _gnss(r, top.get("gnss"), duration)
     oracle = _oracle(r, top["oracle"]) if "oracle" in top else Oracle()
     gaps = _gaps(r, top["coverage_gaps"], duration) if "coverage_gaps" in top else []
     link = _link(r, top["link"]) if "link" in top else LinkSpec()
     inputs = _inputs(r, top["inputs"], duration) if "inputs" in top else []
+    tag_off = sorted(_gaps(r, top["tag_off"], duration, "tag_off spell")) if "tag_off" in top else []
+    for (_, b), (a, _) in zip(tag_off, tag_off[1:], strict=False):
+        if a <= b:
+            raise r.fail(top["tag_off"], f"tag_off spells overlap or touch at {a} s: make them one spell")
     battery = Battery()
     if "battery" in top:
         bm = r.mapping(top["battery"], "battery", {"start_mv": False, "drain_mv_per_h": False, "charging": False})
@@ -312,7 +323,7 @@ def load(path: Path) -> Scenario:
     curfew = _curfew(r, top["curfew"], home, duration) if "curfew" in top else None
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
-                    sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew)
+                    sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew, gnss_start, tag_off)
 
 
 def _london(r: _Reader, node: yaml.Node, what: str) -> int:
@@ -522,10 +533,15 @@ def _route(r: _Reader, node: yaml.Node) -> tuple[tuple[float, float] | None, lis
     return start, legs, None
 
 
-def _gnss(r: _Reader, node: yaml.Node | None, duration: int) -> tuple[int, tuple[str, ...], str, list[Segment]]:
+def _gnss(r: _Reader, node: yaml.Node | None,
+          duration: int) -> tuple[int, tuple[str, ...], str, list[Segment], str]:
     if node is None:
-        return 1, ("RMC", "GGA", "GSA", "GSV"), "open_sky", []
-    m = r.mapping(node, "gnss", {"rate_hz": False, "sentences": False, "default": False, "environment": False})
+        return 1, ("RMC", "GGA", "GSA", "GSV"), "open_sky", [], "hot"
+    m = r.mapping(node, "gnss", {"rate_hz": False, "sentences": False, "default": False, "environment": False,
+                                 "start": False})
+    start = r.value(m["start"]) if "start" in m else "hot"
+    if start not in ("hot", "cold"):
+        raise r.fail(m["start"], f"start {start!r}: expected hot or cold")
     rate = int(r.number(m["rate_hz"], "rate_hz", 1, 10, integer=True)) if "rate_hz" in m else 1
     sentences = ("RMC", "GGA", "GSA", "GSV")
     if "sentences" in m:
@@ -547,7 +563,7 @@ def _gnss(r: _Reader, node: yaml.Node | None, duration: int) -> tuple[int, tuple
         if not a < b <= duration:
             raise r.fail(sn, f"environment {i + 1}: from {a} s to {b} s must lie within the {duration} s run")
         segments.append(Segment(a, b, env))
-    return rate, sentences, default, segments
+    return rate, sentences, default, segments, start
 
 
 def _oracle(r: _Reader, node: yaml.Node) -> Oracle:

@@ -191,7 +191,10 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 clock[0] = now_ms
                 modem.from_tag(now_ms, data)
 
-            gnss = {"on": True, "since": start_ms, "on_ms": 0, "starts": 1}
+            cold = sc.gnss_start == "cold"
+            gnss = {"on": True, "since": start_ms, "on_ms": 0, "starts": 1, "cold": False}
+            if cold:
+                rx.power_on(cold=True)
             switches: list[tuple[int, bool]] = []
 
             def power(now_ms: int, part: str, on: bool) -> None:
@@ -202,7 +205,8 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 switches.append((now_ms, on))
                 if on:
                     gnss["since"], gnss["starts"] = now_ms, gnss["starts"] + 1
-                    rx.ttff_left = rx.rnd.randint(2, 5)  # a hot start
+                    rx.power_on(cold=bool(gnss["cold"]))  # cold only at the tag's own power-on, if so
+                    gnss["cold"] = False
                 else:
                     gnss["on_ms"] += now_ms - gnss["since"]
                 gnss["on"] = on
@@ -230,7 +234,8 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             fw = boot(start_ms)
             lines: list[tuple[int, str]] = []
             issued = list(orders or [])
-            pending_cuts = sorted(cuts or [], key=lambda c: c.at_s)
+            pending_cuts = sorted([*(cuts or []), *(PowerCut(a, b - a) for a, b in sc.tag_off)],
+                                  key=lambda c: c.at_s)
             pins = list(sc.inputs)
             state = {"strap": 0, "case": 0}
             off_until = -1
@@ -250,7 +255,9 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms:
                     cut = pending_cuts.pop(0)
                     fw.kill()
-                    modem.power_off()  # the same battery feeds the modem
+                    modem.power_off()  # the same battery feeds the modem ...
+                    power(start_ms + t_ms, "gnss", False)  # ... and the receiver
+                    gnss["cold"] = cold
                     lines += fw.out.lines
                     _tear(image / "events.log", cut.tear)
                     uplink.pending.clear()  # answers to a tag that is gone

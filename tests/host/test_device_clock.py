@@ -55,3 +55,39 @@ def test_an_event_stamped_before_the_clock_was_set_is_restamped(tmp_path: Path) 
     boot = [r for r in run.stored if r["kind"] == 11]
     assert boot and all(start - 2 <= r["utc"] <= start + 2 for r in boot), boot
     assert all(r["utc"] >= start - 2 for r in run.stored)
+
+
+def _boots(run: sim.Run) -> list[int]:
+    return sorted(r["utc"] - run.scenario.start_utc for r in run.stored if r["kind"] == 11)
+
+
+def test_a_reboot_mid_day_keeps_true_times_and_catches_the_breach() -> None:
+    """A 30 s brown-out on the way: the tag boots again with its RTC at 2000, its second
+    boot is stamped in the right minute, nothing at the centre carries a 2000 date, and
+    the breach after it is caught."""
+    sc = scenario.load(ROOT / "scenarios" / "reboot-mid-day.yaml")
+    (off, on), = sc.tag_off
+    run = sim.execute(sc, keep_nmea=False)
+    first, second = _boots(run)
+    assert abs(first) <= 2 and on - 2 <= second <= on + 8, _boots(run)
+    assert all(sc.start_utc - 2 <= r["utc"] <= sc.start_utc + sc.duration_s for r in run.stored)
+    assert any(r["utc"] - sc.start_utc < off for r in run.stored if r["kind"] == 10)  # crumbs before the cut
+    result = sim.score(run)
+    assert result.passed and result.detected == result.must_alert == 1
+
+
+def test_a_cold_receiver_gives_no_time_then_a_fix_and_the_breach_is_caught() -> None:
+    """Switched on in the street with a cold receiver: the first sentences carry no
+    time at all (empty fields, as a NEO-6 sends them), the first fix comes tens of
+    seconds later, and the tag sets its clock from it and still catches the breach."""
+    sc = scenario.load(ROOT / "scenarios" / "cold-boot-in-the-street.yaml")
+    assert sc.gnss_start == "cold"
+    run = sim.execute(sc)
+    first_rmc = next(ln for ln in run.nmea.split(b"\r\n") if ln.startswith(b"$GNRMC"))
+    assert first_rmc.startswith(b"$GNRMC,,V,"), first_rmc
+    ttff = next(r.t_ms for r in run.reported if r.valid) / 1000
+    assert 26 <= ttff <= 110
+    boot, = _boots(run)
+    assert abs(boot) <= 2  # stamped by an unset clock, restamped once the fix set it
+    result = sim.score(run)
+    assert result.passed and result.detected == result.must_alert == 1, (result.missed, result.false)

@@ -120,6 +120,9 @@ CURFEW = (ROOT / "scenarios/curfew-replay-device.yaml").read_text()
     (CURFEW.replace("replay: {from: 50m", "replay: {from: 20m"), "replayer:", "replay must start after the capture"),
     (CURFEW.replace("home: {lat: 52.90400, lon: -1.48000}\n", ""), "  schedule: [", "needs unit"),
     (CURFEW.split("curfew:")[0] + "route:" + CURFEW.split("route:")[1], None, "needs zones, a curfew, or both"),
+    (GOOD.replace("  default: open_sky", "  default: open_sky\n  start: lukewarm"), "lukewarm", "expected hot or cold"),
+    (GOOD + "tag_off: [{from: 10m, to: 12m}, {from: 11m, to: 13m}]\n", "tag_off:", "overlap"),
+    (GOOD + "tag_off: [{from: 10m, to: 50m}]\n", "tag_off:", "tag_off spell 1: from 600 s to 3000 s"),
 ])
 def test_malformed_scenario_names_file_line_and_fix(tmp_path: Path, text: str, at: str | None,
                                                     says: str) -> None:
