@@ -1,7 +1,8 @@
 # The board's real-time clock as the firmware keeps it. An ESP32 powers on with
 # its RTC at 2000-01-01 (a brown-out or a flat battery does the same), so the
 # firmware sets it: the tag from a valid GNSS fix, either device from the
-# centre's authenticated acknowledgement while it is still unset. Events this
+# network while it is still unset (the centre's authenticated acknowledgement,
+# or the cell's time through the modem). Events this
 # boot stamped before it was set are restamped as they are sent; an unset stamp
 # from an earlier boot goes as 0, "time unknown", and the centre stamps it on
 # receipt (docs/frames.md). Never a 2000 date at the centre.
@@ -28,17 +29,25 @@ class Clock:
         # a valid fix's time: it sets the clock, and corrects it when it has drifted
         now = self._board.utc_ms()
         if now - utc_ms > _SLACK_MS or utc_ms - now > _SLACK_MS:
-            self._set(utc_ms)
+            self._set(utc_ms, "gnss")
 
     def from_centre(self, utc_ms):
-        # the centre's time in an authentic acknowledgement: good to a link's latency,
-        # so only for a clock that has nothing better
-        if not self.is_set() and _set_era(utc_ms // 1000):
-            self._set(utc_ms)
+        # the centre's time in an authentic acknowledgement: good to a link's latency
+        self._provisional(utc_ms, "centre")
 
-    def _set(self, utc_ms):
+    def from_cell(self, utc_ms):
+        # the network's time (NITZ) through the modem: good to a few seconds
+        self._provisional(utc_ms, "cell")
+
+    def _provisional(self, utc_ms, source):
+        # only for a clock that has nothing better
+        if not self.is_set() and _set_era(utc_ms // 1000):
+            self._set(utc_ms, source)
+
+    def _set(self, utc_ms, source):
         if not self.is_set():
             self.shift = utc_ms // 1000 - self._board.utc()
+            self._board.log("clock set from " + source)
         self._board.set_utc_ms(utc_ms)
 
     def now(self):

@@ -28,7 +28,7 @@ def open_link(board, loop, store, cfg, on_config, clock):
     if cfg["transport"] == "cellular":
         import modem
 
-        m = modem.Modem(board, loop, cfg, board.dialect)
+        m = modem.Modem(board, loop, cfg, board.dialect, clock.from_cell)
         return Link(m, loop, store, cfg, on_config, clock), m
     return Link(board.link, loop, store, cfg, on_config, clock), None
 

@@ -4,8 +4,11 @@
 # powers the modem, waits for registration, attaches, opens the socket, sends,
 # fetches received data, and on ERROR, +CME ERROR, a timeout or a closed socket
 # starts again, backing off; after repeated failure it power-cycles the modem.
+# Once registered it asks the modem for the cell's time (AT+CCLK?), which the
+# network sets when the dialect's time command asked for it.
 import time
 
+import civil
 from micropython import const
 
 _SYNC = const(0)
@@ -15,6 +18,7 @@ _ATTACH = const(3)
 _OPEN = const(4)
 _READY = const(5)
 _OFF = const(6)
+_CLOCK = const(7)
 
 _REG_POLL_MS = const(2000)
 _REG_LIMIT_MS = const(60000)
@@ -29,7 +33,8 @@ _LINE_MAX = const(120)
 # A dialect is a tuple: the registration query, the attach and open scripts (steps of
 # command, success line, timeout ms), the send command and its success line, the line
 # saying data waits, the receive command and its answer's head, the lines that say the
-# socket closed. A tuple, not a class: fewer names in the device's heap.
+# socket closed, the command that lets the network set the modem's clock. A tuple,
+# not a class: fewer names in the device's heap.
 _D_REG = const(0)
 _D_ATTACH = const(1)
 _D_OPEN = const(2)
@@ -39,6 +44,7 @@ _D_RX_URC = const(5)
 _D_RX = const(6)
 _D_RX_HEAD = const(7)
 _D_CLOSED = const(8)
+_D_NET_TIME = const(9)
 
 
 def _dialect(name):
@@ -51,6 +57,7 @@ def _dialect(name):
             (('AT+CIPSTART="TCP","{host}",{port}', "CONNECT OK", 30000),),
             "AT+CIPSEND={n}", "SEND OK", "+CIPRXGET: 1", "AT+CIPRXGET=2,{n}", "+CIPRXGET: 2,",
             ("CLOSED", "CONNECT FAIL", "SEND FAIL"),
+            "AT+CLTS=1",
         )
     if name == "a7670":
         return (
@@ -60,8 +67,28 @@ def _dialect(name):
             (('AT+CIPOPEN=0,"TCP","{host}",{port}', "+CIPOPEN: 0,0", 30000),),
             "AT+CIPSEND=0,{n}", "+CIPSEND: 0,", "+CIPRXGET: 1,0", "AT+CIPRXGET=2,0,{n}", "+CIPRXGET: 2,0,",
             ("+IPCLOSE: 0", "+CIPCLOSE: 0", "+CIPERROR"),
+            "AT+CTZU=1",
         )
     raise ValueError("modem dialect %r: expected one of sim7000, sim800, a7670" % name)
+
+
+def cclk_utc(line):
+    # '+CCLK: "yy/MM/dd,hh:mm:ss+zz"' (local time; zz quarter hours east of UTC) as
+    # UTC seconds; 0 if malformed, or a modem's own default date (1970 or 1980, written
+    # 70 and 80, or any year before 2024): the network has not given it the time
+    q = line.find('"')
+    t = line[q + 1 : q + 22] if q >= 0 else ""
+    if len(t) != 21 or t[2] + t[5] + t[8] + t[11] + t[14] + t[17] + t[20] not in ('//,::+"', '//,::-"'):
+        return 0
+    for c in t[0:2] + t[3:5] + t[6:8] + t[9:11] + t[12:14] + t[15:17] + t[18:20]:
+        if not "0" <= c <= "9":
+            return 0
+    y, mo, d = int(t[0:2]), int(t[3:5]), int(t[6:8])
+    h, mi, s, tz = int(t[9:11]), int(t[12:14]), int(t[15:17]), int(t[18:20])
+    if not (24 <= y < 70 and civil.valid_date(2000 + y, mo, d) and h < 24 and mi < 60 and s < 60 and tz <= 56):
+        return 0
+    local = civil.days_from_civil(2000 + y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+    return local - tz * 900 if t[17] == "+" else local + tz * 900
 
 
 def _shift(buf, n, used):
@@ -71,8 +98,9 @@ def _shift(buf, n, used):
 
 
 class Modem:
-    def __init__(self, board, loop, cfg, dialect):
+    def __init__(self, board, loop, cfg, dialect, on_time):
         self.board = board
+        self._on_time = on_time  # called with the cell's UTC ms
         self.uart = board.modem
         self.loop = loop
         self.d = _dialect(dialect)
@@ -159,19 +187,22 @@ class Modem:
     def _done(self):
         s = self.state
         if s == _SYNC:
-            self._run(_INIT, (("ATE0", "OK", 1000), ("AT+CMEE=1", "OK", 1000), ("AT+CSQ", "OK", 1000)))
+            self._run(_INIT, (("ATE0", "OK", 1000), ("AT+CMEE=1", "OK", 1000), (self.d[_D_NET_TIME], "OK", 1000),
+                              ("AT+CSQ", "OK", 1000)))
         elif s == _INIT:
             self.registered = False
             self._reg_started = self.board.ticks_ms()
             self._run(_REG, ((self.d[_D_REG], "OK", 2000),))
         elif s == _REG:
             if self.registered:
-                self._run(_ATTACH, self.d[_D_ATTACH])
+                self._run(_CLOCK, (("AT+CCLK?", "OK", 1000),))
             elif time.ticks_diff(self.board.ticks_ms(), self._reg_started) > _REG_LIMIT_MS:
                 self._fail()
             else:
                 self._busy = False
                 self.loop.arm(self._reg_timer, _REG_POLL_MS)
+        elif s == _CLOCK:
+            self._run(_ATTACH, self.d[_D_ATTACH])
         elif s == _ATTACH:
             self._run(_OPEN, self.d[_D_OPEN])
         else:
@@ -279,6 +310,10 @@ class Modem:
                 self.rssi = int(line[6:].split(",")[0])
             except ValueError:
                 self.errors += 1
+        elif line.startswith("+CCLK: "):
+            utc = cclk_utc(line)
+            if utc:
+                self._on_time(utc * 1000)
         elif line.startswith("+CEREG: ") or line.startswith("+CREG: "):
             fields = line.split(":")[1].split(",")
             stat = fields[1].strip() if len(fields) > 1 else ""

@@ -2,7 +2,13 @@
 SIM800 or A7670 does (../shared/reference/hardware.md section 4) and carries its
 TCP session to the centre over real TCP on loopback. Faults, in virtual time:
 coverage gaps (not registered, sockets closed), registration denied, TCP dropped
-in the middle of a frame, SEND FAIL, slow replies and garbage on the line."""
+in the middle of a frame, SEND FAIL, slow replies and garbage on the line.
+
+Network time: once the tag has asked for it (AT+CLTS=1 on SIMCom, AT+CTZU=1 on the
+A7670) and the modem has registered on a network that sends it (NITZ), AT+CCLK?
+gives London time with its offset in quarter hours, a second or two off as NITZ
+is; before that the modem's own default date, 1980-01-06 on SIMCom and 1970-01-01
+on the A7670 here (defaults differ by firmware: UNVERIFIED on hardware)."""
 
 from __future__ import annotations
 
@@ -12,11 +18,15 @@ import select
 import socket
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from host_sim import wire
 
 REPLY_MS = 40
 REPLY_TIMEOUT_S = 5.0
+LONDON = ZoneInfo("Europe/London")
+DEFAULT_CLOCK = {True: "80/01/06,00:00:00+00", False: "70/01/01,00:00:00+00"}  # by simcom
 
 
 @dataclass
@@ -28,6 +38,7 @@ class Faults:
     slow_ms: int = 0  # added to every reply
     garbage_rate: float = 0.0  # chance a reply is preceded by noise
     seed: int = 1
+    nitz: bool = True  # the network sends its time on registration
 
 
 class ModemEmulator:
@@ -41,6 +52,9 @@ class ModemEmulator:
         self.rnd = random.Random(self.f.seed)
         self.sock: socket.socket | None = None
         self.attached = False
+        self.net_time = False  # the tag asked for the network's time
+        self.nitz_error_ms: int | None = None  # the network's time, this far off, once it came
+        self._nitz_rnd = random.Random(self.f.seed ^ 0x4E49545A)  # its own stream: faults' stay as they were
         self.pending: list[tuple[int, bytes]] = []
         self.rx = bytearray()  # from the centre, not yet fetched by the tag
         self._cmd = bytearray()
@@ -83,13 +97,20 @@ class ModemEmulator:
     def _command(self, now: int, cmd: str) -> None:
         up = cmd.upper()
         ok = "OK"
-        if up in ("AT", "ATE0", "AT+CMEE=1", "AT+CIPMUX=0", "AT+CIPRXGET=1") or up.startswith(
+        if up == ("AT+CLTS=1" if self.simcom else "AT+CTZU=1"):
+            self.net_time = True
+            self._reply(now, ok)
+        elif up == "AT+CCLK?":
+            self._reply(now, f'+CCLK: "{self._clock(now)}"', ok)
+        elif up in ("AT", "ATE0", "AT+CMEE=1", "AT+CIPMUX=0", "AT+CIPRXGET=1") or up.startswith(
                 ("AT+CSTT=", "AT+CGDCONT=")):
             self._reply(now, ok)
         elif up == "AT+CSQ":
             self._reply(now, "+CSQ: 20,0" if self.covered(now) else "+CSQ: 99,99", ok)
         elif up in ("AT+CEREG?", "AT+CREG?"):
             stat = 3 if self.f.denied else 1 if self.covered(now) else 2
+            if stat == 1 and self.f.nitz and self.net_time and self.nitz_error_ms is None:
+                self.nitz_error_ms = self._nitz_rnd.randint(-2000, 2000)
             self._reply(now, f"+{up[3:-1]}: 0,{stat}", ok)
         elif up in ("AT+CIICR", "AT+CGATT=1"):
             if self.covered(now) and not self.f.denied:
@@ -124,6 +145,14 @@ class ModemEmulator:
             self._reply(now, "CLOSE OK" if self.simcom else "+CIPCLOSE: 0,0", ok)
         else:
             self._reply(now, "ERROR")
+
+    def _clock(self, now: int) -> str:
+        if self.nitz_error_ms is None:
+            return DEFAULT_CLOCK[self.simcom]
+        local = datetime.fromtimestamp((now + self.nitz_error_ms) / 1000, UTC).astimezone(LONDON)
+        offset = local.utcoffset()
+        quarters = int(offset.total_seconds()) // 900 if offset else 0
+        return f"{local:%y/%m/%d,%H:%M:%S}{quarters:+03d}"
 
     def _open(self, now: int) -> None:
         if not (self.attached and self.covered(now)):
@@ -195,6 +224,8 @@ class ModemEmulator:
         """The modem loses power: its session, its attach and anything half-received go."""
         self._close()
         self.attached = False
+        self.net_time = False  # not saved with AT&W: asked again after each power-on
+        self.nitz_error_ms = None
         self._data_left = 0
         self._data.clear()
         self._cmd.clear()

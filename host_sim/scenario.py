@@ -34,7 +34,8 @@ true trace and the zones. Every error names the file, the line and the fix.
     oracle: {must_depth_m: 20, must_duration_s: 20, safe_distance_m: 25, latency_limit_s: 240}
     coverage_gaps: [{from: 1h, to: 7h}]   # no link to the centre meanwhile
     link: {transport: cellular, dialect: a7670, drop_rate: 0.05, send_fail_rate: 0.05, slow_ms: 300,
-           garbage_rate: 0.02, denied: false}   # default: serial
+           garbage_rate: 0.02, denied: false, nitz: true}   # default: serial; nitz: the network
+                                                                # sends its time
     inputs: [{at: 12m, strap: open}]      # the strap is cut
     tag_off: [{from: 3h, to: 3h00m30s}]   # the tag with no power (a brown-out, a battery swap): it
                                           # reboots at the end with its RTC at 2000-01-01
@@ -114,6 +115,7 @@ class LinkSpec:
     send_fail_rate: float = 0.0
     slow_ms: int = 0
     garbage_rate: float = 0.0
+    nitz: bool = True  # the network sends its time (the modem's clock) on registration
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,12 @@ class _Reader:
         v = self.value(node)
         if not isinstance(v, str) or not v.strip():
             raise self.fail(node, f"{what} must be text")
+        return v
+
+    def flag(self, node: yaml.Node, what: str) -> bool:
+        v = self.value(node)
+        if not isinstance(v, bool):
+            raise self.fail(node, f"{what} must be true or false")
         return v
 
     def number(self, node: yaml.Node, what: str, lo: float, hi: float, integer: bool = False) -> float:
@@ -415,7 +423,7 @@ def _inputs(r: _Reader, node: yaml.Node, duration: int) -> list[Input]:
 
 def _link(r: _Reader, node: yaml.Node) -> LinkSpec:
     m = r.mapping(node, "link", {"transport": False, "dialect": False, "denied": False, "drop_rate": False,
-                                 "send_fail_rate": False, "slow_ms": False, "garbage_rate": False})
+                                 "send_fail_rate": False, "slow_ms": False, "garbage_rate": False, "nitz": False})
     transport = r.value(m["transport"]) if "transport" in m else "serial"
     if transport not in ("serial", "cellular"):
         raise r.fail(m["transport"], f"transport {transport!r}: expected serial or cellular")
@@ -423,12 +431,11 @@ def _link(r: _Reader, node: yaml.Node) -> LinkSpec:
     if dialect not in ("sim7000", "sim800", "a7670"):
         raise r.fail(m["dialect"], f"dialect {dialect!r}: expected sim7000, sim800 or a7670")
     rate = {k: float(r.number(m[k], k, 0, 1)) for k in ("drop_rate", "send_fail_rate", "garbage_rate") if k in m}
-    denied = r.value(m["denied"]) if "denied" in m else False
-    if not isinstance(denied, bool):
-        raise r.fail(m["denied"], "denied must be true or false")
+    denied = r.flag(m["denied"], "denied") if "denied" in m else False
+    nitz = r.flag(m["nitz"], "nitz") if "nitz" in m else True
     slow = int(r.number(m["slow_ms"], "slow_ms", 0, 60000, integer=True)) if "slow_ms" in m else 0
     return LinkSpec(transport, dialect, denied, rate.get("drop_rate", 0.0), rate.get("send_fail_rate", 0.0), slow,
-                    rate.get("garbage_rate", 0.0))
+                    rate.get("garbage_rate", 0.0), nitz)
 
 
 def _gaps(r: _Reader, node: yaml.Node, duration: int, what: str = "coverage gap") -> list[tuple[int, int]]:

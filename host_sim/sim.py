@@ -112,6 +112,7 @@ class Run:
     radio: dict[str, Any] = field(default_factory=dict)  # adverts sent, heard, replayed
     silences: list[dict[str, Any]] = field(default_factory=list)  # the centre's comms-loss alerts
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by part (cpu_split)
+    logs: list[str] = field(default_factory=list)  # the firmware's log lines, every boot
 
 
 def _cpu(who: int) -> float:
@@ -181,7 +182,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             uplink = Uplink(server.port, [] if cellular else gaps)
             modem = ModemEmulator(sc.link.dialect, server.port, Faults(
                 gaps, sc.link.denied, sc.link.drop_rate, sc.link.send_fail_rate, sc.link.slow_ms,
-                sc.link.garbage_rate, sc.seed))
+                sc.link.garbage_rate, sc.seed, sc.link.nitz))
 
             def to_centre(now_ms: int, data: bytes) -> None:
                 clock[0] = now_ms + ONE_WAY_MS
@@ -233,6 +234,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
 
             fw = boot(start_ms)
             lines: list[tuple[int, str]] = []
+            logs: list[str] = []
             issued = list(orders or [])
             pending_cuts = sorted([*(cuts or []), *(PowerCut(a, b - a) for a, b in sc.tag_off)],
                                   key=lambda c: c.at_s)
@@ -259,6 +261,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     power(start_ms + t_ms, "gnss", False)  # ... and the receiver
                     gnss["cold"] = cold
                     lines += fw.out.lines
+                    logs += fw.out.logs
                     _tear(image / "events.log", cut.tear)
                     uplink.pending.clear()  # answers to a tag that is gone
                     off_until = t_ms + cut.off_s * 1000
@@ -305,6 +308,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 fw = boot(start_ms + sc.duration_s * 1000)
             fw.stop()
             lines += fw.out.lines
+            logs += fw.out.logs
             turns = fw.wakes
             if unit:
                 unit.stop()
@@ -328,7 +332,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
            "lockstep_and_rest": own - synth_s - centre.cpu_s}
     return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
                time.perf_counter() - t0, stored, link_stats, energy, switches, unit_stored,
-               unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()})
+               unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, logs)
 
 
 def _tear(log: Path, n: int) -> None:

@@ -69,7 +69,7 @@ def test_a_timer_fires_on_time_across_the_wrap():
 def test_registration_gives_up_after_its_limit_across_the_wrap():
     board = _Board(30000)  # registration starts before the wrap and runs into it
     lp = loop.Loop(board)
-    m = modem.Modem(board, lp, _cfg(), "sim800")
+    m = modem.Modem(board, lp, _cfg(), "sim800", lambda utc_ms: None)
     board.stop_at = 120000
     lp.run()
     assert m.failures >= 1, (m.state, m.failures)  # not polling a never-ending registration

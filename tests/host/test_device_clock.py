@@ -18,7 +18,7 @@ BREACH = ROOT / "scenarios" / "direct-approach.yaml"
 def _without_clock_setting(tmp_path: Path) -> Path:
     """clock.py compiled for the host with _set doing nothing: the RTC never set, as before."""
     src = (FIRMWARE / "clock.py").read_text()
-    head = "    def _set(self, utc_ms):\n"
+    head = "    def _set(self, utc_ms, source):\n"
     assert head in src
     folder = tmp_path / "fw"
     folder.mkdir()
