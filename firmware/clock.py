@@ -1,15 +1,20 @@
 # The board's real-time clock as the firmware keeps it. An ESP32 powers on with
 # its RTC at 2000-01-01 (a brown-out or a flat battery does the same), so the
-# firmware sets it: the tag from a valid GNSS fix, either device from the
-# network while it is still unset (the centre's authenticated acknowledgement,
-# or the cell's time through the modem). Events this
+# firmware sets it: the tag from a valid GNSS fix, either device from the centre's
+# authenticated acknowledgement or the cell's time through the modem; a better
+# source corrects what a worse one set, never the other way. Events this
 # boot stamped before it was set are restamped as they are sent; an unset stamp
 # from an earlier boot goes as 0, "time unknown", and the centre stamps it on
 # receipt (docs/frames.md). Never a 2000 date at the centre.
 from micropython import const
 
 _SET_DAY = const(19723)  # 2024-01-01: a clock that reads earlier was never set
-_SLACK_MS = const(1000)  # GNSS corrects a set clock only when it is this far off
+_SLACK_MS = const(1000)  # a better source corrects the clock only when it is this far off
+# the sources, worst first: each corrects what a worse one set
+_NONE = const(0)
+_CELL = const(1)  # the network's time (NITZ) through the modem: a second or two off
+_CENTRE = const(2)  # the centre's authenticated acknowledgement: good to a link's latency
+_GNSS = const(3)
 
 
 def _set_era(utc):
@@ -21,34 +26,35 @@ class Clock:
         self._board = board
         self.first_seq = first_seq  # the first event this boot stamped
         self.shift = 0  # seconds the clock moved when this boot first set it
+        # a clock set before this boot (a soft reset keeps the RTC): no better than the cell's
+        self._source = _CELL if self.is_set() else _NONE
 
     def is_set(self):
         return _set_era(self._board.utc())
 
     def from_gnss(self, utc_ms):
-        # a valid fix's time: it sets the clock, and corrects it when it has drifted
-        now = self._board.utc_ms()
-        if now - utc_ms > _SLACK_MS or utc_ms - now > _SLACK_MS:
-            self._set(utc_ms, "gnss")
+        self._offer(utc_ms, _GNSS, "gnss")
 
     def from_centre(self, utc_ms):
-        # the centre's time in an authentic acknowledgement: good to a link's latency
-        self._provisional(utc_ms, "centre")
+        self._offer(utc_ms, _CENTRE, "centre")
 
     def from_cell(self, utc_ms):
-        # the network's time (NITZ) through the modem: good to a few seconds
-        self._provisional(utc_ms, "cell")
+        self._offer(utc_ms, _CELL, "cell")
 
-    def _provisional(self, utc_ms, source):
-        # only for a clock that has nothing better
-        if not self.is_set() and _set_era(utc_ms // 1000):
-            self._set(utc_ms, source)
-
-    def _set(self, utc_ms, source):
+    def _offer(self, utc_ms, source, name):
+        # a time from a source at least as good as the one that set the clock: taken when
+        # the clock is unset or this far off
+        if source < self._source or not _set_era(utc_ms // 1000):
+            return
+        self._source = source
         if not self.is_set():
             self.shift = utc_ms // 1000 - self._board.utc()
-            self._board.log("clock set from " + source)
-        self._board.set_utc_ms(utc_ms)
+            self._board.log("clock set from " + name)
+            self._board.set_utc_ms(utc_ms)
+            return
+        off = self._board.utc_ms() - utc_ms
+        if off > _SLACK_MS or -off > _SLACK_MS:
+            self._board.set_utc_ms(utc_ms)
 
     def now(self):
         # UTC seconds to put on the wire: 0 while the clock is unset

@@ -8,17 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from host_sim import device_image, mpy_gate, scenario, sim
+from host_sim import device_image, mp, mpy_gate, scenario, sim
 from host_sim.paths import FIRMWARE, ROOT
+from tests.conftest import RV32, X86_32
+
+FW_PLATFORMS = (X86_32, RV32)  # the clock rule on the tag's board and on the home unit's ISA
 
 BREACH = ROOT / "scenarios" / "direct-approach.yaml"
 
 
 def _without_clock_setting(tmp_path: Path) -> Path:
-    """clock.py compiled for the host with _set doing nothing: the RTC never set, as before."""
+    """clock.py compiled for the host with _offer doing nothing: the RTC never set, as before."""
     src = (FIRMWARE / "clock.py").read_text()
-    head = "    def _set(self, utc_ms, source):\n"
+    head = "    def _offer(self, utc_ms, source, name):\n"
     assert head in src
     folder = tmp_path / "fw"
     folder.mkdir()
@@ -91,3 +96,41 @@ def test_a_cold_receiver_gives_no_time_then_a_fix_and_the_breach_is_caught() -> 
     assert abs(boot) <= 2  # stamped by an unset clock, restamped once the fix set it
     result = sim.score(run)
     assert result.passed and result.detected == result.must_alert == 1, (result.missed, result.false)
+
+
+RANK = {"cell": 1, "centre": 2, "gnss": 3}
+SET_MS = 1_704_067_200_000  # 2024-01-01: earlier, the clock was never set
+POWER_ON_MS = 946_684_800_000  # 2000-01-01
+
+
+def _model(rtc_ms: int, steps: list[tuple[str, int, int]]) -> tuple[list[int], list[str]]:
+    """The clock's rule, as docs/interpreters.md states it: a source at least as good
+    as the one that set the clock is taken when the clock is unset or more than a
+    second off; a worse one, or a time before 2024, never."""
+    source = 1 if rtc_ms >= SET_MS else 0
+    after, logs = [], []
+    for name, utc_ms, advance in steps:
+        if RANK[name] >= source and utc_ms >= SET_MS:
+            source = RANK[name]
+            if rtc_ms < SET_MS:
+                logs.append(f"clock set from {name}")
+                rtc_ms = utc_ms
+            elif abs(rtc_ms - utc_ms) > 1000:
+                rtc_ms = utc_ms
+        after.append(rtc_ms)
+        rtc_ms += advance
+    return after, logs
+
+
+TIMES = st.one_of(st.integers(POWER_ON_MS, POWER_ON_MS + 10**9), st.integers(SET_MS - 10**6, SET_MS + 10**12))
+
+
+@given(rtc=st.one_of(st.just(POWER_ON_MS), TIMES),
+       steps=st.lists(st.tuples(st.sampled_from(sorted(RANK)), TIMES, st.integers(0, 5000)), max_size=8),
+       drift=st.lists(st.integers(-3000, 3000), min_size=8, max_size=8))
+def test_the_clock_takes_each_source_by_its_rank(fw: mp.Service, rtc: int, steps: list[tuple[str, int, int]],
+                                                  drift: list[int]) -> None:
+    # a source's time near the clock's own reading half the time: the slack matters
+    near = [(name, (t if i % 2 else rtc + drift[i]), adv) for i, (name, t, adv) in enumerate(steps)]
+    got = fw.call("clock_probe", "offers", rtc, [list(s) for s in near])
+    assert (got["after"], got["logs"]) == _model(rtc, near)
