@@ -6,20 +6,27 @@
 #   simulator -> firmware: T time (4-byte ms since power-on), G GNSS UART bytes, M modem
 #     UART bytes, S link (serial) bytes, C console bytes, I input "name=value"
 #     (pins, ADC mV), R a BLE advert heard (signed RSSI byte, advertising data),
-#     Q quit
+#     K cut the power during the next flash program, after 2-byte n bytes of it, Q quit
 #   firmware -> simulator: W wait (4-byte ms, 0xFFFFFFFF = until input), G/M/S/C
 #     bytes the firmware writes to that UART or console, L log line, P power
-#     "part=0|1" (gnss, modem), A a BLE advert sent (advertising data)
+#     "part=0|1" (gnss, modem), A a BLE advert sent (advertising data), X the power
+#     is cut now (after K): the firmware stops dead, mid-program
 # The firmware sends W when it has nothing to do; the simulator then delivers
 # whatever happens up to the next deadline and ends with T, the new time.
 # Without EMTAG_SIM=1 in the environment the board runs standalone: virtual time,
 # no input, for EMTAG_RUN_S seconds (default 10); the console goes to stdout,
 # logs to stderr, and link frames nowhere.
+#
+# The flash: the board definition's "vfs" partition (flash.vfs_kb) as LittleFS v2,
+# as MicroPython lays it out on an ESP32, on 4 KiB erase blocks kept in flash.bin
+# beside the image (erased to 0xFF on first use, formatted on first boot); the
+# firmware's storage is that filesystem, so it fills when the partition does.
 import gc
 import os
 import struct
 import sys
 
+import vfs
 from micropython import const
 
 _MSG_CAP = const(64)
@@ -30,6 +37,8 @@ _FOREVER = const(0xFFFFFFFF)
 # time from power-on in a small integer; only the RTC's reading is a big one.
 _RTC_POWER_ON_MS = const(946684800000)
 _TICKS_BEFORE_WRAP = const(300000)
+_BLOCK = const(4096)  # the ESP32's flash erase sector
+_FLASH_MOUNT = "/flash"
 
 
 def _flash_folder():
@@ -45,6 +54,58 @@ def _flash_folder():
     except OSError:
         pass
     return "/tmp/emtag-host"
+
+
+class Flash:
+    # A block device on flash.bin, as LittleFS drives one (readblocks, writeblocks
+    # with offsets, ioctl). Writes go straight to the file: a process killed keeps
+    # what it had programmed, as a chip keeps it through a power cut.
+    def __init__(self, board, path, blocks, erased):
+        self._board = board
+        self._blocks = blocks
+        self._erased = erased  # one block of 0xFF, outside the heap where it can be
+        try:
+            self._f = open(path, "r+b")
+        except OSError:
+            self._f = open(path, "w+b")
+            for _ in range(blocks):
+                self._f.write(erased)
+        self.cut_after = -1  # armed by K: bytes still programmed before the power goes
+
+    def readblocks(self, n, buf, off=0):
+        self._f.seek(n * _BLOCK + off)
+        self._f.readinto(buf)
+
+    def writeblocks(self, n, buf, off=0):
+        self._f.seek(n * _BLOCK + off)
+        if 0 <= self.cut_after < len(buf):
+            self._f.write(memoryview(buf)[: self.cut_after])
+            self._board._power_cut()
+        self._f.write(buf)
+        if self.cut_after > 0:
+            self.cut_after -= len(buf)
+
+    def ioctl(self, op, arg):
+        if op == 4:  # block count
+            return self._blocks
+        if op == 5:  # block size
+            return _BLOCK
+        if op == 6:  # erase
+            self._f.seek(arg * _BLOCK)
+            self._f.write(self._erased)
+        return 0
+
+
+def _mount_flash(board, folder, vfs_kb, erased):
+    # (the ESP32 stubs make VfsLfs2 an abstract block device and want one of their
+    # class: a block device is a protocol in MicroPython, hence the ignores)
+    dev = Flash(board, folder + "/flash.bin", vfs_kb * 1024 // _BLOCK, erased)
+    try:
+        vfs.mount(vfs.VfsLfs2(dev), _FLASH_MOUNT)  # type: ignore[abstract, arg-type]
+    except OSError:  # a blank partition: formatted, as an ESP32's first boot does
+        vfs.VfsLfs2.mkfs(dev)  # type: ignore[arg-type]
+        vfs.mount(vfs.VfsLfs2(dev), _FLASH_MOUNT)  # type: ignore[abstract, arg-type]
+    return dev
 
 
 def _receive_buffers(caps):
@@ -138,7 +199,8 @@ class Board:
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         # the UARTs' receive buffers as the board definition sizes them (the link's holds
         # an order with its zones whole); what does not fit is an overrun
-        bufs = _receive_buffers((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], 128, _MSG_CAP))
+        bufs = _receive_buffers((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], 128, _MSG_CAP,
+                                 _BLOCK))
         self.gnss = Port(self, b"G", bufs[0])
         self.modem = Port(self, b"M", bufs[1])
         self.link = Port(self, b"S", bufs[2])
@@ -147,7 +209,12 @@ class Board:
         self._head = bytearray(3)
         self._wait_msg = bytearray(b"W\x00\x04\x00\x00\x00\x00")
         self.radio = Radio(self)
-        self.storage = os.getenv("EMTAG_STORAGE") or _flash_folder()
+        erased = bufs[5]
+        for i in range(_BLOCK):
+            erased[i] = 0xFF
+        self.flash = _mount_flash(self, os.getenv("EMTAG_STORAGE") or _flash_folder(), defn["flash"]["vfs_kb"],
+                                  erased)
+        self.storage = _FLASH_MOUNT
         if self._sim:
             self._rx = sys.stdin.buffer
             self._tx = sys.stdout.buffer
@@ -231,6 +298,14 @@ class Board:
         self._tx.write(head)
         self._tx.write(payload)
 
+    def _power_cut(self):
+        # the simulator cuts the power now: nothing more is written, by anyone
+        self._send(b"X", b"")
+        self._tx.flush()
+        while self._rx.readinto(self._msg):  # type: ignore[union-attr]
+            pass
+        raise SystemExit
+
     def _send_wait(self, ms):
         # the turn's last word, in one write: the simulator runs again as soon as it has it
         w = self._wait_msg
@@ -281,6 +356,8 @@ class Board:
             elif kind == 0x49:
                 name, _, value = bytes(msg[:n]).decode().partition("=")
                 self._inputs[name] = int(value)
+            elif kind == 0x4B:  # K
+                self.flash.cut_after = (msg[0] << 8) | msg[1]
             elif kind == 0x51:  # Q
                 self._running = False
                 return

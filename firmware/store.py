@@ -3,7 +3,9 @@
 # CRC-32. A power cut at any byte leaves at worst one torn record at the end,
 # which the next open drops. Sequence numbers never repeat (counter.py).
 # Rewrites go to a new file renamed over the old one, so the log is always
-# whole; the log is streamed record by record, never held in RAM.
+# whole; the log is streamed record by record, never held in RAM. The capacity
+# is what the partition holds twice over (a rewrite needs room for the copy),
+# so a small partition thins breadcrumbs sooner instead of filling up.
 import binascii
 import os
 import struct
@@ -14,6 +16,8 @@ from micropython import const
 
 _REC = const(36)
 _SEQ_BLOCK = const(64)
+_SPARE_BLOCKS = const(4)  # the filesystem's metadata pair, a block being rewritten, the small files
+_ENOSPC = const(28)
 
 
 def _sound(rec):
@@ -31,6 +35,9 @@ class Store:
         self.count = 0  # unacknowledged records in the log
         self.last = 0  # highest sequence in the log
         self._open()
+        st = os.statvfs(folder)  # block size, fragment size, blocks, ...
+        self.capacity = max(8, min(capacity, (st[2] - _SPARE_BLOCKS) * st[0] // (2 * _REC)))
+        self.lost = 0  # events the flash had no room for
         self.seq = counter.Counter(folder + "/seq.dat", _SEQ_BLOCK, max(self.last, self.acked) + 1)
 
     def _records(self):
@@ -73,14 +80,21 @@ class Store:
             self._rewrite(lambda rec: True)
 
     def append(self, kind, utc, lat=0, lon=0, acc_m=0, depth_m=0, battery=255, zone_id=b"\0" * 8):
-        # Store an event; returns its sequence number, or 0 when a breadcrumb found no room.
+        # Store an event; returns its sequence number, or 0 when a breadcrumb found no
+        # room, or the flash none at all (counted in lost: never a crash).
         if self.count >= self.capacity and not self._thin() and not frames.priority(kind):
             self.dropped += 1
             return 0
         seq = self.seq.take()
         ev = frames.event(seq, utc, kind, lat, lon, acc_m, depth_m, battery, zone_id)
-        with open(self.log, "ab") as f:
-            f.write(ev + struct.pack("<I", binascii.crc32(ev)))
+        try:
+            with open(self.log, "ab") as f:
+                f.write(ev + struct.pack("<I", binascii.crc32(ev)))
+        except OSError as e:
+            if e.errno != _ENOSPC:
+                raise
+            self.lost += 1
+            return 0
         self.count += 1
         self.last = seq
         return seq

@@ -210,8 +210,9 @@ class App:
             "heap_peak=%d queued=%d acked=%d sent=%d rejected=%d order=%d modem_resets=%d modem_errors=%d" % (
                 self.board.heap_peak(), self.store.count, self.store.acked, lk.sent if lk else 0,
                 lk.rejected if lk else 0, self.order.version, m.resets if m else 0, m.errors if m else 0),
-            "strap_tamper=%d case_tamper=%d battery_pct=%d gnss_sleeps=%d" % (
-                self.tamper.strap, self.tamper.case, self.power.pct, self.duty.sleeps),
+            "strap_tamper=%d case_tamper=%d battery_pct=%d gnss_sleeps=%d thinned=%d lost=%d" % (
+                self.tamper.strap, self.tamper.case, self.power.pct, self.duty.sleeps, self.store.dropped,
+                self.store.lost),
         )
 
     def _send_status(self, now):

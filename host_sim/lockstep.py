@@ -76,6 +76,7 @@ class Firmware:
         self.wakes = 0  # turns of the firmware's loop: the MCU awake
         self.now_ms = self.boot_ms = start_ms  # the board counts from power-on
         self.wake_ms: int | None = None
+        self.cut = False  # the power went mid-program (cut_during_program): the process stands dead
         self._pending: list[bytes] = []
         self._wake([])
 
@@ -103,9 +104,16 @@ class Firmware:
     def set_input(self, name: str, value: int) -> None:
         self._message(b"I", f"{name}={value}".encode())
 
+    def cut_during_program(self, nbytes: int) -> None:
+        """The power goes during the next flash program, nbytes into it: the board says
+        so (X) and stops dead; kill() it then."""
+        self._message(b"K", struct.pack(">H", nbytes))
+
     # time ---------------------------------------------------------------------
     def advance(self, until_ms: int) -> None:
         """Run the firmware's own deadlines before until_ms, then deliver what is queued at until_ms."""
+        if self.cut:
+            return
         while self.wake_ms is not None and self.wake_ms < until_ms:
             self.now_ms = self.wake_ms
             self._wake([])
@@ -115,6 +123,8 @@ class Firmware:
             self._pending = []
 
     def _wake(self, messages: list[bytes]) -> None:
+        if self.cut:
+            return
         self.wakes += 1
         self._write([*messages, b"T" + struct.pack(">HI", 4, self.now_ms - self.boot_ms)])
         self._read_until_wait()
@@ -148,6 +158,9 @@ class Firmware:
             if kind == b"W":
                 ms = struct.unpack(">I", payload)[0]
                 self.wake_ms = None if ms == _FOREVER else self.now_ms + ms
+                return
+            if kind == b"X":
+                self.cut, self.wake_ms = True, None
                 return
             if kind == b"C":
                 self.out.console_bytes(self.now_ms, payload)

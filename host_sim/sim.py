@@ -36,6 +36,7 @@ HOME_RADIUS_M = 100  # the tag's idea of "at home", around the scenario's home
 TAMPER_STAMP_S = 5  # NIJ: a tamper time-stamped within 5 s (either side: a clock set from the cell runs a second
 # or two off) ...
 TAMPER_DELIVERY_S = 180  # ... and at the centre within 3 min of that stamp
+TEAR_WAIT_S = 120
 COMMS_SLACK_S = 120  # a comms-loss alert: SILENCE_S after the last call, checked once a minute, calls once a minute
 
 
@@ -114,6 +115,8 @@ class Run:
     silences: list[dict[str, Any]] = field(default_factory=list)  # the centre's comms-loss alerts
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by part (cpu_split)
     logs: list[str] = field(default_factory=list)  # the firmware's log lines, every boot
+    # the tag unpowered: s from the start, s back, and whether the cut tore a flash program
+    outages: list[tuple[float, float, bool]] = field(default_factory=list)
 
 
 def _cpu(who: int) -> float:
@@ -137,7 +140,9 @@ class Order:
 
 @dataclass
 class PowerCut:
-    """The tag loses power at at_s for off_s, tear bytes into a store write (0 to 35)."""
+    """The tag loses power at at_s for off_s. With tear, the power goes instead during
+    the first flash program after at_s, tear bytes into it (or TEAR_WAIT_S later if
+    the firmware programs nothing meanwhile)."""
 
     at_s: int
     off_s: int
@@ -236,12 +241,14 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             fw = boot(start_ms)
             lines: list[tuple[int, str]] = []
             logs: list[str] = []
+            outages: list[tuple[float, float, bool]] = []
             issued = list(orders or [])
             pending_cuts = sorted([*(cuts or []), *(PowerCut(a, b - a) for a, b in sc.tag_off)],
                                   key=lambda c: c.at_s)
             pins = list(sc.inputs)
             state = {"strap": 0, "case": 0}
             off_until = -1
+            tear_until = -1  # a torn cut armed: the power goes at the next flash program, or at this time
             for t_ms in range(0, sc.duration_s * 1000 + 1000, step):
                 if off_until >= 0 and t_ms >= off_until:  # power back
                     fw = boot(start_ms + t_ms)
@@ -255,17 +262,24 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                         fw.set_input(pin.name, state[pin.name])
                 if t_ms % 60000 == 0 and off_until < 0:
                     fw.set_input("battery", sc.battery.mv_at(t_ms / 1000))
-                if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms:
+                if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms and tear_until < 0 \
+                        and pending_cuts[0].tear:
+                    fw.cut_during_program(pending_cuts[0].tear)
+                    tear_until = t_ms + TEAR_WAIT_S * 1000
+                if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms and (
+                        tear_until < 0 or fw.cut or t_ms >= tear_until):
                     cut = pending_cuts.pop(0)
+                    tear_until = -1
+                    torn = fw.cut
                     fw.kill()
                     modem.power_off()  # the same battery feeds the modem ...
                     power(start_ms + t_ms, "gnss", False)  # ... and the receiver
                     gnss["cold"] = cold
                     lines += fw.out.lines
                     logs += fw.out.logs
-                    _tear(image / "events.log", cut.tear)
                     uplink.pending.clear()  # answers to a tag that is gone
                     off_until = t_ms + cut.off_s * 1000
+                    outages.append((t_ms / 1000, off_until / 1000, torn))
                 while issued and issued[0].at_s * 1000 <= t_ms:
                     o = issued.pop(0)
                     _, zones_file = zone_compiler.compile_zones(o.zones, seed=f"{sc.name}/{sc.seed}/{o.version}")
@@ -333,14 +347,8 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
            "lockstep_and_rest": own - synth_s - centre.cpu_s}
     return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
                time.perf_counter() - t0, stored, link_stats, energy, switches, unit_stored,
-               unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, logs)
-
-
-def _tear(log: Path, n: int) -> None:
-    """A store write cut short: the first n bytes of a record that never finished."""
-    if n:
-        with log.open("ab") as f:
-            f.write(hashlib.sha256(str(n).encode()).digest()[:n])
+               unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, logs,
+               outages)
 
 
 def _console(lines: list[tuple[int, str]]) -> tuple[dict[str, int], int, int]:

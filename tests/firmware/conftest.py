@@ -40,7 +40,7 @@ def _run_file(path: Path, board: str) -> dict[str, dict[str, Any]]:
                 found = {"<run>": {"ok": False, "tb": str(e)}}
         else:
             with tempfile.NamedTemporaryFile(suffix=".jsonl") as out:
-                proc = mp.run(RUNNER, str(path.relative_to(ROOT)), out.name, extra_paths=[path.parent])
+                proc = mp.run(RUNNER, str(path.relative_to(ROOT)), out.name, extra_paths=[path.parent, RUNNER.parent])
                 lines = Path(out.name).read_text().splitlines()
             found = _records([json.loads(line) for line in lines], proc.stdout + proc.stderr)
         _results[path, board] = found

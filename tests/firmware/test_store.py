@@ -93,3 +93,58 @@ def test_full_store_thins_breadcrumbs_never_breaches():
     assert frames.EV_GAP in kinds
     assert s.count <= 40 + len(breaches) and s.dropped > 0
     assert _seqs(kept) == sorted(_seqs(kept))  # still in order
+
+
+_PARTITION = bytearray(8 * 1024)  # taken before the heap fragments: the QEMU board's RAM is small
+
+
+def _small_partition(blocks):
+    # a LittleFS partition of its own, as small as a board's could be (1 KiB blocks)
+    import ramdisk
+    import vfs
+
+    disk = ramdisk.RamDisk(blocks, 1024, _PARTITION)
+    vfs.VfsLfs2.mkfs(disk)
+    vfs.mount(vfs.VfsLfs2(disk), "/small")
+    return "/small"
+
+
+def test_a_small_partition_bounds_the_store_and_never_fills():
+    import vfs
+
+    folder = _small_partition(8)
+    try:
+        s = store.Store(folder, capacity=5000)
+        assert 8 <= s.capacity < 100, s.capacity  # what 8 KiB hold twice over, not what was asked
+        alarms = []
+        for i in range(3 * s.capacity):  # offline for a long time: breadcrumbs, an alarm now and then
+            if i % 50 == 7:
+                alarms.append(s.append(frames.EV_BREACH, 1000 + i, 1, 2))
+            else:
+                s.append(frames.EV_POSITION, 1000 + i, 1, 2)
+        assert s.dropped > 0 and s.lost == 0  # thinned, never out of room
+        assert all(alarms) and s.count <= s.capacity + 1
+        kinds = {}
+        for rec in _records(_pending(s, s.capacity + 8)):
+            kinds[rec[8]] = kinds.get(rec[8], 0) + 1
+        assert kinds[frames.EV_BREACH] == len(alarms)  # every alarm kept
+        again = store.Store(folder, capacity=5000)  # after a reboot: the same room, the same log
+        assert again.count == s.count and again.capacity >= s.capacity
+    finally:
+        vfs.umount("/small")
+
+
+def test_a_full_partition_loses_an_event_without_a_crash():
+    import vfs
+
+    folder = _small_partition(8)
+    try:
+        s = store.Store(folder, capacity=5000)
+        s.capacity = 100000  # as if the store ignored its partition: the flash fills
+        for i in range(3000):
+            if not s.append(frames.EV_BREACH, 1000 + i, 1, 2):
+                break
+        assert s.lost == 1 and s.count == i
+        assert store.Store(folder).count == s.count  # what was stored before is all still there
+    finally:
+        vfs.umount("/small")

@@ -2,12 +2,14 @@
 
 import json
 import os
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
 
-from host_sim import boards, mp
+from host_sim import boards, device_image, flash_image, mp, romfs
 from host_sim.paths import FIRMWARE, ROOT
 
 REQUIRED = ("name", "title", "role", "driver", "chip", "flash_offset", "image", "mpy_arch", "gnss",
@@ -79,6 +81,28 @@ def test_main_boots_and_stops_on_the_host_board(tmp_path: Path) -> None:
     assert "emtag tag unset on host" in proc.stderr
     assert proc.stdout.startswith("STAT sentences=0 ")  # its last words on the console
     assert not (ROOT / "events.log").exists()  # its flash is not the source tree
+
+
+@pytest.mark.parametrize("vfs_kb", [64, 2048])
+def test_the_flash_is_the_definitions_partition_as_littlefs(tmp_path: Path, vfs_kb: int) -> None:
+    """The host board's storage is a LittleFS v2 partition of the definition's size:
+    blank on first boot (formatted, as an ESP32's first boot does), kept on the next,
+    and what littlefs-python (an implementation of its own) reads holds the firmware's
+    boot records, each sound by its CRC."""
+    image = device_image.build(tmp_path / "tag", {"device_id": "t1", "key": "00" * 32},
+                               board_changes={"flash": {"vfs_kb": vfs_kb}})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMTAG_")}
+    env |= {"EMTAG_RUN_S": "2", "EMTAG_STORAGE": str(image), romfs.ENV: str(image / device_image.ROM_IMAGE)}
+    for _ in range(2):
+        proc = subprocess.run([mp.micropython(), "main.py"], cwd=image, env=env, capture_output=True, text=True,
+                              timeout=30)
+        assert proc.returncode == 0, proc.stderr
+    assert (image / flash_image.IMAGE).stat().st_size == vfs_kb * 1024
+    log = flash_image.files(image)["events.log"]
+    records = [log[i : i + 36] for i in range(0, len(log), 36)]
+    assert len(records) == 2 and all(zlib.crc32(r[:32]) == struct.unpack_from("<I", r, 32)[0] for r in records)
+    first, second = (struct.unpack_from("<I", r)[0] for r in records)
+    assert [r[8] for r in records] == [11, 11] and first == 1 < second  # the counter's next block after a reboot
 
 
 def test_main_boots_the_home_unit_role(tmp_path: Path) -> None:

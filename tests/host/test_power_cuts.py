@@ -1,5 +1,6 @@
 """Power cuts: the firmware killed at 200 points of a scenario, some in the middle
-of a store write, and started again. The store always opens; the centre ends with
+of a flash program (the LittleFS partition torn mid-write), and started again.
+The store always opens; the centre ends with
 the events of an uncut run less those the tag was off for: the same zone events,
 no breadcrumb from a window the uncut run lacks, none twice."""
 
@@ -33,7 +34,10 @@ def test_two_hundred_power_cuts() -> None:
     assert len(cut_windows) == len(set(cut_windows))  # no window twice
     assert set(cut_windows) <= windows
     start = sc.start_utc
-    off = {(start + c.at_s + k) // 60 for c in cuts for k in range(-1, c.off_s + 8)}  # off, and settling after
+    assert len(cut.outages) == len(cuts)
+    assert all(c.at_s <= a <= c.at_s + sim.TEAR_WAIT_S for c, (a, _, _) in zip(cuts, cut.outages, strict=True))
+    assert sum(torn for _, _, torn in cut.outages) >= 30  # the power went in the middle of a flash program
+    off = {(start + int(a) + k) // 60 for a, b, _ in cut.outages for k in range(-1, int(b - a) + 8)}  # settling
     assert windows - set(cut_windows) <= off
     seqs = [r["seq"] for r in cut.stored]
     assert len(seqs) == len(set(seqs))

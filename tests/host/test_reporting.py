@@ -5,7 +5,7 @@ import json
 import struct
 from pathlib import Path
 
-from host_sim import device_image, scenario, sim, wire, zone_compiler, zones
+from host_sim import device_image, flash_image, scenario, sim, wire, zone_compiler, zones
 from host_sim.lockstep import Firmware
 from host_sim.paths import ROOT
 from tests.host import zone_gen
@@ -101,8 +101,7 @@ def test_tampered_and_replayed_orders_are_refused(tmp_path: Path) -> None:
     assert order_events == [(13, 2), (14, 1), (14, 4)]
     stat = dict(kv.split("=") for kv in [t for _, t in fw.out.lines if t.startswith("STAT")][-1].split()[1:])
     assert stat["order"] == "2" and int(stat["rejected"]) == 2
-    assert (tmp_path / "order.bin").exists()
-    assert struct.unpack_from("<I", (tmp_path / "order.bin").read_bytes())[0] == 2
+    assert struct.unpack_from("<I", flash_image.files(tmp_path)["order.bin"])[0] == 2
 
 
 def test_order_survives_a_reboot(tmp_path: Path) -> None:
