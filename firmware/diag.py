@@ -143,7 +143,7 @@ class Diag:
         checks.append("case=%s" % ("pass" if self.board.case_closed() else "fail"))
         checks.append("battery=%s" % ("pass" if 20 < self.app.power.pct <= 100 else "fail"))
         m = self.app.modem
-        checks.append("link=%s" % ("pass" if self.app.link and (m is None or m.state == 5) else "fail"))
+        checks.append("link=%s" % ("pass" if self.app.link and (m is None or m.session_up()) else "fail"))
         verdict = "pass" if all(c.endswith("pass") for c in checks) else "fail"
         return "ok result=%s %s" % (verdict, " ".join(checks))
 

@@ -10,30 +10,40 @@ _ON_MIN_S = const(8)  # after waking: time to a hot-start fix and a few confirmi
 
 
 class DutyCycle:
-    def __init__(self, app):
-        self.app = app
-        cfg = app.base_cfg
-        self.enabled = cfg["adaptive"]
-        self.max_sleep_s = cfg["max_fix_interval_s"]
-        self.home_sleep_s = cfg["home_fix_interval_s"]
-        self.near_m = cfg["near_zone_m"]
-        self.near_period_ms = cfg["report_period_s"] * 1000
-        self.far_period_ms = cfg["far_report_period_s"] * 1000
-        self.home_period_ms = cfg["home_report_period_s"] * 1000
-        self.speed_cms = cfg["max_speed_mps"] * 100
+    # nearest_ring_m(): metres to the nearest zone in force's warning ring (0: in
+    # it or the zone; -1: no zone in force); at_home(): the wearer is at home;
+    # set_report_s(s): the link's reporting period (None: no link)
+    def __init__(self, board, loop, nearest_ring_m, at_home, set_report_s):
+        self._board = board
+        self._loop = loop
+        self._nearest_ring_m = nearest_ring_m
+        self._at_home = at_home
+        self._set_report_s = set_report_s
         self.on = True
         self.on_since = 0
         self.sleeps = 0
         self.held = False  # the home unit is heard: GNSS off until it is not
-        self._wake = app.loop.timer(self._wake_up)
-        app.board.gnss_power(True)
+        self._wake = loop.timer(self._wake_up)
+        board.gnss_power(True)
+
+    def configure(self, s):
+        self.enabled = s["adaptive"]
+        self.max_sleep_s = s["max_fix_interval_s"]
+        self.home_sleep_s = s["home_fix_interval_s"]
+        self.near_m = s["near_zone_m"]
+        self.near_report_s = s["report_period_s"]
+        self.far_report_s = s["far_report_period_s"]
+        self.home_report_s = s["home_report_period_s"]
+        self.speed_cms = s["max_speed_mps"] * 100
+        if self._set_report_s is not None:
+            self._set_report_s(self.near_report_s)  # until the next fix says how far the zones are
 
     def hold(self, home):
         if not self.enabled:
             return
         self.held = home
         if home and self.on:
-            self.app.loop.disarm(self._wake)
+            self._loop.disarm(self._wake)
             self._sleep()
         elif not home and not self.on:
             self._wake_up(0)
@@ -41,7 +51,7 @@ class DutyCycle:
     def _sleep(self):
         self.on = False
         self.sleeps += 1
-        self.app.board.gnss_power(False)
+        self._board.gnss_power(False)
 
     def after_fix(self, utc, speed_cms):
         # Called with every accepted fix: sleep now, and for how long?
@@ -52,29 +62,21 @@ class DutyCycle:
         if utc - self.on_since < _ON_MIN_S:
             return
         sleep = self._sleep_for(speed_cms)
-        lk = self.app.link
-        if lk is not None:  # breadcrumbs go up less often when nothing is near
-            lk.period_ms = (self.near_period_ms if sleep <= 0 else
-                            self.home_period_ms if sleep == self.home_sleep_s else self.far_period_ms)
+        if self._set_report_s is not None:  # breadcrumbs go up less often when nothing is near
+            self._set_report_s(self.near_report_s if sleep <= 0 else
+                               self.home_report_s if sleep == self.home_sleep_s else self.far_report_s)
         if sleep <= 0:
             return
         self._sleep()
-        self.app.loop.arm(self._wake, sleep * 1000)
+        self._loop.arm(self._wake, sleep * 1000)
 
     def _sleep_for(self, speed_cms):
-        app = self.app
-        nearest = None  # metres to the nearest active zone's warning ring (0: in it)
-        for w in app.watches:
-            if w.state != 0:
-                return 0  # inside a zone or its ring: watch every second
-            d = max(0, (-w.depth_cm - w.warn_cm) // 100)
-            if nearest is None or d < nearest:
-                nearest = d
-        if nearest is not None and nearest < self.near_m:
+        nearest = self._nearest_ring_m()
+        if 0 <= nearest < self.near_m:
             return 0
-        if app.locwatch.at_home() and speed_cms < 50:
+        if self._at_home() and speed_cms < 50:
             return self.home_sleep_s
-        if nearest is None:
+        if nearest < 0:
             return self.max_sleep_s
         # the wearer cannot reach the ring before the next fix, at the fastest anyone moves
         reach_s = (nearest - self.near_m // 2) * 100 // self.speed_cms
@@ -83,4 +85,4 @@ class DutyCycle:
     def _wake_up(self, now):
         self.on = True
         self.on_since = 0
-        self.app.board.gnss_power(True)
+        self._board.gnss_power(True)

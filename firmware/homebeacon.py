@@ -11,37 +11,40 @@ _EV_AWAY = const(57)  # no longer hears it
 
 
 class HomeBeacon:
-    def __init__(self, app, key):
-        self.app = app
-        cfg = app.base_cfg
-        self.verifier = beacon.Verifier(key, beacon.HMU, int(cfg["hmu_beacon_id"], 16), cfg["beacon_mac_len"],
-                                        cfg["beacon_fresh_s"])
-        self.lost_s = cfg["home_lost_s"]
+    # on_home(home): told when the wearer arrives home (True) or leaves (False)
+    def __init__(self, board, loop, key, s, record, on_home):
+        self._board = board
+        self._loop = loop
+        self._record = record
+        self._on_home = on_home
+        self.verifier = beacon.Verifier(key, beacon.HMU, int(s["hmu_beacon_id"], 16), s["beacon_mac_len"],
+                                        s["beacon_fresh_s"])
+        self.lost_s = s["home_lost_s"]
         self.last_heard = 0
         self.home = False
-        app.loop.poll(self._listen)
-        self._timer = app.loop.timer(self._check)
-        app.loop.arm(self._timer, _CHECK_MS)
+        loop.poll(self._listen)
+        self._timer = loop.timer(self._check)
+        loop.arm(self._timer, _CHECK_MS)
 
     def _listen(self, now):
-        radio = self.app.board.radio
+        radio = self._board.radio
         while True:
             got = radio.recv()
             if got is None:
                 return
-            utc = self.app.board.utc()
+            utc = self._board.utc()
             if self.verifier.verify(got[1], utc) == beacon.ACCEPT:
                 self.last_heard = utc
                 if not self.home:
                     self._change(True, utc)
 
     def _check(self, now):
-        utc = self.app.board.utc()
+        utc = self._board.utc()
         if self.home and utc - self.last_heard >= self.lost_s:
             self._change(False, utc)
-        self.app.loop.arm(self._timer, _CHECK_MS)
+        self._loop.arm(self._timer, _CHECK_MS)
 
     def _change(self, home, utc):
         self.home = home
-        self.app.record(_EV_HOME if home else _EV_AWAY, utc, priority=False)
-        self.app.duty.hold(home)
+        self._record(_EV_HOME if home else _EV_AWAY, utc, priority=False)
+        self._on_home(home)

@@ -58,6 +58,10 @@ class Link:
         if store.count:  # what an earlier run left unsent goes first
             self.kick()
 
+    def report_every(self, s):
+        # the reporting period: the settings in force, as near the zones as the wearer is
+        self.period_ms = s * 1000
+
     def kick(self):
         # Something that must not wait: send now.
         self.loop.arm(self._send_timer, 0)

@@ -14,45 +14,52 @@ _EV_SHIELDING = const(41)  # GNSS and the cellular link lost together
 
 
 class LocationWatch:
-    def __init__(self, app):
-        self.app = app
-        cfg = app.base_cfg
-        self.lost_after = cfg["location_lost_s"]
-        home = cfg["home"]
-        self.home = home if len(home) == 3 else None  # lat_e7, lon_e7, radius m
+    # hears_home(): the home unit's beacon is heard; lon_scale(): cos(latitude) in
+    # Q15 where the wearer is; session_up(): the cellular session is up (None: no modem)
+    def __init__(self, board, loop, record, hears_home, lon_scale, session_up):
+        self._board = board
+        self._loop = loop
+        self._record = record
+        self._hears_home = hears_home
+        self._lon_scale = lon_scale
+        self._session_up = session_up
+        self.lost_after = 0
+        self.home = None
         self.lost = False
         self.shielded = False
         self.link_lost_utc = 0
         self.fix_utc = 0  # the last valid fix the tag believed: when, and where
         self.lat = self.lon = 0
-        self._timer = app.loop.timer(self._check)
-        app.loop.arm(self._timer, _CHECK_MS)
+        self._timer = loop.timer(self._check)
+        loop.arm(self._timer, _CHECK_MS)
+
+    def configure(self, s):
+        self.lost_after = s["location_lost_s"]
+        home = s["home"]
+        self.home = home if len(home) == 3 else None  # lat_e7, lon_e7, radius m
 
     def fixed(self, utc, lat_e7, lon_e7):
         self.fix_utc, self.lat, self.lon = utc, lat_e7, lon_e7
 
     def at_home(self):
-        app = self.app
-        if app.home_beacon is not None and app.home_beacon.home:
+        if self._hears_home():
             return True
         if not self.home or not self.fix_utc:
             return False
         dy = (self.lat - self.home[0]) * 1113 // 100000  # metres
-        dx = (self.lon - self.home[1]) * 1113 // 100000 * app.filter.cos >> 15
+        dx = (self.lon - self.home[1]) * 1113 // 100000 * self._lon_scale() >> 15
         return dx * dx + dy * dy <= self.home[2] * self.home[2]
 
     def _check(self, now):
-        app = self.app
-        utc = app.board.utc()
+        utc = self._board.utc()
         since_fix = utc - self.fix_utc if self.fix_utc else 0
         if since_fix < self.lost_after:
             self.lost = False
         elif not self.lost and not self.at_home():
             self.lost = True
-            app.record(_EV_LOCATION_LOST, utc)
-        m = app.modem
-        if m is not None:
-            if m.state == 5:  # in session
+            self._record(_EV_LOCATION_LOST, utc)
+        if self._session_up is not None:
+            if self._session_up():
                 self.link_lost_utc = 0
                 self.shielded = False
             elif not self.link_lost_utc:
@@ -62,5 +69,5 @@ class LocationWatch:
                     and utc - self.link_lost_utc >= _SHIELD_AFTER_S
                     and abs(self.link_lost_utc - gnss_lost) <= _TOGETHER_S):
                 self.shielded = True
-                app.record(_EV_SHIELDING, utc)
-        app.loop.arm(self._timer, _CHECK_MS)
+                self._record(_EV_SHIELDING, utc)
+        self._loop.arm(self._timer, _CHECK_MS)

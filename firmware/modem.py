@@ -154,6 +154,9 @@ class Modem:
             self._in_n -= n
         return n
 
+    def session_up(self):
+        return self.state == _READY
+
     # the state machine ------------------------------------------------------
     def _restart(self, now):
         if self.failures >= _RESET_AFTER or self.state == _OFF:

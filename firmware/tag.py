@@ -30,6 +30,9 @@ _STATES = "/zones.state"
 
 
 class App:
+    # The configuration in force is the deployed one overlaid by the order in force
+    # (order.py); _configure hands it to every component at boot and after each
+    # accepted order, so an acknowledged order always takes effect.
     def __init__(self, board, cfg):
         self.board = board
         self.base_cfg = cfg
@@ -40,19 +43,16 @@ class App:
         if self.clock.is_set():  # a set clock (kept through a soft reset) is a better week-rollover reference
             self.gnss.ref_day = board.utc() // 86400
         self.order = order.Order(board.storage, cfg, board.log)
-        self._apply(self.order.settings, self.order.zones)
-        self._restore_states()
-        self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config,
-                                               self.clock)
-        # after a reboot, the next window: by the clock, or if it is unset, the first fix's
-        self._last_crumb = board.utc() // cfg["breadcrumb_s"] if self.clock.is_set() else -1
+        s = self.order.settings
+        self.watches = []
+        self.link, self.modem = link.open_link(board, self.loop, self.store, s, self._on_config, self.clock)
         self._rx = bytearray(_RX_CHUNK)
         self._quiet = True  # the receiver silent since its last epoch
         self._epoch_ticks = 0  # when the current epoch's first bytes came
         self._idle = self.loop.timer(self._gnss_idle)
         self._status = self.loop.timer(self._send_status)
         self.loop.poll(self._poll_gnss)
-        self.loop.arm(self._status, cfg["status_period_s"] * 1000)
+        self.loop.arm(self._status, s["status_period_s"] * 1000)
         self._event(frames.EV_BOOT, board.utc(), priority=False)
         self.tamper = tamper.Tamper(board, self.record)
         self.loop.poll(self.tamper.poll)
@@ -60,26 +60,50 @@ class App:
         self.diag = None  # loaded when a technician first speaks: its code stays out of the heap till then
         self.loop.poll(self._poll_console)
         self.home_beacon = None
-        self.locwatch = locwatch.LocationWatch(self)
-        self.duty = duty.DutyCycle(self)
-        if cfg["pair_key"] and cfg["beacon_id"]:  # an RF curfew: the beacon's modules only then
+        self.locwatch = locwatch.LocationWatch(board, self.loop, self.record, self._hears_home, self._lon_scale,
+                                               self.modem.session_up if self.modem else None)
+        self.duty = duty.DutyCycle(board, self.loop, self._nearest_ring_m, self.locwatch.at_home,
+                                   self.link.report_every if self.link else None)
+        self._configure(s, self.order.zones)
+        self._restore_states()
+        # after a reboot, the next window: by the clock, or if it is unset, the first fix's
+        self._last_crumb = board.utc() // s["breadcrumb_s"] if self.clock.is_set() else -1
+        if s["pair_key"] and s["beacon_id"]:  # an RF curfew: the beacon's modules only then
             import advertiser
             import beacon
             import homebeacon
 
-            key = binascii.unhexlify(cfg["pair_key"])
+            key = binascii.unhexlify(s["pair_key"])
             # the loop keeps the advertiser: nothing else need hold it
-            advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(cfg["beacon_id"], 16), cfg, self.clock)
-            if cfg["hmu_beacon_id"]:
-                self.home_beacon = homebeacon.HomeBeacon(self, key)
+            advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(s["beacon_id"], 16), s, self.clock)
+            if s["hmu_beacon_id"]:
+                self.home_beacon = homebeacon.HomeBeacon(board, self.loop, key, s, self.record, self.duty.hold)
 
-    def _apply(self, cfg, zones):
-        old = {w.zone.id: w.state for w in getattr(self, "watches", ())}
-        self.cfg = cfg
-        self.filter = fixfilter.FixFilter(cfg)
-        self.watches = [zonewatch.ZoneWatch(z, cfg) for z in zones]
+    def _configure(self, s, zones):
+        # the settings in force, to every component that takes any
+        old = {w.zone.id: w.state for w in self.watches}
+        self.cfg = s
+        self.filter = fixfilter.FixFilter(s)
+        self.watches = [zonewatch.ZoneWatch(z, s) for z in zones]
         for w in self.watches:
             w.state = old.get(w.zone.id, zonewatch.OUT)
+        self.locwatch.configure(s)
+        self.duty.configure(s)
+
+    # what the components may ask of each other -------------------------------
+    def _hears_home(self):
+        return self.home_beacon is not None and self.home_beacon.home
+
+    def _lon_scale(self):
+        return self.filter.cos
+
+    def _nearest_ring_m(self):
+        nearest = -1
+        for w in self.watches:
+            d = w.ring_m()
+            if nearest < 0 or d < nearest:
+                nearest = d
+        return nearest
 
     def run(self):
         self.board.log("emtag tag %s on %s" % (self.base_cfg["device_id"], self.board.name))
@@ -163,7 +187,7 @@ class App:
             self.board.log(refused)
             self._event(_EV_CONFIG_REFUSED, self.board.utc(), depth_m=min(version, 32767))
             return
-        self._apply(self.order.settings, self.order.zones)
+        self._configure(self.order.settings, self.order.zones)
         self._save_states()
         self._event(_EV_CONFIG_APPLIED, self.board.utc(), depth_m=min(version, 32767))
         if self.cfg["clear_tamper"] and (self.tamper.strap or self.tamper.case) and self.tamper.clear():

@@ -36,6 +36,12 @@ class ZoneWatch:
         d = self.zone.depth_cm(lat_e7, lon_e7)
         return -d if self.zone.kind == zonemod.INCLUSION else d
 
+    def ring_m(self):
+        # metres to the warning ring at the last fix: 0 in the ring or the zone
+        if self.state != OUT:
+            return 0
+        return max(0, (-self.depth_cm - self.warn_cm) // 100)
+
     def reset(self):
         self.state = OUT
         self._streak = 0

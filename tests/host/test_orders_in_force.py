@@ -1,0 +1,79 @@
+"""An order the tag acknowledges takes effect: the settings in force reach every
+component (firmware/tag.py App._configure), including those that once read the
+deployed configuration and ignored the order (location loss, reporting period)."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from host_sim import scenario, sim
+
+# He walks near the victim's street, then goes down into a tunnel for half an hour.
+SCENARIO = """name: orders
+start: "2026-12-04 16:30"
+duration: 45m
+seed: 23
+zones:
+  - {name: victim, kind: exclusion, warning_m: 0, circle: {lat: 52.40780, lon: -1.53000, radius_m: 30}}
+route:
+  start: {lat: 52.40900, lon: -1.53300}
+  legs: [{to: {lat: 52.40860, lon: -1.53100}, mode: walk}, {dwell: 40m}]
+gnss:
+  environment: [{from: 10m, to: 45m, env: tunnel}]
+"""
+ORDER_AT_S = 120
+
+
+def _run(tmp_path: Path, settings: dict[str, Any] | None) -> sim.Run:
+    path = tmp_path / "orders.yaml"
+    path.write_text(SCENARIO)
+    sc = scenario.load(path)
+    orders = [sim.Order(ORDER_AT_S, 2, sc.zones, settings)] if settings is not None else []
+    run = sim.execute(sc, keep_nmea=False, orders=orders)
+    if settings is not None:
+        assert [r["depth_m"] for r in run.stored if r["kind"] == 13] == [2]  # acknowledged: applied
+    return run
+
+
+def _since_start(run: sim.Run, kind: int) -> list[int]:
+    return [r["utc"] - run.scenario.start_utc for r in run.stored if r["kind"] == kind]
+
+
+@pytest.fixture(scope="module")
+def unordered(tmp_path_factory: pytest.TempPathFactory) -> sim.Run:
+    return _run(tmp_path_factory.mktemp("unordered"), None)
+
+
+def test_location_lost_after_the_ordered_time(tmp_path: Path, unordered: sim.Run) -> None:
+    last_fix = 10 * 60 - 1  # the tunnel from 10 min: no fix after this
+    assert _since_start(unordered, 40)[0] >= last_fix + 600  # the deployed 600 s
+    ordered = _since_start(_run(tmp_path, {"location_lost_s": 120}), 40)
+    assert ordered and last_fix + 120 <= ordered[0] <= last_fix + 120 + 12, ordered  # checked every 10 s
+
+
+def test_breadcrumbs_and_reports_at_the_ordered_periods(tmp_path: Path, unordered: sim.Run) -> None:
+    run = _run(tmp_path, {"breadcrumb_s": 120, "report_period_s": 20})
+    crumbs = [t for t in _since_start(run, 10) if ORDER_AT_S + 60 < t < 10 * 60]
+    assert crumbs and all(b - a >= 120 for a, b in zip(crumbs, crumbs[1:], strict=False)), crumbs
+    before = [t for t in _since_start(unordered, 10) if ORDER_AT_S + 60 < t < 10 * 60]
+    assert len(before) >= 2 * len(crumbs) - 1  # a minute apart without the order
+    # near the zone the link reports every report_period_s: three times as many frames
+    assert run.link_stats["frames"] >= 2 * unordered.link_stats["frames"], (run.link_stats, unordered.link_stats)
+
+
+def _crumbs_after_order(run: sim.Run) -> list[int]:
+    """The uncertainty (m) of each breadcrumb from a minute after the order until the tunnel."""
+    return [r["accuracy_m"] for r in run.stored
+            if r["kind"] == 10 and ORDER_AT_S + 60 < r["utc"] - run.scenario.start_utc < 10 * 60]
+
+
+@pytest.mark.parametrize(("settings", "holds"), [
+    ({"min_uncertainty_m": 30}, lambda acc: acc and min(acc) >= 30),
+    ({"uere_m": 20}, lambda acc: acc and min(acc) >= 2 * 20 * 0.5),  # 2 x HDOP x UERE, HDOP above 0.5
+    ({"max_uncertainty_m": 1}, lambda acc: acc == []),  # no fix is that certain: none decides anything
+])
+def test_the_ordered_uncertainty_rule_is_the_one_in_force(tmp_path: Path, unordered: sim.Run,
+                                                         settings: dict[str, Any], holds: Any) -> None:
+    assert not holds(_crumbs_after_order(unordered))  # the deployed rule gives other figures
+    assert holds(_crumbs_after_order(_run(tmp_path, settings)))
