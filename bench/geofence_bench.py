@@ -6,6 +6,7 @@ import time
 from array import array
 
 import geofence
+import geofence_twin
 
 
 def _load(path, code):
@@ -29,7 +30,7 @@ def main():
     pts = _load(sys.argv[2], "i")
     repeat = int(sys.argv[3])
     viper, vsum = _time(geofence.depth, zone, pts, repeat)
-    twin, tsum = _time(geofence.depth_bytecode, zone, pts, max(1, repeat // 20))
+    twin, tsum = _time(geofence_twin.depth_bytecode, zone, pts, max(1, repeat // 20))
     print(json.dumps({"viper_checks_per_s": viper, "bytecode_checks_per_s": twin,
                       "viper_checksum": vsum, "bytecode_checksum": tsum, "points": len(pts) // 2}))
 

@@ -11,14 +11,14 @@ _ON_MIN_S = const(8)  # after waking: time to a hot-start fix and a few confirmi
 
 class DutyCycle:
     # nearest_ring_m(): metres to the nearest zone in force's warning ring (0: in
-    # it or the zone; -1: no zone in force); at_home(): the wearer is at home;
-    # set_report_s(s): the link's reporting period (None: no link)
-    def __init__(self, board, loop, nearest_ring_m, at_home, set_report_s):
+    # it or the zone; -1: no zone in force); place: its at_home(); link: its
+    # report_every(s), the reporting period (None: no link)
+    def __init__(self, board, loop, nearest_ring_m, place, link):
         self._board = board
         self._loop = loop
         self._nearest_ring_m = nearest_ring_m
-        self._at_home = at_home
-        self._set_report_s = set_report_s
+        self._place = place
+        self._link = link
         self.on = True
         self.on_since = 0
         self.sleeps = 0
@@ -27,19 +27,13 @@ class DutyCycle:
         board.gnss_power(True)
 
     def configure(self, s):
-        self.enabled = s["adaptive"]
-        self.max_sleep_s = s["max_fix_interval_s"]
-        self.home_sleep_s = s["home_fix_interval_s"]
-        self.near_m = s["near_zone_m"]
-        self.near_report_s = s["report_period_s"]
-        self.far_report_s = s["far_report_period_s"]
-        self.home_report_s = s["home_report_period_s"]
-        self.speed_cms = s["max_speed_mps"] * 100
-        if self._set_report_s is not None:
-            self._set_report_s(self.near_report_s)  # until the next fix says how far the zones are
+        # kept, not copied into attributes: the settings in force are in the heap anyway
+        self._s = s
+        if self._link is not None:
+            self._link.report_every(s["report_period_s"])  # until the next fix says how far the zones are
 
     def hold(self, home):
-        if not self.enabled:
+        if not self._s["adaptive"]:
             return
         self.held = home
         if home and self.on:
@@ -55,32 +49,34 @@ class DutyCycle:
 
     def after_fix(self, utc, speed_cms):
         # Called with every accepted fix: sleep now, and for how long?
-        if not self.enabled or not self.on:
+        s = self._s
+        if not s["adaptive"] or not self.on:
             return
         if not self.on_since:
             self.on_since = utc
         if utc - self.on_since < _ON_MIN_S:
             return
-        sleep = self._sleep_for(speed_cms)
-        if self._set_report_s is not None:  # breadcrumbs go up less often when nothing is near
-            self._set_report_s(self.near_report_s if sleep <= 0 else
-                               self.home_report_s if sleep == self.home_sleep_s else self.far_report_s)
+        sleep = self._sleep_for(s, speed_cms)
+        if self._link is not None:  # breadcrumbs go up less often when nothing is near
+            self._link.report_every(s["report_period_s"] if sleep <= 0 else s["home_report_period_s"]
+                               if sleep == s["home_fix_interval_s"] else s["far_report_period_s"])
         if sleep <= 0:
             return
         self._sleep()
         self._loop.arm(self._wake, sleep * 1000)
 
-    def _sleep_for(self, speed_cms):
+    def _sleep_for(self, s, speed_cms):
         nearest = self._nearest_ring_m()
-        if 0 <= nearest < self.near_m:
+        near_m = s["near_zone_m"]
+        if 0 <= nearest < near_m:
             return 0
-        if self._at_home() and speed_cms < 50:
-            return self.home_sleep_s
+        if self._place.at_home() and speed_cms < 50:
+            return s["home_fix_interval_s"]
         if nearest < 0:
-            return self.max_sleep_s
+            return s["max_fix_interval_s"]
         # the wearer cannot reach the ring before the next fix, at the fastest anyone moves
-        reach_s = (nearest - self.near_m // 2) * 100 // self.speed_cms
-        return max(0, min(self.max_sleep_s, reach_s))
+        reach_s = (nearest - near_m // 2) // s["max_speed_mps"]
+        return max(0, min(s["max_fix_interval_s"], reach_s))
 
     def _wake_up(self, now):
         self.on = True

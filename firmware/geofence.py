@@ -16,7 +16,7 @@ GRID = const(11585)  # floor(sqrt(2**31 / 16))
 EDGE_WORDS = const(7)  # ax, ay, bx, by (offset by GRID), len2, ux, uy (offset by UNIT)
 UNIT = const(32768)  # the edge's unit direction (ux, uy) is stored times UNIT, plus UNIT
 HEADER_WORDS = const(6)  # edges, min x, min y, max x, max y (offset), reach
-_FAR_START = const(32768)  # above any distance inside the grid (2*GRID*sqrt 2 < 32768)
+FAR_START = const(32768)  # above any distance inside the grid (2*GRID*sqrt 2 < 32768)
 
 
 @micropython.viper
@@ -56,9 +56,9 @@ def depth(zone: ptr32, px: int, py: int) -> int:
     if gx > reach or gy > reach:
         return -(gx if gx > gy else gy)
     inside = 0
-    best_v2 = _FAR_START * _FAR_START - 1  # squared distance to the nearest vertex
-    best_q = _FAR_START  # perpendicular distance to the nearest edge
-    band = _FAR_START  # no more than the nearest distance so far: edges wholly
+    best_v2 = FAR_START * FAR_START - 1  # squared distance to the nearest vertex
+    best_q = FAR_START  # perpendicular distance to the nearest edge
+    band = FAR_START  # no more than the nearest distance so far: edges wholly
     # farther above or below the point neither cross its ray nor come closer
     p = int(zone) + 4 * HEADER_WORDS
     end = p + 4 * EDGE_WORDS * int(zone[0])
@@ -112,53 +112,3 @@ def circle_depth(x: int, y: int, r: int) -> int:
     # Signed distance from (x, y) (centred, not offset) to a circle of radius r
     # about the origin, positive inside. |x|, |y| <= GRID.
     return r - int(isqrt_round(x * x + y * y))
-
-
-def depth_bytecode(zone, px, py):
-    # The same algorithm as depth(), in plain bytecode: the twin the viper kernel
-    # is measured and differentially tested against.
-    reach = zone[5]
-    gx = max(zone[1] - px, px - zone[3])
-    gy = max(zone[2] - py, py - zone[4])
-    if gx > reach or gy > reach:
-        return -max(gx, gy)
-    inside = 0
-    best_v2 = _FAR_START * _FAR_START - 1
-    best_q = band = _FAR_START
-    for i in range(HEADER_WORDS, HEADER_WORDS + zone[0] * EDGE_WORDS, EDGE_WORDS):
-        ax, ay, bx, by = zone[i], zone[i + 1], zone[i + 2], zone[i + 3]
-        dy = py - ay
-        if (dy > band and py - by > band) or (-dy > band and by - py > band):
-            continue
-        dx, ex, ey = px - ax, bx - ax, by - ay
-        if (ay > py and by <= py and ex * dy - ey * dx < 0) or (ay <= py < by and ex * dy - ey * dx > 0):
-            inside ^= 1
-        t = dx * ex + dy * ey
-        if t <= 0:
-            if dx * dx + dy * dy < best_v2:
-                best_v2 = dx * dx + dy * dy
-                hi, lo = max(abs(dx), abs(dy)), min(abs(dx), abs(dy))
-                band = min(band, hi + (lo >> 1) + 1)
-        elif t < zone[i + 4]:
-            s = abs(dx * (zone[i + 6] - UNIT) - dy * (zone[i + 5] - UNIT))
-            q = (s + 16384) >> 15
-            if q < best_q:
-                best_q = q
-                band = min(band, q + 2)
-    d = min(_isqrt_round_bytecode(best_v2), best_q)
-    return d if inside else -d
-
-
-def _isqrt_round_bytecode(n):
-    r = 0
-    bit = 1 << 28
-    while bit > n:
-        bit >>= 2
-    while bit:
-        if n >= r + bit:
-            n -= r + bit
-            r = (r >> 1) + bit
-        else:
-            r >>= 1
-        bit >>= 2
-    return r + (n > r)

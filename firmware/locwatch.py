@@ -15,16 +15,16 @@ _EV_SHIELDING = const(41)  # GNSS and the cellular link lost together
 
 class LocationWatch:
     # hears_home(): the home unit's beacon is heard; lon_scale(): cos(latitude) in
-    # Q15 where the wearer is; session_up(): the cellular session is up (None: no modem)
-    def __init__(self, board, loop, record, hears_home, lon_scale, session_up):
+    # Q15 where the wearer is; modem: its session_up() (None: no modem). Objects
+    # rather than bound methods where one will do: each bound method is a heap block.
+    def __init__(self, board, loop, record, hears_home, lon_scale, modem):
         self._board = board
         self._loop = loop
         self._record = record
         self._hears_home = hears_home
         self._lon_scale = lon_scale
-        self._session_up = session_up
-        self.lost_after = 0
-        self.home = None
+        self._modem = modem
+        self._s = {}  # the settings in force (configure)
         self.lost = False
         self.shielded = False
         self.link_lost_utc = 0
@@ -34,9 +34,7 @@ class LocationWatch:
         loop.arm(self._timer, _CHECK_MS)
 
     def configure(self, s):
-        self.lost_after = s["location_lost_s"]
-        home = s["home"]
-        self.home = home if len(home) == 3 else None  # lat_e7, lon_e7, radius m
+        self._s = s
 
     def fixed(self, utc, lat_e7, lon_e7):
         self.fix_utc, self.lat, self.lon = utc, lat_e7, lon_e7
@@ -44,22 +42,23 @@ class LocationWatch:
     def at_home(self):
         if self._hears_home():
             return True
-        if not self.home or not self.fix_utc:
+        home = self._s["home"]  # lat_e7, lon_e7, radius m, or none
+        if len(home) != 3 or not self.fix_utc:
             return False
-        dy = (self.lat - self.home[0]) * 1113 // 100000  # metres
-        dx = (self.lon - self.home[1]) * 1113 // 100000 * self._lon_scale() >> 15
-        return dx * dx + dy * dy <= self.home[2] * self.home[2]
+        dy = (self.lat - home[0]) * 1113 // 100000  # metres
+        dx = (self.lon - home[1]) * 1113 // 100000 * self._lon_scale() >> 15
+        return dx * dx + dy * dy <= home[2] * home[2]
 
     def _check(self, now):
         utc = self._board.utc()
         since_fix = utc - self.fix_utc if self.fix_utc else 0
-        if since_fix < self.lost_after:
+        if since_fix < self._s["location_lost_s"]:
             self.lost = False
         elif not self.lost and not self.at_home():
             self.lost = True
             self._record(_EV_LOCATION_LOST, utc)
-        if self._session_up is not None:
-            if self._session_up():
+        if self._modem is not None:
+            if self._modem.session_up():
                 self.link_lost_utc = 0
                 self.shielded = False
             elif not self.link_lost_utc:

@@ -61,9 +61,8 @@ class App:
         self.loop.poll(self._poll_console)
         self.home_beacon = None
         self.locwatch = locwatch.LocationWatch(board, self.loop, self.record, self._hears_home, self._lon_scale,
-                                               self.modem.session_up if self.modem else None)
-        self.duty = duty.DutyCycle(board, self.loop, self._nearest_ring_m, self.locwatch.at_home,
-                                   self.link.report_every if self.link else None)
+                                               self.modem)
+        self.duty = duty.DutyCycle(board, self.loop, self._nearest_ring_m, self.locwatch, self.link)
         self._configure(s, self.order.zones)
         self._restore_states()
         # after a reboot, the next window: by the clock, or if it is unset, the first fix's

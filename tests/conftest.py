@@ -9,6 +9,7 @@ from host_sim import mp, rv32
 from host_sim.paths import ROOT
 
 MP_HELPERS = ROOT / "tests" / "firmware"
+BENCH = ROOT / "bench"  # the geofence kernel's bytecode twin
 # The boards the firmware is tested on: the unix port built for 32-bit x86 (the
 # simulator's), and RV32IMC under QEMU (the ESP32-C3's instruction set).
 X86_32 = "x86-32"
@@ -33,7 +34,7 @@ def fw(request: pytest.FixtureRequest) -> Iterator[Any]:
         with rv32.Rv32Board() as board:
             yield board
         return
-    service = mp.Service(extra_paths=[MP_HELPERS])
+    service = mp.Service(extra_paths=[MP_HELPERS, BENCH])
     yield service
     service.close()
 

@@ -2,6 +2,7 @@
 import binascii
 
 import geofence
+import geofence_twin
 import geoproj
 import micropython
 import zone
@@ -17,7 +18,7 @@ def kernel_pair(blob_hex, grid_points):
     # The viper kernel and its bytecode twin on the same grid points (centred).
     z = zone.load_all(binascii.unhexlify(blob_hex))[0]
     g = geofence.GRID
-    return [(geofence.depth(z.data, x + g, y + g), geofence.depth_bytecode(z.data, x + g, y + g))
+    return [(geofence.depth(z.data, x + g, y + g), geofence_twin.depth_bytecode(z.data, x + g, y + g))
             for x, y in grid_points]
 
 

@@ -117,6 +117,6 @@ def test_ptr32_zero_extends_on_a_64_bit_pc(tmp_path: Path) -> None:
     That is why the zone words are stored offset, non-negative on every platform."""
     script = tmp_path / "ptr32.py"
     script.write_text("import geofence_probe\nprint(geofence_probe.ptr32_reads([-5, 7]))\n")
-    proc = mp.run(script, extra_paths=[ROOT / "tests" / "firmware"], interpreter=mp.micropython64())
+    proc = mp.run(script, extra_paths=[ROOT / "tests" / "firmware", ROOT / "bench"], interpreter=mp.micropython64())
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"[{2**32 - 5}, 7]"
