@@ -7,6 +7,8 @@ import struct
 
 
 def atomic_write(path, data):
+    # the whole file or the old one, whatever the power does: written beside it, then
+    # renamed over it (every small state file on flash goes this way)
     tmp = path + ".new"
     with open(tmp, "wb") as f:
         f.write(data)

@@ -4,10 +4,10 @@
 # to flash beside the old one and renamed over it: never half applied, and the
 # previous order stays in force when a new one is refused.
 import json
-import os
 import struct
 
 import config
+import counter
 import zone
 
 _FILE = "/order.bin"
@@ -68,9 +68,6 @@ class Order:
             return said, str(e)
         if version < self.version:
             return version, "order: version %d is older than %d" % (version, self.version)
-        tmp = self.path + ".new"
-        with open(tmp, "wb") as f:
-            f.write(payload)
-        os.rename(tmp, self.path)
+        counter.atomic_write(self.path, payload)
         self.version, self.settings, self.zones = version, settings, zones
         return version, None

@@ -1,10 +1,10 @@
 # The tag application: GNSS in; zone decisions; events into the store and on to
 # the centre over the link; fixes and counters on the diagnostic console.
 import binascii
-import os
 import time
 
 import clock
+import counter
 import duty
 import fixfilter
 import frames
@@ -194,11 +194,7 @@ class App:
 
     # zone states survive a reboot, so a restart inside a zone raises no second breach
     def _save_states(self):
-        path = self.board.storage + _STATES
-        with open(path + ".new", "wb") as f:
-            for w in self.watches:
-                f.write(w.zone.id + bytes([w.state]))
-        os.rename(path + ".new", path)
+        counter.atomic_write(self.board.storage + _STATES, b"".join(w.zone.id + bytes([w.state]) for w in self.watches))
 
     def _restore_states(self):
         try:

@@ -1,8 +1,7 @@
 # Strap and case tamper: a break is time-stamped on the turn it is seen (the loop
 # turns at least once a second), stored, sent at once, and latched on flash: it
 # never clears itself, only by an authenticated command or a technician's re-fit.
-import os
-
+import counter
 from micropython import const
 
 # events this module sends (docs/frames.md)
@@ -47,6 +46,4 @@ class Tamper:
         return False
 
     def _save(self):
-        with open(self.path + ".new", "wb") as f:
-            f.write(bytes((1 if self.strap else 0, 1 if self.case else 0)))
-        os.rename(self.path + ".new", self.path)
+        counter.atomic_write(self.path, bytes((1 if self.strap else 0, 1 if self.case else 0)))
