@@ -23,7 +23,7 @@ _CHECK_MS = const(5000)
 _EV_CURFEW_ABSENT = const(50)  # not home when the curfew took hold
 _EV_CURFEW_LEFT = const(51)  # gone during the curfew
 _EV_CURFEW_RETURNED = const(52)  # heard again after either
-_EV_SPOOF = const(53)  # forged, stale or replayed adverts (depth: the verdict)
+_EV_SPOOF_SUSPECTED = const(53)  # forged, stale or replayed adverts (depth: the verdict)
 _EV_MAINS_LOST = const(54)  # on its backup battery
 _EV_MAINS_RESTORED = const(55)
 
@@ -90,7 +90,7 @@ class App:
         self.spoofs += 1
         if utc - self._last_spoof >= self.cfg["spoof_quiet_s"]:
             self._last_spoof = utc
-            self._event(_EV_SPOOF, utc, verdict)
+            self._event(_EV_SPOOF_SUSPECTED, utc, verdict)
 
     def _check(self, now):
         utc = self.board.utc()

@@ -160,7 +160,7 @@ class Centre:
             if e.kind in wire.ALERTS:
                 self.db.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?)",
                                 (name, e.seq, utc, wire.EVENT_NAMES[e.kind], e.zone_id.hex(), now))
-            if e.kind == 13:  # config applied: depth_m carries the version
+            if e.kind == wire.Kind.CONFIG_APPLIED:  # depth_m carries the version
                 config_version = max(config_version, e.depth_m)
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
         return config_version

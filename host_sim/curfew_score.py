@@ -9,8 +9,10 @@ from typing import Any
 from host_sim import curfew_oracle
 from host_sim.scenario import Scenario
 from host_sim.trace import TruePoint
+from host_sim.wire import Kind
 
-ABSENT, LEFT, RETURNED, SPOOF, MAINS_LOST = 50, 51, 52, 53, 54
+ABSENT, LEFT, RETURNED, SPOOF, MAINS_LOST = (Kind.CURFEW_ABSENT, Kind.CURFEW_LEFT, Kind.CURFEW_RETURNED,
+                                             Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST)
 KINDS = {"absence": (ABSENT, LEFT), "spoof": (SPOOF,), "mains_lost": (MAINS_LOST,)}
 
 

@@ -52,7 +52,7 @@ def run_tag(path: str) -> dict[str, Any]:
         "tag_days": sc.duration_s / 86400,
         "alerts": sum(1 for r in stored if r["kind"] in wire.ALERTS),
         "frames": int(run.link_stats.get("frames", 0)),
-        "breach_points": [[e.lon, e.lat] for e in result.events if e.kind == 1],
+        "breach_points": [[e.lon, e.lat] for e in result.events if e.kind == wire.Kind.BREACH],
         "wall_s": round(time.perf_counter() - wall0, 2),
         "cpu_s": round(cpu_s() - cpu0, 2),
         "cpu_split": run.cpu,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_sim import curfew_score, device_image, oracle, trace, zone_compiler, zones
+from host_sim import curfew_score, device_image, oracle, trace, wire, zone_compiler, zones
 from host_sim.centre import SILENCE_S, Centre, Server
 from host_sim.energy import Energy
 from host_sim.gnss_model import Receiver, Reported
@@ -26,9 +26,10 @@ from host_sim.modem_emulator import Faults, ModemEmulator
 from host_sim.pty_console import PtyConsole
 from host_sim.scenario import Scenario
 from host_sim.uplink import ONE_WAY_MS, Uplink
+from host_sim.wire import Kind
 
-ENTER, EXIT, WARN_ENTER, WARN_EXIT = 1, 2, 3, 4
-EVENT_NAMES = {ENTER: "breach", EXIT: "exit", WARN_ENTER: "warning", WARN_EXIT: "warning_exit"}
+ENTER, EXIT, WARN_ENTER, WARN_EXIT = Kind.BREACH, Kind.EXIT, Kind.WARNING, Kind.WARNING_EXIT
+EVENT_NAMES: dict[int, str] = {k: wire.EVENT_NAMES[k] for k in (ENTER, EXIT, WARN_ENTER, WARN_EXIT)}  # zone events
 NMEA_DELAY_MS = 50
 CONFIRM_WINDOW_S = 2  # an event's confirming fixes: its own second and the two before
 ENERGY_NOTE = "a 1200 mAh battery; currents in host_sim/energy.py"
@@ -393,7 +394,7 @@ def score(run: Run) -> Result:
                           "true_depth_m": round(float(zt[e.zone].depth_m[t]), 1)})
     tamper_latencies = []
     for pin in (p for p in sc.inputs if p.opened):
-        kind = 20 if pin.name == "strap" else 21
+        kind = Kind.TAMPER_STRAP if pin.name == "strap" else Kind.TAMPER_CASE
         t = start + pin.at_s
         seen = [r for r in run.stored if r["kind"] == kind and abs(r["utc"] - t) <= TAMPER_STAMP_S]
         if seen and seen[0]["received_ms"] <= seen[0]["utc"] * 1000 + TAMPER_DELIVERY_S * 1000:

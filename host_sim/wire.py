@@ -10,6 +10,7 @@ import hmac
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import IntEnum
 
 MAGIC = b"EM"
 VERSION = 2  # 2: an events frame says when it was sent
@@ -21,12 +22,44 @@ MAX_EVENTS = 16
 MAX_FRAME = 1536
 END, ESC, ESC_END, ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
 
-EVENT_NAMES = {1: "breach", 2: "exit", 3: "warning", 4: "warning_exit", 10: "position", 11: "boot", 12: "gap",
-               13: "config_applied", 14: "config_refused", 20: "tamper_strap", 21: "tamper_case", 22: "fitted",
-               23: "paired", 30: "battery_low", 31: "battery_critical", 32: "charging", 40: "location_lost",
-               41: "shielding", 50: "curfew_absent", 51: "curfew_left", 52: "curfew_returned", 53: "spoof_suspected",
-               54: "mains_lost", 55: "mains_restored", 56: "home", 57: "away"}
-ALERTS = {1, 2, 3, 14, 20, 21, 30, 31, 40, 41, 50, 51, 53, 54}  # what an operator must see
+
+
+class Kind(IntEnum):
+    """Every event code, the one table on the host: the firmware's EV_ constants carry
+    the same names and numbers, and docs/frames.md lists them (tests/host/test_wire.py)."""
+
+    BREACH = 1
+    EXIT = 2
+    WARNING = 3  # the warning ring entered
+    WARNING_EXIT = 4
+    POSITION = 10
+    BOOT = 11
+    GAP = 12  # breadcrumbs thinned here
+    CONFIG_APPLIED = 13  # depth_m carries the order's version
+    CONFIG_REFUSED = 14
+    TAMPER_STRAP = 20
+    TAMPER_CASE = 21
+    FITTED = 22  # the tamper latch cleared by a technician or the centre
+    PAIRED = 23
+    BATTERY_LOW = 30
+    BATTERY_CRITICAL = 31
+    CHARGING = 32
+    LOCATION_LOST = 40
+    SHIELDING = 41  # GNSS and the cellular link lost together
+    CURFEW_ABSENT = 50
+    CURFEW_LEFT = 51
+    CURFEW_RETURNED = 52
+    SPOOF_SUSPECTED = 53
+    MAINS_LOST = 54
+    MAINS_RESTORED = 55
+    HOME = 56  # the tag hears its home unit
+    AWAY = 57
+
+
+EVENT_NAMES = {k.value: k.name.lower() for k in Kind}
+ALERTS = {Kind.BREACH, Kind.EXIT, Kind.WARNING, Kind.CONFIG_REFUSED, Kind.TAMPER_STRAP, Kind.TAMPER_CASE,
+          Kind.BATTERY_LOW, Kind.BATTERY_CRITICAL, Kind.LOCATION_LOST, Kind.SHIELDING, Kind.CURFEW_ABSENT,
+          Kind.CURFEW_LEFT, Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST}  # what an operator must see
 
 
 class WireError(ValueError):

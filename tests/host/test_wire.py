@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from host_sim import mp, wire
-from host_sim.paths import ROOT
+from host_sim.paths import FIRMWARE, ROOT
 from tests.conftest import RV32, X86_32
 
 FW_PLATFORMS = (X86_32, RV32)  # the kernels checked on the simulator's board and on the C3's ISA
@@ -82,3 +82,18 @@ def test_slip_round_trip_both_sides(fw: mp.Service, frames: list[bytes], data: s
     assert got["frames"] == [f.hex() for f in frames]
     for f in frames[:2]:
         assert fw.call("link_probe", "slip_hex", f.hex()) == wire.slip(f).hex()
+
+
+def test_event_codes_are_one_table() -> None:
+    """The firmware's EV_ constants, the host's table (wire.Kind) and docs/frames.md
+    name the same codes: each firmware constant is in the table under its own name,
+    and every code in the table is in the document's list of types."""
+    found = {}
+    for path in FIRMWARE.glob("*.py"):
+        for name, value in re.findall(r"^_?EV_(\w+) = const\((\d+)\)", path.read_text(), re.M):
+            found[name] = int(value)
+    assert len(found) >= 20
+    assert {name: wire.Kind(value).name for name, value in found.items()} == {name: name for name in found}
+    types = next(ln for ln in (ROOT / "docs" / "frames.md").read_text().splitlines() if ln.startswith("| type |"))
+    listed = {int(n) for n in re.findall(r"(?:[|,;:] )(\d+) ", types)}
+    assert listed == {k.value for k in wire.Kind}
