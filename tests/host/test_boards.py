@@ -1,7 +1,9 @@
 """Board definitions, and the firmware booting on the host board."""
 
+import ast
 import json
 import os
+import re
 import struct
 import subprocess
 import zlib
@@ -126,3 +128,31 @@ def test_broken_config_is_refused_with_the_key(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1
     assert "unknown key 'status_period'" in proc.stderr
+
+
+def _names(part: str) -> set[str]:
+    # the `names` before the dash of each "- " line
+    lines = [line.split(" - ")[0] for line in part.splitlines() if line.startswith("- ")]
+    return {n for line in lines for n in re.findall(r"`(\w+)`", line)}
+
+
+def _contract() -> tuple[set[str], set[str]]:
+    """The methods and attributes docs/architecture.md says every board provides."""
+    text = (ROOT / "docs" / "architecture.md").read_text().split("## The board contract")[1]
+    methods_part, attrs_part = text.split("Attributes:")
+    return _names(methods_part), _names(attrs_part)
+
+
+@pytest.mark.parametrize("driver", ["host_board", "esp32_board"])
+def test_each_board_keeps_the_documented_contract(driver: str) -> None:
+    """Read from the source (the ESP32 board cannot run here): its Board class defines
+    every documented method and assigns every documented attribute."""
+    tree = ast.parse((ROOT / "boards" / f"{driver}.py").read_text())
+    board = next(c for c in tree.body if isinstance(c, ast.ClassDef) and c.name == "Board")
+    methods = {f.name for f in board.body if isinstance(f, ast.FunctionDef)}
+    attrs = {n.attr for n in ast.walk(board) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+             and isinstance(n.value, ast.Name) and n.value.id == "self"}
+    want_methods, want_attrs = _contract()
+    assert len(want_methods) >= 15 and len(want_attrs) >= 12
+    assert want_methods <= methods, want_methods - methods
+    assert want_attrs <= attrs, want_attrs - attrs
