@@ -216,6 +216,9 @@ async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio
             if out:
                 writer.write(out)  # the answers to one read in one write: they arrive together
             await writer.drain()
+            # a read of buffered data returns at once: without this a flood on one
+            # connection would hold every other tag until it ended
+            await asyncio.sleep(0)
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:
