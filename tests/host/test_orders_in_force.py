@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from host_sim import scenario, sim
+from host_sim.paths import ROOT
 
 # He walks near the victim's street, then goes down into a tunnel for half an hour.
 SCENARIO = """name: orders
@@ -77,3 +78,28 @@ def test_the_ordered_uncertainty_rule_is_the_one_in_force(tmp_path: Path, unorde
                                                          settings: dict[str, Any], holds: Any) -> None:
     assert not holds(_crumbs_after_order(unordered))  # the deployed rule gives other figures
     assert holds(_crumbs_after_order(_run(tmp_path, settings)))
+
+
+APPROACH = ROOT / "scenarios" / "direct-approach.yaml"  # walks up to the victim's door and waits there
+
+
+@pytest.fixture(scope="module")
+def approach() -> sim.Run:
+    return sim.execute(scenario.load(APPROACH), keep_nmea=False)
+
+
+def _breach_s(run: sim.Run) -> list[int]:
+    return _since_start(run, 1)
+
+
+@pytest.mark.parametrize(("settings", "holds"), [
+    ({"confirm_fixes": 40}, lambda first, ordered: ordered and ordered[0] >= first + 30),  # 40 fixes, not 3
+    ({"margin_m": 1000}, lambda first, ordered: ordered == []),  # never that deep: no breach
+])
+def test_the_ordered_breach_rule_is_the_one_in_force(approach: sim.Run, settings: dict[str, Any],
+                                                     holds: Any) -> None:
+    sc = scenario.load(APPROACH)
+    run = sim.execute(sc, keep_nmea=False, orders=[sim.Order(60, 2, sc.zones, settings)])
+    assert [r["depth_m"] for r in run.stored if r["kind"] == 13] == [2]
+    (first,) = _breach_s(approach)
+    assert holds(first, _breach_s(run)), (first, _breach_s(run))
