@@ -73,8 +73,9 @@ def _crumbs_after_order(run: sim.Run) -> list[int]:
     ({"min_uncertainty_m": 30}, lambda acc: acc and min(acc) >= 30),
     ({"uere_m": 20}, lambda acc: acc and min(acc) >= 2 * 20 * 0.5),  # 2 x HDOP x UERE, HDOP above 0.5
     ({"max_uncertainty_m": 1}, lambda acc: acc == []),  # no fix is that certain: none decides anything
+    ({"max_age_s": 0}, lambda acc: acc == []),  # every fix reaches the tag some ms old: none is fresh enough
 ])
-def test_the_ordered_uncertainty_rule_is_the_one_in_force(tmp_path: Path, unordered: sim.Run,
+def test_the_ordered_fix_rule_is_the_one_in_force(tmp_path: Path, unordered: sim.Run,
                                                          settings: dict[str, Any], holds: Any) -> None:
     assert not holds(_crumbs_after_order(unordered))  # the deployed rule gives other figures
     assert holds(_crumbs_after_order(_run(tmp_path, settings)))
@@ -103,3 +104,14 @@ def test_the_ordered_breach_rule_is_the_one_in_force(approach: sim.Run, settings
     assert [r["depth_m"] for r in run.stored if r["kind"] == 13] == [2]
     (first,) = _breach_s(approach)
     assert holds(first, _breach_s(run)), (first, _breach_s(run))
+
+
+def test_the_ordered_hysteresis_holds_the_zone_state(tmp_path: Path) -> None:
+    """On the boundary he crosses in and out: with the deployed 10 m hysteresis the tag
+    sees him leave; ordered to 1,000 m, once in he never counts as out again."""
+    sc = scenario.load(ROOT / "scenarios" / "loitering-boundary.yaml")
+    deployed = sim.execute(sc, keep_nmea=False)
+    ordered = sim.execute(sc, keep_nmea=False, orders=[sim.Order(60, 2, sc.zones, {"hysteresis_m": 1000})])
+    assert _since_start(deployed, 2) and _since_start(deployed, 1)
+    assert _since_start(ordered, 1)[:1] == _since_start(deployed, 1)[:1]  # entered as before
+    assert _since_start(ordered, 2) == [] and len(_since_start(ordered, 1)) == 1  # and never left
