@@ -115,3 +115,11 @@ def test_the_ordered_hysteresis_holds_the_zone_state(tmp_path: Path) -> None:
     assert _since_start(deployed, 2) and _since_start(deployed, 1)
     assert _since_start(ordered, 1)[:1] == _since_start(deployed, 1)[:1]  # entered as before
     assert _since_start(ordered, 2) == [] and len(_since_start(ordered, 1)) == 1  # and never left
+
+
+def test_the_ordered_settling_applies_from_the_order(tmp_path: Path, unordered: sim.Run) -> None:
+    """A new order builds the fix filter afresh: it settles again on settle_fixes
+    agreeing fixes, so 90 of them leave the next minute's breadcrumb out."""
+    window = range(ORDER_AT_S + 1, ORDER_AT_S + 85)
+    assert [t for t in _since_start(unordered, 10) if t in window]
+    assert not [t for t in _since_start(_run(tmp_path, {"settle_fixes": 90}), 10) if t in window]
