@@ -22,7 +22,6 @@ class DutyCycle:
         self.on = True
         self.on_since = 0
         self.sleeps = 0
-        self.held = False  # the home unit is heard: GNSS off until it is not
         self._wake = loop.timer(self._wake_up)
         board.gnss_power(True)
 
@@ -33,9 +32,9 @@ class DutyCycle:
             self._link.report_every(s["report_period_s"])  # until the next fix says how far the zones are
 
     def hold(self, home):
+        # the home unit heard (GNSS off until it is not) or lost
         if not self._s["adaptive"]:
             return
-        self.held = home
         if home and self.on:
             self._loop.disarm(self._wake)
             self._sleep()
@@ -58,8 +57,12 @@ class DutyCycle:
             return
         sleep = self._sleep_for(s, speed_cms)
         if self._link is not None:  # breadcrumbs go up less often when nothing is near
-            self._link.report_every(s["report_period_s"] if sleep <= 0 else s["home_report_period_s"]
-                               if sleep == s["home_fix_interval_s"] else s["far_report_period_s"])
+            if sleep <= 0:
+                self._link.report_every(s["report_period_s"])
+            elif sleep == s["home_fix_interval_s"]:
+                self._link.report_every(s["home_report_period_s"])
+            else:
+                self._link.report_every(s["far_report_period_s"])
         if sleep <= 0:
             return
         self._sleep()

@@ -263,12 +263,11 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                         fw.set_input(pin.name, state[pin.name])
                 if t_ms % 60000 == 0 and off_until < 0:
                     fw.set_input("battery", sc.battery.mv_at(t_ms / 1000))
-                if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms and tear_until < 0 \
-                        and pending_cuts[0].tear:
+                due = off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms
+                if due and pending_cuts[0].tear and tear_until < 0:
                     fw.cut_during_program(pending_cuts[0].tear)
                     tear_until = t_ms + TEAR_WAIT_S * 1000
-                if off_until < 0 and pending_cuts and pending_cuts[0].at_s * 1000 <= t_ms and (
-                        tear_until < 0 or fw.cut or t_ms >= tear_until):
+                if due and (tear_until < 0 or fw.cut or t_ms >= tear_until):
                     cut = pending_cuts.pop(0)
                     tear_until = -1
                     torn = fw.cut
