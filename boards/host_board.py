@@ -6,13 +6,20 @@
 #   simulator -> firmware: T time (4-byte ms since power-on), G GNSS UART bytes, M modem
 #     UART bytes, S link (serial) bytes, C console bytes, I input "name=value"
 #     (pins, ADC mV), R a BLE advert heard (signed RSSI byte, advertising data),
-#     K cut the power during the next flash program, after 2-byte n bytes of it, Q quit
+#     K cut the power during the next flash program, after 2-byte n bytes of it, Q quit,
+#     H quiet until (4-byte ms since power-on): nothing arrives before then unless the
+#     firmware writes to a UART or switches a part
 #   firmware -> simulator: W wait (4-byte ms, 0xFFFFFFFF = until input), G/M/S/C
 #     bytes the firmware writes to that UART or console, L log line, P power
 #     "part=0|1" (gnss, modem), A a BLE advert sent (advertising data), X the power
-#     is cut now (after K): the firmware stops dead, mid-program
+#     is cut now (after K): the firmware stops dead, mid-program, N now (4-byte ms
+#     since power-on, 4-byte turns run since the last N) before anything sent after
+#     turns the firmware ran on its own
 # The firmware sends W when it has nothing to do; the simulator then delivers
-# whatever happens up to the next deadline and ends with T, the new time.
+# whatever happens up to the next deadline and ends with T, the new time. Before a
+# quiet time (H) the firmware runs its own deadlines without asking, as long as it
+# has said nothing the simulator answers (G, M, S, P): the turns are the same, the
+# round trips fewer.
 # Without EMTAG_SIM=1 in the environment the board runs standalone: virtual time,
 # no input, for EMTAG_RUN_S seconds (default 10); the console goes to stdout,
 # logs to stderr, and link frames nowhere.
@@ -196,6 +203,8 @@ class Board:
         self._running = True
         self._heap_peak = 0
         self._next_sample_ms = 0
+        self._quiet_ms = 0  # nothing arrives before this (H), unless the firmware writes what is answered
+        self._own_turns = 0  # turns run on its own, not yet told (N)
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         # the UARTs' receive buffers as the board definition sizes them (the link's holds
         # an order with its zones whole); what does not fit is an overrun
@@ -206,7 +215,6 @@ class Board:
         self.link = Port(self, b"S", bufs[2])
         self.console = Port(self, b"C", bufs[3])
         self._msg = bufs[4]  # the lockstep's other messages: time, inputs, adverts
-        self._head = bytearray(3)
         self._wait_msg = bytearray(b"W\x00\x04\x00\x00\x00\x00")
         self.radio = Radio(self)
         erased = bufs[5]
@@ -243,6 +251,10 @@ class Board:
             self._up_ms += 1000 if ms < 0 else ms
             if self._up_ms >= self._end_ms:
                 self._running = False
+            return
+        if 0 <= ms and self._up_ms + ms < self._quiet_ms:
+            self._up_ms += ms
+            self._own_turns += 1
             return
         self._send_wait(ms)
         self._receive()
@@ -292,11 +304,22 @@ class Board:
             if kind == b"C":
                 sys.stdout.buffer.write(payload)
             return
-        head = self._head
+        if self._own_turns:
+            self._tell_now()
+        if kind in b"GMSP":  # the simulator may answer before the quiet time it gave
+            self._quiet_ms = 0
+        head = self._msg  # free outside _receive
         head[0] = kind[0]
         struct.pack_into(">H", head, 1, len(payload))
-        self._tx.write(head)
+        self._tx.write(head, 3)  # type: ignore[call-overload]  # MicroPython streams take a length
         self._tx.write(payload)
+
+    def _tell_now(self):
+        n = self._msg  # free outside _receive
+        n[0], n[1], n[2] = 0x4E, 0, 8
+        struct.pack_into(">II", n, 3, self._up_ms, self._own_turns)
+        self._tx.write(n, 11)  # type: ignore[call-overload]  # MicroPython streams take a length
+        self._own_turns = 0
 
     def _power_cut(self):
         # the simulator cuts the power now: nothing more is written, by anyone
@@ -308,6 +331,8 @@ class Board:
 
     def _send_wait(self, ms):
         # the turn's last word, in one write: the simulator runs again as soon as it has it
+        if self._own_turns:
+            self._tell_now()
         w = self._wait_msg
         struct.pack_into(">I", w, 3, _FOREVER if ms < 0 else ms)
         self._tx.write(w)
@@ -334,6 +359,7 @@ class Board:
         # Messages until the simulator says what time it is now (or goes away), read
         # without garbage: port bytes into their ports, the rest into _msg.
         msg = self._msg
+        self._quiet_ms = 0
         while True:
             if not self._fill(memoryview(msg)[:3]):
                 self._running = False
@@ -351,7 +377,9 @@ class Board:
             if kind == 0x54:  # T
                 self._up_ms = struct.unpack_from(">I", msg)[0]
                 return
-            if kind == 0x52:  # R
+            if kind == 0x48:  # H
+                self._quiet_ms = struct.unpack_from(">I", msg)[0]
+            elif kind == 0x52:  # R
                 self.radio._arrive(msg[:n])
             elif kind == 0x49:
                 name, _, value = bytes(msg[:n]).decode().partition("=")

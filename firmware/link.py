@@ -45,7 +45,7 @@ class Link:
         self.period_ms = cfg["report_period_s"] * 1000
         self._on_config = on_config
         self._unslip = frames.Unslip(self._frame)
-        self._rx = bytearray(128)
+        self._rx = bytearray(64)  # drained until empty each turn: a small bite is enough
         self._tx = bytearray(frames.frame_len(_BATCH))  # the frame being sent
         self._tx_slip = bytearray(2 * len(self._tx) + 2)  # its SLIP encoding: every byte escaped, at worst
         self._backoff = _RETRY_MS

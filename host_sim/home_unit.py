@@ -140,12 +140,14 @@ class HomeUnit:
             return
         events: list[tuple[int, int, bytes]] = []
         for t, adv in self._from_tag:
+            if t > until_ms:
+                break
             p = self._position(t)
             rssi = self.rf.rssi(p.lat, p.lon)
             if rssi is not None:
                 events.append((t, rssi, adv))
                 self.stats.heard_by_unit += 1
-        self._from_tag = []
+        self._from_tag = [(t, adv) for t, adv in self._from_tag if t > until_ms]  # a tag running ahead: later
         rep = self.c.replayer
         while (rep and self._captured and self._next_replay_ms is not None and self._next_replay_ms <= until_ms
                and self._next_replay_ms < self.start_ms + rep.replay[1] * 1000):

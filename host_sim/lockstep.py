@@ -42,6 +42,8 @@ class Outputs:
 class Firmware:
     """A firmware process on the host board, driven in virtual time."""
 
+    RUN_AHEAD = True  # honour quiet_until; off, every turn is a round trip (the same run, slower)
+
     def __init__(self, start_ms: int, device: Path, heap: str | None = None,
                  on_power: Callable[[int, str, bool], None] | None = None) -> None:
         """Boot the firmware laid out in device (host_sim.device_image) at start_ms (UTC).
@@ -73,7 +75,12 @@ class Firmware:
         self.on_console: Callable[[int, bytes], None] | None = None  # console bytes as they leave
         self.on_advert: Callable[[int, bytes], None] | None = None  # BLE adverts as they go on air
         self.on_power = on_power  # a part switched on or off
+        # the driver's promise: nothing is delivered before this time (ms, UTC) unless the
+        # firmware writes to a UART or switches a part; until then the firmware runs its own
+        # deadlines without a round trip (H, boards/host_board.py)
+        self.quiet_until: Callable[[], int] | None = None
         self.wakes = 0  # turns of the firmware's loop: the MCU awake
+        self.round_trips = 0  # turns the simulator started (the rest the firmware ran ahead)
         self.now_ms = self.boot_ms = start_ms  # the board counts from power-on
         self.wake_ms: int | None = None
         self.cut = False  # the power went mid-program (cut_during_program): the process stands dead
@@ -111,21 +118,30 @@ class Firmware:
 
     # time ---------------------------------------------------------------------
     def advance(self, until_ms: int) -> None:
-        """Run the firmware's own deadlines before until_ms, then deliver what is queued at until_ms."""
+        """Run the firmware's own deadlines before until_ms, then deliver what is queued at until_ms.
+        With quiet_until, the firmware may run on past until_ms (now_ms says how far)."""
+        self.run_until(until_ms)
         if self.cut:
             return
-        while self.wake_ms is not None and self.wake_ms < until_ms:
-            self.now_ms = self.wake_ms
-            self._wake([])
         self.now_ms = until_ms
         if self._pending or self.wake_ms == until_ms:
             self._wake(self._pending)
             self._pending = []
 
+    def run_until(self, until_ms: int) -> None:
+        """Run the firmware's own deadlines before until_ms, delivering nothing."""
+        while not self.cut and self.wake_ms is not None and self.wake_ms < until_ms:
+            self.now_ms = self.wake_ms
+            self._wake([])
+
     def _wake(self, messages: list[bytes]) -> None:
         if self.cut:
             return
         self.wakes += 1
+        self.round_trips += 1
+        quiet = self.quiet_until() if self.quiet_until and self.RUN_AHEAD else 0
+        if quiet > self.now_ms:
+            messages = [*messages, b"H" + struct.pack(">HI", 4, quiet - self.boot_ms)]
         self._write([*messages, b"T" + struct.pack(">HI", 4, self.now_ms - self.boot_ms)])
         self._read_until_wait()
 
@@ -162,6 +178,10 @@ class Firmware:
             if kind == b"X":
                 self.cut, self.wake_ms = True, None
                 return
+            if kind == b"N":  # turns the firmware ran on its own before a quiet time
+                up_ms, turns = struct.unpack(">II", payload)
+                self.now_ms = self.boot_ms + up_ms
+                self.wakes += turns
             if kind == b"C":
                 self.out.console_bytes(self.now_ms, payload)
                 if self.on_console:

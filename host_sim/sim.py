@@ -118,6 +118,7 @@ class Run:
     logs: list[str] = field(default_factory=list)  # the firmware's log lines, every boot
     # the tag unpowered: s from the start, s back, and whether the cut tore a flash program
     outages: list[tuple[float, float, bool]] = field(default_factory=list)
+    turns: tuple[int, int] = (0, 0)  # the firmware's last boot: loop turns, and how many were round trips
 
 
 def _cpu(who: int) -> float:
@@ -221,8 +222,15 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
 
             unit = HomeUnit(sc, Path(tmp) / "unit", centre, server.port, truth, heap, clock) if sc.curfew else None
 
+            # until when nothing reaches the tag: the step's NMEA, then the next step
+            quiet = [start_ms]
+
+            def quiet_until() -> int:
+                return min([quiet[0], *(d for d, _ in uplink.pending), *(d for d, _ in modem.pending)])
+
             def boot(at_ms: int) -> Firmware:
                 f = Firmware(start_ms=at_ms, device=image, heap=heap, on_power=power)
+                f.quiet_until = quiet_until
                 f.on_link = to_centre
                 f.on_modem = to_modem
                 if unit:
@@ -232,12 +240,24 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 return f
 
             def deliver(fw: Firmware, before_ms: int) -> None:
-                # answers from the centre (serial) or the modem, in their order, until none is due
-                while items := sorted([(d, 0, x) for d, x in uplink.due(before_ms)]
-                                      + [(d, 1, x) for d, x in modem.due(before_ms)]):
-                    for due, channel, data in items:
-                        (fw.link if channel == 0 else fw.modem)(data)
-                        fw.advance(max(due, fw.now_ms))
+                # the tag's own deadlines and the answers due to it from the centre (serial) or
+                # the modem, in time order, up to before_ms: a deadline may bring an answer due
+                # before the next, and each answer stays pending until it arrives, so a tag
+                # running ahead never passes one
+                while True:
+                    answers = [(d, 0, x) for d, x in uplink.pending] + [(d, 1, x) for d, x in modem.pending]
+                    nxt = min(answers) if answers else None
+                    if nxt and nxt[0] > before_ms:
+                        nxt = None
+                    if fw.wake_ms is not None and fw.wake_ms < (nxt[0] if nxt else before_ms):
+                        fw.run_until(fw.wake_ms + 1)
+                        continue
+                    if nxt is None:
+                        return
+                    due, channel, data = nxt
+                    (uplink, modem)[channel].pending.remove((due, data))
+                    (fw.link if channel == 0 else fw.modem)(data)
+                    fw.advance(max(due, fw.now_ms))
 
             fw = boot(start_ms)
             lines: list[tuple[int, str]] = []
@@ -250,7 +270,12 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             state = {"strap": 0, "case": 0}
             off_until = -1
             tear_until = -1  # a torn cut armed: the power goes at the next flash program, or at this time
-            for t_ms in range(0, sc.duration_s * 1000 + 1000, step):
+            end_ms = sc.duration_s * 1000
+            for t_ms in range(0, end_ms + 1000, step):
+                if off_until < 0:  # what was due before this step's inputs, cuts and orders
+                    quiet[0] = start_ms + t_ms
+                    deliver(fw, start_ms + t_ms)
+                quiet[0] = start_ms + min(t_ms + NMEA_DELAY_MS, end_ms)
                 if off_until >= 0 and t_ms >= off_until:  # power back
                     fw = boot(start_ms + t_ms)
                     off_until = -1
@@ -299,13 +324,13 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 else:
                     uplink.due(start_ms + t_ms + NMEA_DELAY_MS)
                     modem.due(start_ms + t_ms + NMEA_DELAY_MS)
-                if t_ms >= sc.duration_s * 1000:
+                if t_ms >= end_ms:
                     continue
                 i = t_ms // 1000
                 heard = on and bool(gnss["on"])  # a receiver switched off says nothing: nothing to render
-                synth0 = time.thread_time()
+                synth0 = time.perf_counter()  # pure computation: its wall time is its CPU, and cheaper to read
                 burst, rep = rx.epoch(t_ms, truth[i], truth[min(i + 1, len(truth) - 1)], render=keep_nmea or heard)
-                synth_s += time.thread_time() - synth0
+                synth_s += time.perf_counter() - synth0
                 reported.append(rep)
                 if keep_nmea:
                     nmea += burst
@@ -315,6 +340,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     if unit:
                         for rssi, adv in unit.for_tag:
                             fw.radio(rssi, adv)
+                    quiet[0] = start_ms + t_ms + step
                     fw.advance(start_ms + t_ms + NMEA_DELAY_MS)
                 if unit:
                     unit.for_tag.clear()
@@ -324,7 +350,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             fw.stop()
             lines += fw.out.lines
             logs += fw.out.logs
-            turns = fw.wakes
+            turns = fw.wakes, fw.round_trips
             if unit:
                 unit.stop()
             uplink.close()
@@ -333,7 +359,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             gnss["on_ms"] += start_ms + sc.duration_s * 1000 - gnss["since"]
         st = modem.stats
         sends = st["sends"] + st["send_fail"] + st["dropped"] if cellular else uplink.sent_frames
-        energy = Energy(gnss["on_ms"] / 1000, gnss["starts"], sends, cellular, turns, sc.duration_s)
+        energy = Energy(gnss["on_ms"] / 1000, gnss["starts"], sends, cellular, turns[0], sc.duration_s)
         stored = centre.events(device)
         unit_stored = centre.events(unit_id(sc)) if unit else []
         silences = centre.silences()
@@ -348,7 +374,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     return Run(sc, truth, reported, bytes(nmea), events, counters, fixes, valid, compiled,
                time.perf_counter() - t0, stored, link_stats, energy, switches, unit_stored,
                unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, logs,
-               outages)
+               outages, turns)
 
 
 def _console(lines: list[tuple[int, str]]) -> tuple[dict[str, int], int, int]:
