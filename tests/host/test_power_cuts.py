@@ -6,7 +6,7 @@ no breadcrumb from a window the uncut run lacks, none twice."""
 
 import random
 
-from host_sim import scenario, sim
+from host_sim import scenario, sim, tag_rig
 from host_sim.paths import ROOT
 
 
@@ -19,7 +19,7 @@ def test_two_hundred_power_cuts() -> None:
     cuts, last_end = [], 0
     for t in at:
         if t > last_end:
-            c = sim.PowerCut(t, rnd.randint(1, 4), rnd.choice([0, 0, rnd.randint(1, 35)]))
+            c = tag_rig.PowerCut(t, rnd.randint(1, 4), rnd.choice([0, 0, rnd.randint(1, 35)]))
             cuts.append(c)
             last_end = t + c.off_s
     assert len(cuts) >= 150 and sum(1 for c in cuts if c.tear) >= 40
@@ -35,7 +35,7 @@ def test_two_hundred_power_cuts() -> None:
     assert set(cut_windows) <= windows
     start = sc.start_utc
     assert len(cut.outages) == len(cuts)
-    assert all(c.at_s <= a <= c.at_s + sim.TEAR_WAIT_S for c, (a, _, _) in zip(cuts, cut.outages, strict=True))
+    assert all(c.at_s <= a <= c.at_s + tag_rig.TEAR_WAIT_S for c, (a, _, _) in zip(cuts, cut.outages, strict=True))
     assert sum(torn for _, _, torn in cut.outages) >= 30  # the power went in the middle of a flash program
     off = {(start + int(a) + k) // 60 for a, b, _ in cut.outages for k in range(-1, int(b - a) + 8)}  # settling
     assert windows - set(cut_windows) <= off
