@@ -87,20 +87,20 @@ bench: $(STAMP) $(MP32) mpy ## measure; figures printed and written to build/ben
 	$(PY) -m host_sim.bench --out build/bench.json
 
 mpy: $(STAMP) ## cross-compile every firmware module for xtensawin (ESP32/S3) and rv32imc (ESP32-C3)
-	$(PY) -m host_sim.mpy_gate --out build/mpy
+	$(PY) -m host_sim.device.mpy_gate --out build/mpy
 
 typecheck: $(STAMP) ## mypy: host_sim strict, firmware and boards against the ESP32 MicroPython stubs
 	$(BIN)/mypy
-	$(PY) -m host_sim.typecheck_firmware
+	$(PY) -m host_sim.device.typecheck_firmware
 
 lint: $(STAMP) ## ruff over every Python file
 	$(BIN)/ruff check host_sim tests firmware boards bench
 
 flash: $(STAMP) ## write MicroPython to a board: BOARD=… PORT=… FIRMWARE=… [DRY_RUN=1]
-	$(PY) -m host_sim.flash --board "$(BOARD)" --port "$(PORT)" --firmware "$(FIRMWARE)" $(if $(DRY_RUN),--dry-run)
+	$(PY) -m host_sim.device.flash --board "$(BOARD)" --port "$(PORT)" --firmware "$(FIRMWARE)" $(if $(DRY_RUN),--dry-run)
 
 deploy: $(STAMP) mpy ## copy compiled firmware, board and configuration: BOARD=… PORT=… [CONFIG=…] [ROMFS=1] [DRY_RUN=1]
-	$(PY) -m host_sim.deploy --board "$(BOARD)" --port "$(PORT)" --config "$(CONFIG)" $(if $(ROMFS),--romfs) $(if $(DRY_RUN),--dry-run)
+	$(PY) -m host_sim.device.deploy --board "$(BOARD)" --port "$(PORT)" --config "$(CONFIG)" $(if $(ROMFS),--romfs) $(if $(DRY_RUN),--dry-run)
 
 repl: $(STAMP) $(MP32) ## REPL on a device (PORT=…), or the unix-port interpreter with the firmware on its path
 	@if [ -n "$(PORT)" ]; then $(BIN)/mpremote connect "$(PORT)" repl; \

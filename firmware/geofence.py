@@ -7,7 +7,7 @@
 # products at most 2 * 23170**2 < 2**31: the same results on the 32-bit ESP32 and
 # the 64-bit PC. The perpendicular distance takes the edge's unit direction in
 # Q15: |dx*uy - dy*ux| <= |d| * 32768 < 2**31 as well.
-# host_sim/zone_compiler.py only emits zones inside that budget;
+# host_sim/device/zone_compiler.py only emits zones inside that budget;
 # tests/host/test_geofence_int32.py replays this arithmetic in int32.
 import micropython
 from micropython import const

@@ -9,7 +9,7 @@
 # the origin, and KXD its change halfway to the point's latitude: an
 # equirectangular map taken at the mid latitude, good to millimetres over a grid.
 # constants() computes the three in Q48 fixed point with series for sin and cos;
-# host_sim/zone_compiler.py computes them independently in floating point.
+# host_sim/device/zone_compiler.py computes them independently in floating point.
 from micropython import const
 
 _Q = const(48)

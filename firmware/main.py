@@ -2,7 +2,7 @@
 # firmware's modules and hands over to start.py, which runs from flash like the
 # rest: a ROMFS board has them at /rom already; under the simulator the ROMFS
 # image named in EMTAG_ROMFS is mapped outside the heap by the host's
-# interpreter (hostmem, host_sim/romfs.py) and mounted here.
+# interpreter (hostmem, host_sim/device/romfs.py) and mounted here.
 import os
 import sys
 

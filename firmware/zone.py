@@ -1,5 +1,5 @@
 # A zone as the tag holds it: its grid, its edges for the viper kernel, its
-# schedule. Zones arrive compiled (host_sim/zone_compiler.py writes the format
+# schedule. Zones arrive compiled (host_sim/device/zone_compiler.py writes the format
 # below, docs/zones.md describes it); the tag can compile a circle itself.
 #
 # Blob, little-endian:

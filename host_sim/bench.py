@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from host_sim import captures, mp, zone_compiler, zones
+from host_sim.device import mp, zone_compiler
 from host_sim.paths import CAPTURES, ROOT
+from host_sim.world import captures, zones
 
 HEAP = "256K"  # ESP32-like: MicroPython starts the ESP32 heap small and grows it
 ROUNDS = 5
@@ -130,13 +131,15 @@ def bench_replay(build: Path) -> dict[str, dict[str, Any]]:
     """The 24 h day-in-the-life scenario end to end: trace, receiver model and NMEA,
     the firmware in lockstep, its heap capped at a tag's budget, the centre, the
     oracle and the score."""
-    from host_sim import scenario, sim
-    from host_sim.heap import BUDGET
+    from host_sim.judge import verdict
+    from host_sim.run import sim
+    from host_sim.run.heap import BUDGET
+    from host_sim.world import scenario
 
     sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
     t0 = time.perf_counter()
     run = sim.execute(sc, keep_nmea=False, heap=BUDGET)
-    result = sim.score(run)
+    result = verdict.score(run)
     wall = time.perf_counter() - t0
     if not result.passed:
         raise RuntimeError(f"day-in-the-life-24h failed: {result.missed} {result.false}")
@@ -162,7 +165,7 @@ def bench_centre(build: Path) -> dict[str, dict[str, Any]]:
     import tempfile
 
     from host_sim import wire
-    from host_sim.centre import Centre, Server
+    from host_sim.centre.server import Centre, Server
 
     key, dev, n = bytes(range(32)), wire.device_id("bench-01"), 2000
     frames = [wire.slip(wire.events_frame(key, dev, [
@@ -190,14 +193,16 @@ def bench_centre(build: Path) -> dict[str, dict[str, Any]]:
 
 def bench_energy(build: Path) -> dict[str, dict[str, Any]]:
     """The 24 h day in the life over the cellular modem, with adaptive sampling and
-    with fixed 1 Hz GNSS and every fix reported at once (host_sim/energy.py's model)."""
-    from host_sim import scenario, sim
+    with fixed 1 Hz GNSS and every fix reported at once (host_sim/run/energy.py's model)."""
+    from host_sim.judge import verdict
+    from host_sim.run import sim
+    from host_sim.world import scenario
 
     sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
     adaptive = sim.execute(sc, keep_nmea=False)
     fixed = sim.execute(sc, keep_nmea=False, config={"adaptive": False, "breadcrumb_s": 1, "report_period_s": 1})
     for run in (adaptive, fixed):
-        if not sim.score(run).passed:
+        if not verdict.score(run).passed:
             raise RuntimeError("day-in-the-life-24h failed")
     assert adaptive.energy is not None and fixed.energy is not None
     a, f = adaptive.energy, fixed.energy
@@ -223,8 +228,10 @@ def bench_fleet(build: Path, tags: int = FLEET_TAGS) -> dict[str, dict[str, Any]
     its workers, every firmware process they start)."""
     import shutil
 
-    from host_sim import cohort, fleet, fleet_report
-    from host_sim.heap import HEAP
+    from host_sim import fleet
+    from host_sim.judge import fleet_report
+    from host_sim.run.heap import HEAP
+    from host_sim.world import cohort
 
     folder = build / f"fleet{tags}"
     shutil.rmtree(folder, ignore_errors=True)

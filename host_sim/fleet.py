@@ -16,7 +16,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from host_sim import mpy_gate, report, wire
+from host_sim import wire
+from host_sim.device import mpy_gate
+from host_sim.judge import report
 from host_sim.paths import BOARDS, BUILD, FIRMWARE
 
 VARIABLE = ("wall_s", "cpu_s", "cpu_split")  # what differs from one run of the same tag to the next
@@ -34,17 +36,19 @@ def cpu_s() -> float:
 
 def run_tag(path: str) -> dict[str, Any]:
     """One tag's day through the firmware, scored: everything the cohort report needs."""
-    from host_sim import scenario, sim
+    from host_sim.judge import verdict
+    from host_sim.run import sim
+    from host_sim.world import scenario
 
     cpu0, wall0 = cpu_s(), time.perf_counter()
     sc = scenario.load(Path(path))
     try:
         run = sim.execute(sc, keep_nmea=False)
     except Exception as e:  # one tag's crash is that tag's failure, not the cohort's end
-        return {**sim.crashed(sc, e), "scenario_sha256": digest(Path(path)), "tag_days": sc.duration_s / 86400,
+        return {**verdict.crashed(sc, e), "scenario_sha256": digest(Path(path)), "tag_days": sc.duration_s / 86400,
                 "alerts": 0, "frames": 0, "breach_points": [], "wall_s": round(time.perf_counter() - wall0, 2),
                 "cpu_s": round(cpu_s() - cpu0, 2)}
-    result = sim.score(run)
+    result = verdict.score(run)
     stored = run.stored + run.unit_stored
     return {
         **result.as_dict(),

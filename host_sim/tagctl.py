@@ -21,7 +21,7 @@ import time
 
 import serial
 
-from host_sim.replay import parse_console
+from host_sim.run.replay import parse_console
 
 PROTO = 1
 

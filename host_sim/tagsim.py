@@ -26,10 +26,11 @@ import os
 import sys
 from pathlib import Path
 
-from host_sim import mp, report
-from host_sim.centre import SILENCE_S
-from host_sim.heap import BUDGET, HEAP
+from host_sim.centre.server import SILENCE_S
+from host_sim.device import mp
+from host_sim.judge import report
 from host_sim.paths import CAPTURES
+from host_sim.run.heap import BUDGET, HEAP
 
 
 def _files(paths: list[Path], patterns: tuple[str, ...], command: str) -> list[Path]:
@@ -48,7 +49,7 @@ def _files(paths: list[Path], patterns: tuple[str, ...], command: str) -> list[P
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from host_sim.replay import replay
+    from host_sim.run.replay import replay
 
     paths = _files(args.paths, ("*.log",), "replay")
     results = []
@@ -82,14 +83,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _run_one(path: Path, out: Path | None, nmea: Path | None, heap: str) -> dict[str, object]:
-    from host_sim import maps, scenario, sim
+    from host_sim.judge import maps, verdict
+    from host_sim.run import sim
+    from host_sim.world import scenario
 
     sc = scenario.load(path)
     try:
         run = sim.execute(sc, keep_nmea=nmea is not None, heap=heap)
     except Exception as e:  # a firmware that dies fails its scenario; the others still run
-        return {**sim.crashed(sc, e), "wall_s": 0.0}
-    result = sim.score(run)
+        return {**verdict.crashed(sc, e), "wall_s": 0.0}
+    result = verdict.score(run)
     if out is not None:
         maps.write(run, result, out)
     if nmea is not None:
@@ -106,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Replay pilot scenarios through the tag firmware and score breach detection."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from host_sim import scenario
+    from host_sim.world import scenario
 
     files = _files(args.paths, ("*.yaml", "*.yml"), "run")
     errors = []
@@ -164,7 +167,7 @@ def cmd_centre(args: argparse.Namespace) -> int:
     """The monitoring centre: serve tags over TCP, or show what it stored: events, alerts
     (breaches, tampers, ...), and silences (comms-loss alerts: a device heard before, then
     not for --silence-s)."""
-    from host_sim import centre
+    from host_sim.centre import server as centre
 
     if args.action == "serve":
         try:
@@ -190,8 +193,10 @@ def cmd_centre(args: argparse.Namespace) -> int:
 
 def cmd_device(args: argparse.Namespace) -> int:
     """A virtual tag whose console is a real pseudo-terminal: point tagctl --port at it."""
-    from host_sim import scenario, sim
-    from host_sim.pty_console import PtyConsole
+    from host_sim.device.pty_console import PtyConsole
+    from host_sim.judge import verdict
+    from host_sim.run import sim
+    from host_sim.world import scenario
 
     try:
         sc = scenario.load(args.scenario)
@@ -202,7 +207,7 @@ def cmd_device(args: argparse.Namespace) -> int:
     print(f"tag {sc.name[:8]} console on {console.port} (technician token {args.token}); "
           f"{sc.duration_s} s of scenario at {args.speed:g}x", flush=True)
     run = sim.execute(sc, keep_nmea=False, console=console, config={"tech_token": args.token})
-    result = sim.score(run)
+    result = verdict.score(run)
     console.close()
     from host_sim import wire
 
@@ -220,7 +225,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     shops, visits and evenings out on foot, by bus or by car, and, for
     --breach-share of them, a planted breach (a walk to a victim's street, or a
     night out during curfew). The same seed gives the same files."""
-    from host_sim import cohort
+    from host_sim.world import cohort
 
     if args.tags < 1:
         print("tagsim cohort: --tags must be at least 1", file=sys.stderr)
@@ -241,7 +246,8 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     COHORT/results/ as each tag finishes; run again after an interruption and
     only the rest runs. report: the cohort report from the results there.
     Exit 1 if any tag fails, a planted breach is missed, or an alert is false."""
-    from host_sim import fleet, fleet_report
+    from host_sim import fleet
+    from host_sim.judge import fleet_report
 
     results = args.results or args.cohort / "results"
     if args.action == "run":

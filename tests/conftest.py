@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from host_sim import mp, rv32
+from host_sim.device import mp, rv32
 from host_sim.paths import ROOT
 
 MP_HELPERS = ROOT / "tests" / "firmware"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from host_sim import mp, rv32
+from host_sim.device import mp, rv32
 from host_sim.paths import ROOT
 from tests.conftest import RV32, X86_32
 

@@ -9,7 +9,7 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp
+from host_sim.device import mp
 from host_sim.paths import ROOT
 from tests.conftest import RV32, X86_32
 

@@ -3,7 +3,8 @@ allocation counts are deterministic and are."""
 
 from pathlib import Path
 
-from host_sim import bench, mp
+from host_sim import bench
+from host_sim.device import mp
 
 
 def test_nmea_bench_runs_and_the_parser_does_not_allocate(tmp_path: Path) -> None:

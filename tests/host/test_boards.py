@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from host_sim import boards, device_image, flash_image, mp, romfs
+from host_sim.device import boards, device_image, flash_image, mp, romfs
 from host_sim.paths import FIRMWARE, ROOT
 
 REQUIRED = ("name", "title", "role", "driver", "chip", "flash_offset", "image", "mpy_arch", "gnss",

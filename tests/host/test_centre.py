@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from host_sim import wire
-from host_sim.centre import SCHEMA, Centre, Server
+from host_sim.centre.server import SCHEMA, Centre, Server
 
 KEY = bytes(range(32))
 DEV = wire.device_id("tag-0001")

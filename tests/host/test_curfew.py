@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp
+from host_sim.device import mp
 
 LONDON = ZoneInfo("Europe/London")
 ABSENT, LEFT, RETURNED, SPOOF, MAINS_LOST, MAINS_RESTORED = 50, 51, 52, 53, 54, 55

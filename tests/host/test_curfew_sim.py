@@ -9,15 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import curfew_oracle, mp, mpy_gate, scenario
+from host_sim.device import mp, mpy_gate
+from host_sim.judge import curfew_oracle
 from host_sim.paths import BUILD, FIRMWARE, ROOT
-from host_sim.zones import Window
+from host_sim.world import scenario
+from host_sim.world.zones import Window
 
 CURFEW_SCENARIOS = {  # name: required alerts the oracle must find (each also must pass: test_sim)
     "curfew-late-return-short-grace": 1, "curfew-return-within-grace": 0, "curfew-garden-and-doorstep": 0,
     "curfew-out-at-2am": 1, "curfew-replay-device": 2, "curfew-clock-change-october": 2,
     "curfew-clock-change-march": 1, "curfew-unit-power-loss": 1,
-    "curfew-unit-smashed": 0,  # the unit says nothing: the centre's comms-loss alert is scored in sim.score
+    "curfew-unit-smashed": 0,  # the unit says nothing: the centre's comms-loss alert is scored in verdict.score
 }
 
 
@@ -28,7 +30,7 @@ def test_scenario_defaults_are_the_firmwares(fw: mp.Service) -> None:
 
 @pytest.mark.parametrize("name", sorted(CURFEW_SCENARIOS))
 def test_the_oracle_requires_what_each_curfew_scenario_stages(name: str) -> None:
-    from host_sim import trace
+    from host_sim.world import trace
 
     sc = scenario.load(ROOT / "scenarios" / f"{name}.yaml")
     assert sc.curfew is not None and not sc.zones
@@ -92,7 +94,7 @@ def test_the_home_unit_firmware_passes_the_esp32c3_gate() -> None:
 
 
 def test_the_tag_holds_gnss_off_while_it_hears_its_home_unit() -> None:
-    from host_sim import sim
+    from host_sim.run import sim
 
     sc = scenario.load(ROOT / "scenarios" / "curfew-out-at-2am.yaml")  # home, out 30 min from 02:00, home
     run = sim.execute(sc, keep_nmea=False)
@@ -110,26 +112,28 @@ def test_the_tag_holds_gnss_off_while_it_hears_its_home_unit() -> None:
 
 
 def test_a_unit_without_power_is_noticed_by_the_centre_and_only_then() -> None:
-    from host_sim import home_unit, sim
+    from host_sim.judge import verdict
+    from host_sim.run import home_unit, sim
 
     sc = scenario.load(ROOT / "scenarios" / "curfew-unit-smashed.yaml")
     assert sc.curfew is not None and sc.curfew.unit_off == [(3600, 10800)]
-    result = sim.score(sim.execute(sc, keep_nmea=False))
+    result = verdict.score(sim.execute(sc, keep_nmea=False))
     assert result.passed and result.must_alert == result.detected == 1, result.missed
     (quiet,) = result.silences
     assert quiet["device"] == home_unit.unit_id(sc)
     assert 3600 - 120 <= quiet["silent_from_s"] <= 3600  # its last call before the power went
-    assert 3600 + sim.SILENCE_S <= quiet["raised_s"] <= 3600 + sim.SILENCE_S + sim.COMMS_SLACK_S
+    assert 3600 + verdict.SILENCE_S <= quiet["raised_s"] <= 3600 + verdict.SILENCE_S + verdict.COMMS_SLACK_S
     assert 10800 <= quiet["ended_s"] <= 10800 + 120  # it called in once powered again
-    quiet_run = sim.score(sim.execute(scenario.load(ROOT / "scenarios" / "curfew-unit-power-loss.yaml"),
+    quiet_run = verdict.score(sim.execute(scenario.load(ROOT / "scenarios" / "curfew-unit-power-loss.yaml"),
                                       keep_nmea=False))
     assert quiet_run.silences == []  # on its backup battery it keeps calling: no silence
 
 
 def test_without_the_silence_watch_a_smashed_unit_fails_its_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
-    from host_sim import sim
-    from host_sim.centre import Centre
+    from host_sim.centre.server import Centre
+    from host_sim.judge import verdict
+    from host_sim.run import sim
 
     monkeypatch.setattr(Centre, "check_silence", lambda self, limit_s=0: [])
-    result = sim.score(sim.execute(scenario.load(ROOT / "scenarios" / "curfew-unit-smashed.yaml"), keep_nmea=False))
+    result = verdict.score(sim.execute(scenario.load(ROOT / "scenarios" / "curfew-unit-smashed.yaml"), keep_nmea=False))
     assert not result.passed and [m.get("comms_lost") for m in result.missed] == ["home unit"]

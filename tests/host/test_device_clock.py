@@ -11,8 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from host_sim import device_image, mp, mpy_gate, scenario, sim
+from host_sim.device import device_image, mp, mpy_gate
+from host_sim.judge import verdict
 from host_sim.paths import FIRMWARE, ROOT
+from host_sim.run import sim
+from host_sim.world import scenario
 from tests.conftest import RV32, X86_32
 
 FW_PLATFORMS = (X86_32, RV32)  # the clock rule on the tag's board and on the home unit's ISA
@@ -43,12 +46,12 @@ def test_without_the_clock_set_a_breach_is_missed(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(device_image, "build", with_broken_clock)
     # loose modules load into the heap, not run from ROMFS: room for them, beyond the budget
-    result = sim.score(sim.execute(scenario.load(BREACH), keep_nmea=False, heap="256K"))
+    result = verdict.score(sim.execute(scenario.load(BREACH), keep_nmea=False, heap="256K"))
     assert not result.passed and result.detected == 0 and result.must_alert == 1  # every fix judged stale
 
 
 def test_with_the_clock_set_the_same_breach_is_caught() -> None:
-    result = sim.score(sim.execute(scenario.load(BREACH), keep_nmea=False))
+    result = verdict.score(sim.execute(scenario.load(BREACH), keep_nmea=False))
     assert result.passed and result.detected == result.must_alert == 1
 
 
@@ -77,7 +80,7 @@ def test_a_reboot_mid_day_keeps_true_times_and_catches_the_breach() -> None:
     assert abs(first) <= 2 and on - 2 <= second <= on + 8, _boots(run)
     assert all(sc.start_utc - 2 <= r["utc"] <= sc.start_utc + sc.duration_s for r in run.stored)
     assert any(r["utc"] - sc.start_utc < off for r in run.stored if r["kind"] == 10)  # crumbs before the cut
-    result = sim.score(run)
+    result = verdict.score(run)
     assert result.passed and result.detected == result.must_alert == 1
 
 
@@ -94,7 +97,7 @@ def test_a_cold_receiver_gives_no_time_then_a_fix_and_the_breach_is_caught() -> 
     assert 26 <= ttff <= 110
     boot, = _boots(run)
     assert abs(boot) <= 2  # stamped by an unset clock, restamped once the fix set it
-    result = sim.score(run)
+    result = verdict.score(run)
     assert result.passed and result.detected == result.must_alert == 1, (result.missed, result.false)
 
 

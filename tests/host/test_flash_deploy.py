@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from host_sim import deploy, mp, mpy_gate, romfs
+from host_sim.device import deploy, mp, mpy_gate, romfs
+from host_sim.device.pty_device import PtyDevice
 from host_sim.paths import ROOT, venv_tool
-from host_sim.pty_device import PtyDevice
 
 
 def _make(*args: str) -> subprocess.CompletedProcess[str]:
@@ -121,7 +121,7 @@ def test_deploy_romfs_to_a_board_without_romfs_says_so(tmp_path: Path) -> None:
     """The unix port behind the pty, like a stock ESP32 build, has no ROMFS: mpremote says so."""
     mpy_dir, device = _esp32_build_and_device(tmp_path)
     with PtyDevice.repl(device) as dev:
-        proc = subprocess.run([sys.executable, "-m", "host_sim.deploy", "--board", "lilygo_t_sim7000g",
+        proc = subprocess.run([sys.executable, "-m", "host_sim.device.deploy", "--board", "lilygo_t_sim7000g",
                                "--port", dev.port, "--mpy", str(mpy_dir), "--romfs", "--no-reset",
                                "--config", str(ROOT / "devices/example-tag.json")],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)

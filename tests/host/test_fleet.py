@@ -15,8 +15,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import cohort, curfew_oracle, fleet, fleet_report, oracle, scenario, trace
+from host_sim import fleet
+from host_sim.judge import curfew_oracle, fleet_report, oracle
 from host_sim.paths import ROOT
+from host_sim.world import cohort, scenario, trace
 
 TAGS, SEED = 3, 11
 
@@ -117,7 +119,7 @@ def test_help_explains_cohort_and_fleet() -> None:
 
 
 def test_a_crashing_tag_is_a_failed_tag_and_runs_again(tmp_path: Path) -> None:
-    from host_sim import sim
+    from host_sim.run import sim
 
     cohort.generate(tmp_path, 1, SEED)
     real = sim.HEAP

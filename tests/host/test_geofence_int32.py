@@ -11,9 +11,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp, zone_compiler, zones
+from host_sim.device import mp, zone_compiler
+from host_sim.device.zone_compiler import GRID, UNIT
 from host_sim.paths import ROOT
-from host_sim.zone_compiler import GRID, UNIT
+from host_sim.world import zones
 from tests.conftest import RV32, X86_32
 from tests.host import zone_gen
 

@@ -13,7 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp, zone_compiler, zones
+from host_sim.device import mp, zone_compiler
+from host_sim.world import zones
 from tests.conftest import RV32, X86_32
 from tests.host import zone_gen
 
@@ -99,7 +100,7 @@ def test_grid_constants_tag_integer_vs_host_float(fw: mp.Service, centre: tuple[
 
 
 def test_circle_too_large_for_a_grid_is_refused_on_the_tag(fw: mp.Service) -> None:
-    from host_sim.mp import MicroPythonError
+    from host_sim.device.mp import MicroPythonError
 
     try:
         fw.call("geofence_probe", "circle_depths", "00" * 8, 0, 524800000, -19000000, 2200, 500, [])

@@ -5,8 +5,8 @@ import pynmea2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from host_sim import gnss_model, scenario, trace
 from host_sim.paths import ROOT
+from host_sim.world import gnss_model, scenario, trace
 
 field = st.text(alphabet="0123456789.ABCDEFGHIJKLMNOPQRSTUVWXYZ-", max_size=12)
 

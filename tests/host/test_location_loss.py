@@ -4,7 +4,8 @@ a tag indoors at home raises neither."""
 
 from pathlib import Path
 
-from host_sim import scenario, sim
+from host_sim.run import sim
+from host_sim.world import scenario
 
 BASE = """name: {name}
 start: "2026-12-05 20:00"

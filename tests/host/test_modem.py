@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from host_sim import scenario, sim
+from host_sim.judge import verdict
+from host_sim.run import sim
+from host_sim.world import scenario
 
 SCENARIO = """name: cell
 start: "2026-12-03 18:10"
@@ -30,7 +32,7 @@ def _run(tmp_path: Path, link: str, duration: str = "20m", extra: str = "") -> s
 @pytest.mark.parametrize("dialect", ["sim7000", "sim800", "a7670"])
 def test_each_dialect_delivers_the_breach(tmp_path: Path, dialect: str) -> None:
     run = _run(tmp_path, f"{{transport: cellular, dialect: {dialect}}}")
-    result = sim.score(run)
+    result = verdict.score(run)
     assert result.passed and result.detected == 1 and result.latencies_s[0] <= 60
     assert run.link_stats["sessions"] == 1 and run.counters["queued"] == 0
     assert [r["seq"] for r in run.stored] == list(range(1, len(run.stored) + 1))
@@ -46,7 +48,7 @@ def test_faults_lose_nothing_and_duplicate_nothing(tmp_path: Path, dialect: str)
     seqs = [r["seq"] for r in run.stored]
     assert seqs == list(range(1, len(seqs) + 1))  # all, once
     assert run.counters["acked"] == seqs[-1] and run.counters["queued"] <= 2  # the rest still on its way
-    assert sim.score(run).passed
+    assert verdict.score(run).passed
 
 
 def test_registration_denied_keeps_everything_and_resets_the_modem(tmp_path: Path) -> None:

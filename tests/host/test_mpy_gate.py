@@ -4,7 +4,7 @@ viper type error fails it."""
 import shutil
 from pathlib import Path
 
-from host_sim import mpy_gate
+from host_sim.device import mpy_gate
 from host_sim.paths import BOARDS, FIRMWARE
 
 

@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp, scenario, sim
-from host_sim.modem_emulator import DEFAULT_CLOCK, Faults, ModemEmulator
+from host_sim.device import mp
+from host_sim.judge import verdict
+from host_sim.run import sim
+from host_sim.run.modem_emulator import DEFAULT_CLOCK, Faults, ModemEmulator
+from host_sim.world import scenario
 from tests.conftest import RV32, X86_32
 
 FW_PLATFORMS = (X86_32, RV32)
@@ -104,4 +107,4 @@ def test_with_no_fix_the_clock_comes_from_the_cell_or_else_the_centre(tmp_path: 
     assert [ln for ln in run.logs if ln.startswith("clock set")] == [f"clock set from {'cell' if nitz else 'centre'}"]
     start = run.scenario.start_utc
     assert all(start - 3 <= r["utc"] <= start + run.scenario.duration_s for r in run.stored)  # never 1980
-    assert sim.score(run).passed
+    assert verdict.score(run).passed

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from host_sim import captures, mp
+from host_sim.device import mp
 from host_sim.paths import CAPTURES
+from host_sim.world import captures
 
 WEEKS_1024_MS = 1024 * 7 * 86400 * 1000
 TOL_DEG = 1e-7 + 1e-12  # gpsd prints 9 decimals
@@ -108,7 +109,7 @@ def test_week_rollover_capture_gets_the_real_date(fw: mp.Service) -> None:
 
 def test_every_capture_replays_and_agrees_through_the_host_board() -> None:
     """End to end: bytes through the lockstep host board, fixes reported over the link."""
-    from host_sim.replay import replay
+    from host_sim.run.replay import replay
 
     for log in ("bu353s4.log", "ublox-zed-f9p-nmea.log", "rst39.log", "april6_2019.log"):
         r = replay(CAPTURES / log)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp
+from host_sim.device import mp
 from tests.conftest import RV32, X86_32
 from tests.host import nmea_gen as g
 

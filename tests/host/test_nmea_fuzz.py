@@ -9,8 +9,9 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import captures, mp
+from host_sim.device import mp
 from host_sim.paths import CAPTURES
+from host_sim.world import captures
 
 SENTENCES = 100_000
 BATCH = 5_000

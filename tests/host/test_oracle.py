@@ -8,9 +8,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import oracle, scenario, sim, trace
-from host_sim.scenario import Oracle
-from host_sim.zones import Zone
+from host_sim.judge import oracle, verdict
+from host_sim.run import sim
+from host_sim.world import scenario, trace
+from host_sim.world.scenario import Oracle
+from host_sim.world.zones import Zone
 
 
 def _reference_musts(depth: list[float], active: list[bool], o: Oracle) -> list[tuple[int, int, int]]:
@@ -77,5 +79,5 @@ def test_gpx_route_and_geojson_zone(tmp_path: Path) -> None:
     sc = scenario.load(tmp_path / "s.yaml")
     points = trace.synthesise(sc)
     assert len(points) == 901 and abs(points[300].speed_mps - 1.4) < 0.05
-    result = sim.score(sim.execute(sc, keep_nmea=False))
+    result = verdict.score(sim.execute(sc, keep_nmea=False))
     assert result.must_alert == 1 and result.passed, result

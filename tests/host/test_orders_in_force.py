@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from host_sim import scenario, sim
 from host_sim.paths import ROOT
+from host_sim.run import sim
+from host_sim.world import scenario
 
 # He walks near the victim's street, then goes down into a tunnel for half an hour.
 SCENARIO = """name: orders

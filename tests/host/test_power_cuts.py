@@ -6,8 +6,9 @@ no breadcrumb from a window the uncut run lacks, none twice."""
 
 import random
 
-from host_sim import scenario, sim, tag_rig
 from host_sim.paths import ROOT
+from host_sim.run import sim, tag_rig
+from host_sim.world import scenario
 
 
 def test_two_hundred_power_cuts() -> None:

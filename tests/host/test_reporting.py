@@ -5,9 +5,13 @@ import json
 import struct
 from pathlib import Path
 
-from host_sim import device_image, flash_image, scenario, sim, wire, zone_compiler, zones
-from host_sim.lockstep import Firmware
+from host_sim import wire
+from host_sim.device import device_image, flash_image, zone_compiler
+from host_sim.judge import verdict
 from host_sim.paths import ROOT
+from host_sim.run import sim
+from host_sim.run.lockstep import Firmware
+from host_sim.world import scenario, zones
 from tests.host import zone_gen
 
 START = 1_796_083_200_000
@@ -18,7 +22,7 @@ def test_breach_reaches_the_centre_within_60s() -> None:
     breaches = [r for r in run.stored if r["kind"] == 1]
     assert len(breaches) == 1
     assert breaches[0]["received_ms"] - breaches[0]["utc"] * 1000 <= 60_000
-    assert sim.score(run).latencies_s[0] <= 60
+    assert verdict.score(run).latencies_s[0] <= 60
 
 
 def test_six_hour_coverage_gap(tmp_path: Path) -> None:

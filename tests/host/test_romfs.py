@@ -8,8 +8,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from host_sim import device_image, mp, romfs
-from host_sim.heap import BUDGET
+from host_sim.device import device_image, mp, romfs
+from host_sim.run.heap import BUDGET
 
 CONFIG = {"device_id": "romtest", "status_period_s": 60}
 

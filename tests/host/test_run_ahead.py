@@ -4,8 +4,9 @@ both ways must give the same run, turn for turn, with fewer round trips."""
 
 import pytest
 
-from host_sim import lockstep, scenario, sim
 from host_sim.paths import ROOT
+from host_sim.run import lockstep, sim
+from host_sim.world import scenario
 
 # serial and cellular links, a home unit, a power cut, tamper: every source of input
 CASES = ["direct-approach", "outage-during-approach", "curfew-out-at-2am", "reboot-mid-day", "strap-cut"]

@@ -9,9 +9,11 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from host_sim import scenario, sim
-from host_sim.heap import BUDGET
+from host_sim.judge import verdict
 from host_sim.paths import ROOT
+from host_sim.run import sim
+from host_sim.run.heap import BUDGET
+from host_sim.world import scenario
 
 LIBRARY = sorted((ROOT / "scenarios").glob("*.yaml"))
 QUICK = [p for p in LIBRARY if "24h" not in p.name]  # the 24 h day runs in make sim and make bench
@@ -30,14 +32,14 @@ def test_the_library_covers_the_pilot() -> None:
 @pytest.mark.parametrize("path", QUICK, ids=lambda p: p.stem)
 def test_scenario_passes(path: Path) -> None:
     # in a GPS tag's heap budget: a firmware that needed more would die of a MemoryError
-    result = sim.score(sim.execute(scenario.load(path), keep_nmea=False, heap=BUDGET))
+    result = verdict.score(sim.execute(scenario.load(path), keep_nmea=False, heap=BUDGET))
     assert result.passed, (result.missed, result.false)
     assert 0 < result.heap_peak_bytes < 64 * 1024  # the live peak, sampled after collections
 
 
 def test_a_day_in_the_life_fits_the_budget() -> None:
     """The 24 h day through the cellular modem, its sends, breadcrumbs and reports, in 64 KiB."""
-    result = sim.score(sim.execute(scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml"),
+    result = verdict.score(sim.execute(scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml"),
                                    keep_nmea=False, heap=BUDGET))
     assert BUDGET == "64K" and result.passed and result.false_alerts == 0
     assert 0 < result.heap_peak_bytes < 64 * 1024
@@ -45,7 +47,7 @@ def test_a_day_in_the_life_fits_the_budget() -> None:
 
 def test_required_alerts_are_really_required() -> None:
     """The library is not all quiet: the oracle asks for alerts, and the firmware raised them."""
-    results = [sim.score(sim.execute(scenario.load(ROOT / "scenarios" / f"{n}.yaml"), keep_nmea=False))
+    results = [verdict.score(sim.execute(scenario.load(ROOT / "scenarios" / f"{n}.yaml"), keep_nmea=False))
                for n in ("direct-approach", "corner-drive", "workplace-hours")]
     assert [r.must_alert for r in results] == [1, 1, 1]
     assert all(r.detected == 1 and r.latencies_s[0] <= 240 for r in results)

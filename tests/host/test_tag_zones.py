@@ -3,8 +3,11 @@
 import random
 from pathlib import Path
 
-from host_sim import device_image, sim, wire, zone_compiler, zones
-from host_sim.lockstep import Firmware
+from host_sim import wire
+from host_sim.device import device_image, zone_compiler
+from host_sim.run import sim
+from host_sim.run.lockstep import Firmware
+from host_sim.world import zones
 from tests.host import nmea_gen, traces, zone_gen
 
 HALF = 150

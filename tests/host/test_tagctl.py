@@ -9,9 +9,11 @@ import threading
 import tty
 from pathlib import Path
 
-from host_sim import captures, device_image, sim
-from host_sim.lockstep import Firmware
+from host_sim.device import device_image
 from host_sim.paths import CAPTURES, ROOT
+from host_sim.run import sim
+from host_sim.run.lockstep import Firmware
+from host_sim.world import captures
 
 
 def test_log_shows_the_fixes_and_counters(tmp_path: Path) -> None:

@@ -4,15 +4,18 @@ minutes, still latched after a reboot; the battery curve and its warnings."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from host_sim import mp, scenario, sim, tag_rig
+from host_sim.device import mp
+from host_sim.judge import verdict
 from host_sim.paths import ROOT
+from host_sim.run import sim, tag_rig
+from host_sim.world import scenario
 
 
 def test_strap_cut_stamped_delivered_and_latched_across_a_reboot() -> None:
     sc = scenario.load(ROOT / "scenarios/strap-cut.yaml")
     cut_at = next(p.at_s for p in sc.inputs if p.name == "strap")
     run = sim.execute(sc, keep_nmea=False, cuts=[tag_rig.PowerCut(cut_at + 60, 20)])
-    result = sim.score(run)
+    result = verdict.score(run)
     assert result.passed, result.missed
     strap = [r for r in run.stored if r["kind"] == 20]
     assert len(strap) == 1  # latched: the reboot raised no second one
@@ -47,7 +50,7 @@ def test_a_tag_without_power_for_40_minutes_raises_a_comms_loss_alert() -> None:
     the tag, and it ends when the tag, powered again, calls in."""
     sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
     cut_at, off_s = 3 * 3600, 2400
-    result = sim.score(sim.execute(sc, keep_nmea=False, cuts=[tag_rig.PowerCut(cut_at, off_s)]))
+    result = verdict.score(sim.execute(sc, keep_nmea=False, cuts=[tag_rig.PowerCut(cut_at, off_s)]))
     (quiet,) = [q for q in result.silences if q["device"] == sc.name[:8]]
     assert cut_at - 900 <= quiet["silent_from_s"] <= cut_at  # its last call before the cut
     assert 1800 <= quiet["raised_s"] - quiet["silent_from_s"] <= 1860  # checked once a minute

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp
+from host_sim.device import mp
 
 LONDON = ZoneInfo("Europe/London")
 

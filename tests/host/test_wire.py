@@ -9,7 +9,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp, wire
+from host_sim import wire
+from host_sim.device import mp
 from host_sim.paths import FIRMWARE, ROOT
 from tests.conftest import RV32, X86_32
 

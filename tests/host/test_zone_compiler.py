@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from host_sim import mp, zone_compiler, zones
+from host_sim.device import mp, zone_compiler
+from host_sim.world import zones
 from tests.host import zone_gen
 
 

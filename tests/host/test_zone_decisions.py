@@ -6,7 +6,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim import mp, zone_compiler, zones
+from host_sim.device import mp, zone_compiler
+from host_sim.world import zones
 from tests.host import traces, zone_gen
 
 HALF = 150  # the test zone: a 300 m square exclusion zone

@@ -53,7 +53,7 @@ def compile_all(folders: list[Path], out: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m host_sim.mpy_gate", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m host_sim.device.mpy_gate", description=__doc__)
     ap.add_argument("--out", type=Path, default=Path("build/mpy"), help="output folder")
     ap.add_argument(
         "--src",

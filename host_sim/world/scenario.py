@@ -66,7 +66,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from host_sim import zones
+from host_sim.world import zones
 
 LONDON = ZoneInfo("Europe/London")
 UK = (49.8, 60.9, -8.7, 1.8)  # lat min, lat max, lon min, lon max

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import gpxpy
 from pyproj import Geod
 
-from host_sim.scenario import Scenario, ScenarioError
+from host_sim.world.scenario import Scenario, ScenarioError
 
 GEOD = Geod(ellps="WGS84")
 BUS_STOP_EVERY_M = 400.0

@@ -21,7 +21,7 @@ from typing import Any
 from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
-from host_sim.mp import MicroPythonError
+from host_sim.device.mp import MicroPythonError
 from host_sim.paths import BUILD
 
 IMAGE = BUILD / "rv32" / "firmware.elf"

@@ -4,7 +4,7 @@ exclusion zones, a curfew for some, a day of ordinary routine (work, shops,
 visits, an evening out; on foot, by bus or by car) and, for a configurable share,
 a planted breach: a visit to a victim's street, or a night out during curfew.
 
-Each wearer is written as an ordinary scenario file (host_sim/scenario.py), so
+Each wearer is written as an ordinary scenario file (host_sim/world/scenario.py), so
 `tagsim run` and `tagsim fleet run` treat them like the pilot library. The
 manifest, cohort.json, records what was planted; the oracle still decides, from
 the true trace alone, what each run must alert on.
@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from host_sim.scenario import MODES
-from host_sim.trace import BUS_STOP_EVERY_M, BUS_STOP_S
+from host_sim.world.scenario import MODES
+from host_sim.world.trace import BUS_STOP_EVERY_M, BUS_STOP_S
 
 TOWNS = {  # a residential district in each: (lat, lon)
     "Birmingham": (52.4620, -1.9000), "Coventry": (52.4060, -1.5250), "Wolverhampton": (52.5900, -2.1400),

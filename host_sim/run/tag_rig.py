@@ -1,6 +1,6 @@
 """The tag's rig: its firmware in lockstep, booted again after each power cut, with the
 receiver it hears, the link it reports over (the modem emulator, or the serial uplink)
-and the pins and battery it reads. The run (host_sim/sim.py) moves it one step at a
+and the pins and battery it reads. The run (host_sim/run/sim.py) moves it one step at a
 time, with the centre and the home unit beside it."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from host_sim.energy import Energy
-from host_sim.gnss_model import Receiver, Reported
-from host_sim.home_unit import HomeUnit
-from host_sim.lockstep import Firmware
-from host_sim.modem_emulator import Faults, ModemEmulator
-from host_sim.pty_console import PtyConsole
-from host_sim.scenario import Scenario
-from host_sim.trace import TruePoint
-from host_sim.uplink import ONE_WAY_MS, Uplink
+from host_sim.device.pty_console import PtyConsole
+from host_sim.run.energy import Energy
+from host_sim.run.home_unit import HomeUnit
+from host_sim.run.lockstep import Firmware
+from host_sim.run.modem_emulator import Faults, ModemEmulator
+from host_sim.run.uplink import ONE_WAY_MS, Uplink
+from host_sim.world.gnss_model import Receiver, Reported
+from host_sim.world.scenario import Scenario
+from host_sim.world.trace import TruePoint
 
 NMEA_DELAY_MS = 50  # an epoch's NMEA reaches the UART this long after its time
 TEAR_WAIT_S = 120  # a torn cut waits this long for a flash program, then cuts anyway

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host_sim.oracle import GEOD, schedule_mask
-from host_sim.scenario import Curfew, Scenario
-from host_sim.trace import TruePoint
+from host_sim.judge.oracle import GEOD, schedule_mask
+from host_sim.world.scenario import Curfew, Scenario
+from host_sim.world.trace import TruePoint
 
 SLACK_S = 60  # adverts every 1 to 10 s, lost ones, checks every 5 s
 

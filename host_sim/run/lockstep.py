@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from host_sim import device_image, mp, romfs
+from host_sim.device import device_image, mp, romfs
 
 _FOREVER = 0xFFFFFFFF
 
@@ -46,7 +46,7 @@ class Firmware:
 
     def __init__(self, start_ms: int, device: Path, heap: str | None = None,
                  on_power: Callable[[int, str, bool], None] | None = None) -> None:
-        """Boot the firmware laid out in device (host_sim.device_image) at start_ms (UTC).
+        """Boot the firmware laid out in device (host_sim.device.device_image) at start_ms (UTC).
         on_power hears the parts it switches from its very first turn."""
         # Nothing of the caller's environment, and no address randomisation: the
         # collector scans the C stack conservatively, so the same run must find the

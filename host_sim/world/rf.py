@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import random
 
-from host_sim.scenario import Radio
+from host_sim.world.scenario import Radio
 
 _M_PER_DEG = 111_195.0  # metres per degree of latitude (mean Earth radius); plenty for a few hundred metres
 

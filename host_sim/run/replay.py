@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from host_sim import captures, device_image
-from host_sim.lockstep import Firmware
+from host_sim.device import device_image
+from host_sim.run.lockstep import Firmware
+from host_sim.world import captures
 
 TOLERANCE_DEG = 1e-7
 WEEKS_1024_MS = 1024 * 7 * 86400 * 1000

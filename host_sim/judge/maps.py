@@ -18,11 +18,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from shapely.geometry import Point, mapping  # noqa: E402
 
-from host_sim import curfew_oracle  # noqa: E402
-from host_sim import zones as zonemod  # noqa: E402
-from host_sim.oracle import project  # noqa: E402
-from host_sim.sim import ENTER, EVENT_NAMES, WARN_ENTER, Result, Run  # noqa: E402
+from host_sim.judge import curfew_oracle  # noqa: E402
+from host_sim.judge.oracle import project  # noqa: E402
+from host_sim.judge.verdict import Result  # noqa: E402
+from host_sim.run.sim import ENTER, EVENT_NAMES, WARN_ENTER, Run  # noqa: E402
 from host_sim.wire import EVENT_NAMES as ALL_EVENTS  # noqa: E402
+from host_sim.world import zones as zonemod  # noqa: E402
 
 UNIT_MARKS = {50: ("v", "#d62728"), 51: ("v", "#d62728"), 52: ("^", "#2ca02c"), 53: ("*", "#9467bd"),
               54: ("s", "#ff7f0e"), 55: ("s", "#2ca02c")}

@@ -16,7 +16,7 @@ import tty
 from pathlib import Path
 from types import TracebackType
 
-from host_sim import mp
+from host_sim.device import mp
 
 
 class PtyDevice:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from host_sim import boards
+from host_sim.device import boards
 from host_sim.paths import venv_tool
 
 BAUD = 460800

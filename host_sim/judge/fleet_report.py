@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Ellipse  # noqa: E402
 
-from host_sim import report  # noqa: E402
+from host_sim.judge import report  # noqa: E402
 
 PLANTED_TO = {"zone": "zone", "curfew": "absence"}  # a planted breach, and the oracle's name for its alert
 PLANTED_WINDOW_S = 1800  # the oracle's breach time lies this near the planted visit
@@ -104,7 +104,7 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
                               "Alerts per tag-day", None, out / "alerts_per_tag_day.png"))
     life = sorted(r["energy"]["battery_life_h"] for r in rs if r.get("energy"))
     written.append(_histogram(life, range(0, int(max(life, default=0)) + 25, 12), "#2ca02c",
-                              "hours a 1200 mAh battery lasts at the day's rate (host_sim/energy.py)", "tags",
+                              "hours a 1200 mAh battery lasts at the day's rate (host_sim/run/energy.py)", "tags",
                               f"Battery life, {len(life)} tags (shortest {life[0] if life else '-'} h)",
                               (24, "a day: a charge every night"), out / "battery_life.png"))
 
@@ -118,7 +118,7 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
             r_deg = c["radius_m"] / 111_195
             ax.add_patch(Ellipse((c["lon"], c["lat"]), 2 * r_deg / math.cos(math.radians(c["lat"])), 2 * r_deg,
                                  color="#d62728", alpha=0.35, lw=0))
-    from host_sim.cohort import TOWNS
+    from host_sim.world.cohort import TOWNS
 
     for town, (t_lat, t_lon) in TOWNS.items():
         ax.annotate(town, (t_lon, t_lat + 0.035), fontsize=7, ha="center", color="#404040")

@@ -1,15 +1,15 @@
 """A scenario's curfew scored: the home unit's alerts as the centre received them,
-against what host_sim.curfew_oracle requires and forbids."""
+against what host_sim.judge.curfew_oracle requires and forbids."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from host_sim import curfew_oracle
-from host_sim.scenario import Scenario
-from host_sim.trace import TruePoint
+from host_sim.judge import curfew_oracle
 from host_sim.wire import Kind
+from host_sim.world.scenario import Scenario
+from host_sim.world.trace import TruePoint
 
 ABSENT, LEFT, RETURNED, SPOOF, MAINS_LOST = (Kind.CURFEW_ABSENT, Kind.CURFEW_LEFT, Kind.CURFEW_RETURNED,
                                              Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST)

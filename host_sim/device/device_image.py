@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from host_sim import boards, deploy, mpy_gate, romfs
+from host_sim.device import boards, deploy, mpy_gate, romfs
 from host_sim.paths import BOARDS, BUILD, FIRMWARE
 
 ROM_IMAGE = "modules.romfs"
@@ -19,7 +19,7 @@ def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
           board: str = "host", board_changes: dict[str, Any] | None = None, rom: bool = True) -> Path:
     """Fill dest with the board's firmware, board.json (with board_changes, e.g. the
     role or the modem's dialect), config.json and zones.bin. With rom, the compiled
-    modules go into one ROMFS image, ROM_IMAGE (host_sim/romfs.py), not loose files."""
+    modules go into one ROMFS image, ROM_IMAGE (host_sim/device/romfs.py), not loose files."""
     arch = boards.load(board)["mpy_arch"]
     errors = mpy_gate.compile_arch([FIRMWARE, BOARDS], BUILD / "mpy", arch, stale_only=True)
     if errors:

@@ -21,8 +21,8 @@ from operator import xor
 
 from pyproj import Geod
 
-from host_sim.scenario import Scenario
-from host_sim.trace import TruePoint
+from host_sim.world.scenario import Scenario
+from host_sim.world.trace import TruePoint
 
 GEOD = Geod(ellps="WGS84")
 TAU_S = 30.0

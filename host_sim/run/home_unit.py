@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from host_sim import device_image
-from host_sim.centre import Centre
-from host_sim.lockstep import Firmware
-from host_sim.rf import RfModel
-from host_sim.scenario import Curfew, Scenario
-from host_sim.trace import TruePoint
-from host_sim.uplink import ONE_WAY_MS, Uplink
-from host_sim.zones import Window
+from host_sim.centre.server import Centre
+from host_sim.device import device_image
+from host_sim.run.lockstep import Firmware
+from host_sim.run.uplink import ONE_WAY_MS, Uplink
+from host_sim.world.rf import RfModel
+from host_sim.world.scenario import Curfew, Scenario
+from host_sim.world.trace import TruePoint
+from host_sim.world.zones import Window
 
 REPLAY_EVERY_MS = 5000
 REPLAY_RSSI_DBM = -45  # the recorder stands beside the unit

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from host_sim import boards, romfs
+from host_sim.device import boards, romfs
 from host_sim.paths import BOARDS, BUILD, FIRMWARE, venv_tool
 
 

@@ -22,9 +22,9 @@ import numpy as np
 import shapely
 from pyproj import Geod, Transformer
 
-from host_sim.scenario import LONDON, Scenario
-from host_sim.trace import TruePoint
-from host_sim.zones import Window, Zone
+from host_sim.world.scenario import LONDON, Scenario
+from host_sim.world.trace import TruePoint
+from host_sim.world.zones import Window, Zone
 
 GEOD = Geod(ellps="WGS84")
 SCHEDULE_GRACE_S = 60

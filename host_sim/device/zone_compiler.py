@@ -15,7 +15,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from host_sim.zones import Zone, ZoneError
+from host_sim.world.zones import Zone, ZoneError
 
 GRID = 11585
 UNIT = 32768  # edge unit directions in Q15

@@ -1,0 +1,2 @@
+"""The monitoring centre: authenticated frames over TCP, events in SQLite,
+acknowledgements, orders and comms-loss alerts."""
