@@ -26,12 +26,17 @@ _EV_PAIRED = const(23)
 
 
 class Diag:
-    def __init__(self, app):
-        self.app = app
-        self.board = app.board
+    # given what it reports on, piece by piece: the technician sees the tag's parts, not its wiring
+    def __init__(self, board, cfg, record, counters, gnss, locwatch, modem, store, link, tamper, power):
+        self.board = board
+        self._cfg = cfg  # the deployed configuration: device id, transport, technician token
+        self._record = record
+        self._counters = counters
+        self._gnss, self._locwatch, self._modem = gnss, locwatch, modem
+        self._store, self._link, self._tamper, self._power = store, link, tamper, power
         self._line = bytearray()
         self._rx = bytearray(64)
-        token = app.base_cfg["tech_token"]
+        token = cfg["tech_token"]
         self._token = binascii.unhexlify(token) if token else b""
         self.paired = self._read_pairing()
 
@@ -85,44 +90,44 @@ class Diag:
 
     def _q_board(self, args):
         b = self.board
-        return "ok board=%s chip=%s role=%s device=%s" % (b.name, b.chip, b.role, self.app.base_cfg["device_id"])
+        return "ok board=%s chip=%s role=%s device=%s" % (b.name, b.chip, b.role, self._cfg["device_id"])
 
     def _q_gnss(self, args):
-        g = self.app.gnss
+        g = self._gnss
         fr = g.framer
-        last = self.app.locwatch.fix_utc
+        last = self._locwatch.fix_utc
         age = self.board.utc() - last if last else -1
         return "ok fix=%s last_valid_age_s=%d sentences=%d checksum_errors=%d fixes=%d" % (
             "valid" if 0 <= age <= 5 else "none", age, fr.count(nmea.C_SENTENCES), fr.count(nmea.C_CHECKSUM),
             g.count(gnss.C_FIXES))
 
     def _q_modem(self, args):
-        m = self.app.modem
+        m = self._modem
         if m is None:
-            return "ok transport=%s" % self.app.base_cfg["transport"]
+            return "ok transport=%s" % self._cfg["transport"]
         return "ok transport=cellular state=%d registered=%d rssi=%d resets=%d errors=%d" % (
             m.state, m.registered, m.rssi, m.resets, m.errors)
 
     def _q_queue(self, args):
-        s, lk = self.app.store, self.app.link
+        s, lk = self._store, self._link
         return "ok queued=%d acked_seq=%d next_seq=%d sent=%d rejected=%d" % (
             s.count, s.acked, s.seq.next, lk.sent if lk else 0, lk.rejected if lk else 0)
 
     def _q_strap(self, args):
-        b, t = self.board, self.app.tamper
+        b, t = self.board, self._tamper
         return "ok strap=%s case=%s strap_tamper=%s case_tamper=%s" % (
             "closed" if b.strap_closed() else "open", "closed" if b.case_closed() else "open",
             "latched" if t.strap else "clear", "latched" if t.case else "clear")
 
     def _q_battery(self, args):
-        p = self.app.power
+        p = self._power
         return "ok mv=%d percent=%d low=%d critical=%d" % (self.board.battery_mv(), p.pct, p.low, p.critical)
 
     def _q_pairing(self, args):
         return "ok hmu=%s" % (self.paired or "none")
 
     def _q_counters(self, args):
-        return "ok " + " ".join(self.app.counters())
+        return "ok " + " ".join(self._counters())
 
     def _q_status(self, args):
         parts = [self._q_board(args), self._q_gnss(args), self._q_modem(args), self._q_queue(args),
@@ -137,13 +142,13 @@ class Diag:
             checks.append("storage=pass")
         except OSError:
             checks.append("storage=fail")
-        fr = self.app.gnss.framer
+        fr = self._gnss.framer
         checks.append("gnss=%s" % ("pass" if fr.count(nmea.C_SENTENCES) else "fail"))
         checks.append("strap=%s" % ("pass" if self.board.strap_closed() else "fail"))
         checks.append("case=%s" % ("pass" if self.board.case_closed() else "fail"))
-        checks.append("battery=%s" % ("pass" if 20 < self.app.power.pct <= 100 else "fail"))
-        m = self.app.modem
-        checks.append("link=%s" % ("pass" if self.app.link and (m is None or m.session_up()) else "fail"))
+        checks.append("battery=%s" % ("pass" if 20 < self._power.pct <= 100 else "fail"))
+        m = self._modem
+        checks.append("link=%s" % ("pass" if self._link and (m is None or m.session_up()) else "fail"))
         verdict = "pass" if all(c.endswith("pass") for c in checks) else "fail"
         return "ok result=%s %s" % (verdict, " ".join(checks))
 
@@ -152,9 +157,9 @@ class Diag:
         if len(args) != 1:
             raise ValueError("usage: fit <token>")
         self._authorised(args[0])
-        if not self.app.tamper.clear():
+        if not self._tamper.clear():
             raise ValueError("strap or case still open: close them first")
-        self.app.record(frames.EV_FITTED, self.board.utc())
+        self._record(frames.EV_FITTED, self.board.utc())
         return "ok fitted"
 
     def _q_pair(self, args):
@@ -167,7 +172,7 @@ class Diag:
         with open(self.board.storage + "/pairing", "w") as f:
             f.write(hmu)
         self.paired = hmu
-        self.app.record(_EV_PAIRED, self.board.utc())
+        self._record(_EV_PAIRED, self.board.utc())
         return "ok paired=%s" % hmu
 
     def _read_pairing(self):

@@ -26,8 +26,8 @@ _BACKOFF_MS = const(5000)
 _BACKOFF_MAX_MS = const(300000)
 _RESET_AFTER = const(3)
 _CHUNK = const(512)
-_IN_BOX = const(128)  # the link drains it every loop turn; a fetch asks for no more than the room
-_OUT_BOX = const(640)  # two whole event frames of the link's (8 events, slipped)
+_IN_BOX = const(64)  # the link drains it every loop turn; a fetch asks for no more than the room
+_OUT_BOX = const(580)  # one whole event frame of the link's (8 events), every byte escaped
 _LINE_MAX = const(120)
 
 # A dialect is a tuple: the registration query, the attach and open scripts (steps of
@@ -118,7 +118,7 @@ class Modem:
         self._line = bytearray(_LINE_MAX)  # the line coming in, _line_n bytes of it
         self._line_n = 0
         self._raw_left = 0  # bytes of received data still to come after a +CIPRXGET: 2 header
-        self._rx = bytearray(128)
+        self._rx = bytearray(64)  # drained until empty each turn: a small bite is enough
         self._script = (("AT", "OK", 1000),)  # replaced by each phase's script
         self._step = 0
         self._expect = None

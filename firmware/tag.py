@@ -20,7 +20,7 @@ import tamper
 import zonewatch
 from micropython import const
 
-_RX_CHUNK = const(128)
+_RX_CHUNK = const(64)  # the GNSS UART drained in small bites: the buffer is the driver's, not ours
 
 # events this module sends (docs/frames.md)
 _EV_CONFIG_APPLIED = const(13)
@@ -214,7 +214,8 @@ class App:
                 return
             import diag
 
-            self.diag = diag.Diag(self)
+            self.diag = diag.Diag(self.board, self.base_cfg, self.record, self.counters, self.gnss, self.locwatch,
+                                  self.modem, self.store, self.link, self.tamper, self.power)
         self.diag.poll()
 
     def counters(self):

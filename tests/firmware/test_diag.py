@@ -29,10 +29,10 @@ class _Board:
         self.storage = scratch.folder("emtag-diag")
 
 
-class _App:
-    def __init__(self):
-        self.board = _Board()
-        self.base_cfg = {"tech_token": "", "device_id": "tag-0001"}
+def _diag():
+    # the board and the configuration only: these commands read no other part
+    return diag.Diag(_Board(), {"tech_token": "", "device_id": "tag-0001"}, None, None, None, None, None, None, None,
+                     None, None)
 
 
 def _ask(d, line):
@@ -44,7 +44,7 @@ def _ask(d, line):
 
 
 def test_known_and_unknown_commands():
-    d = diag.Diag(_App())
+    d = _diag()
     assert _ask(d, "EMTAG?1 board") == ["EMTAG!1 board ok board=host chip=unix role=tag device=tag-0001\n"]
     assert _ask(d, "EMTAG?1 version")[0].startswith("EMTAG!1 version ok firmware=")
     assert _ask(d, "EMTAG?1 __init__") == ["EMTAG!1 __init__ err unknown command\n"]
@@ -54,7 +54,7 @@ def test_known_and_unknown_commands():
 
 def test_unknown_commands_leave_nothing_in_the_heap():
     # a console full of noise must not grow the interned names, which are never freed
-    d = diag.Diag(_App())
+    d = _diag()
     _ask(d, "EMTAG?1 nosuch")
     gc.collect()
     before = gc.mem_alloc()

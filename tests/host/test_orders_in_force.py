@@ -11,14 +11,15 @@ from host_sim.paths import ROOT
 from host_sim.run import sim
 from host_sim.world import scenario
 
+VICTIM = """zones:
+  - {name: victim, kind: exclusion, warning_m: 0, circle: {lat: 52.40780, lon: -1.53000, radius_m: 30}}
+"""
 # He walks near the victim's street, then goes down into a tunnel for half an hour.
 SCENARIO = """name: orders
 start: "2026-12-04 16:30"
 duration: 45m
 seed: 23
-zones:
-  - {name: victim, kind: exclusion, warning_m: 0, circle: {lat: 52.40780, lon: -1.53000, radius_m: 30}}
-route:
+""" + VICTIM + """route:
   start: {lat: 52.40900, lon: -1.53300}
   legs: [{to: {lat: 52.40860, lon: -1.53100}, mode: walk}, {dwell: 40m}]
 gnss:
@@ -124,3 +125,60 @@ def test_the_ordered_settling_applies_from_the_order(tmp_path: Path, unordered: 
     window = range(ORDER_AT_S + 1, ORDER_AT_S + 85)
     assert [t for t in _since_start(unordered, 10) if t in window]
     assert not [t for t in _since_start(_run(tmp_path, {"settle_fixes": 90}), 10) if t in window]
+
+
+# He waits 800 m from the zone, then drives past it 300 m away.
+FAR_THEN_DRIVE = """name: drive-by
+start: "2026-12-04 10:00"
+duration: 30m
+seed: 29
+""" + VICTIM + """route:
+  start: {lat: 52.41500, lon: -1.53000}
+  legs:
+    - {dwell: 15m}
+    - {to: {lat: 52.41000, lon: -1.53440}, mode: walk}
+    - {to: {lat: 52.40800, lon: -1.52000}, mode: car, speed_mps: 13}
+    - {to: {lat: 52.41500, lon: -1.50000}, mode: car, speed_mps: 13}
+"""
+
+
+def _drive_by(tmp_path: Path, settings: dict[str, Any] | None) -> sim.Run:
+    path = tmp_path / "drive-by.yaml"
+    path.write_text(FAR_THEN_DRIVE)
+    sc = scenario.load(path)
+    return sim.execute(sc, keep_nmea=False, orders=[sim.Order(ORDER_AT_S, 2, sc.zones, settings or {})])
+
+
+def test_the_ordered_top_speed_sets_how_long_the_receiver_sleeps_far_away(tmp_path: Path) -> None:
+    """800 m out, the tag sleeps until the wearer could reach the zone at the fastest
+    anyone moves: 10 s at the deployed 50 m/s; ordered to 5 m/s, the longest sleep."""
+    def starts(run: sim.Run) -> int:
+        t0 = run.scenario.start_utc * 1000
+        return sum(on for t, on in run.gnss_switches if (ORDER_AT_S + 60) * 1000 < t - t0 < 15 * 60 * 1000)
+
+    deployed, ordered = starts(_drive_by(tmp_path, None)), starts(_drive_by(tmp_path, {"max_speed_mps": 5}))
+    assert deployed >= 10 and ordered <= 0.7 * deployed, (deployed, ordered)
+
+
+def test_the_ordered_reanchoring_decides_when_a_run_of_jumps_is_believed(tmp_path: Path) -> None:
+    """Ordered to believe nobody moves faster than 1 m/s, the tag takes each fix of the
+    drive for a jump; after reanchor_fixes of them in a row it believes the new place.
+    Ordered never to reanchor, no fix of the drive decides anything: no breadcrumb."""
+    def drive_crumbs(run: sim.Run) -> int:
+        return len([t for t in _since_start(run, 10) if 20 * 60 < t < 29 * 60])
+
+    reanchoring = drive_crumbs(_drive_by(tmp_path, {"max_speed_mps": 1}))
+    never = drive_crumbs(_drive_by(tmp_path, {"max_speed_mps": 1, "reanchor_fixes": 1000}))
+    assert reanchoring >= 3 and never == 0, (reanchoring, never)
+
+
+def test_every_order_key_is_shown_taking_effect() -> None:
+    """Each key an order may carry (firmware/config.py ORDER_KEYS) is ordered by a test
+    that watches the tag's behaviour change: here, or clear_tamper in test_tamper_power.py."""
+    import ast
+
+    tree = ast.parse((ROOT / "firmware" / "config.py").read_text())
+    (keys,) = [ast.literal_eval(n.value) for n in ast.walk(tree)
+               if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "ORDER_KEYS"]
+    here = Path(__file__).read_text() + (Path(__file__).parent / "test_tamper_power.py").read_text()
+    assert len(keys) == 14 and [k for k in keys if f'"{k}":' not in here] == []
