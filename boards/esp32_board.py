@@ -117,6 +117,8 @@ class Board:
             self._led = machine.Pin(led["pin"], machine.Pin.OUT, value=1 if self._led_low else 0)
         self.storage = "/data"
         self._rtc = machine.RTC()
+        # armed from here on, and never stopped: the loop feeds it each completed turn
+        self._wdt = machine.WDT(timeout=defn["watchdog_s"] * 1000)
 
     def ticks_ms(self):
         return time.ticks_ms()
@@ -133,8 +135,15 @@ class Board:
         t = time.gmtime(ms // 1000 - _EPOCH_S)
         self._rtc.datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], ms % 1000 * 1000))
 
+    def feed(self):
+        self._wdt.feed()
+
+    def reset_cause(self):
+        return machine.reset_cause()
+
     def wait(self, ms):
-        # Idle sleep: UARTs keep receiving into their IRQ-driven buffers meanwhile.
+        # Idle sleep: UARTs keep receiving into their IRQ-driven buffers meanwhile; a
+        # second at most, well inside the watchdog's timeout.
         time.sleep_ms(1000 if ms < 0 or ms > 1000 else ms)
 
     def running(self):

@@ -8,13 +8,14 @@
 #     (pins, ADC mV), R a BLE advert heard (signed RSSI byte, advertising data),
 #     K cut the power during the next flash program, after 2-byte n bytes of it, Q quit,
 #     H quiet until (4-byte ms since power-on): nothing arrives before then unless the
-#     firmware writes to a UART or switches a part
-#   firmware -> simulator: W wait (4-byte ms, 0xFFFFFFFF = until input), G/M/S/C
+#     firmware writes to a UART or switches a part, Z the loop blocks (a fault: from the
+#     next turn nothing completes, so nothing feeds the watchdog)
+#   firmware -> simulator: W wait (4-byte ms), G/M/S/C
 #     bytes the firmware writes to that UART or console, L log line, P power
 #     "part=0|1" (gnss, modem), A a BLE advert sent (advertising data), X the power
 #     is cut now (after K): the firmware stops dead, mid-program, N now (4-byte ms
 #     since power-on, 4-byte turns run since the last N) before anything sent after
-#     turns the firmware ran on its own
+#     turns the firmware ran on its own, B the watchdog bit: the chip resets now
 # The firmware sends W when it has nothing to do; the simulator then delivers
 # whatever happens up to the next deadline and ends with T, the new time. Before a
 # quiet time (H) the firmware runs its own deadlines without asking, as long as it
@@ -24,6 +25,10 @@
 # no input, for EMTAG_RUN_S seconds (default 10); the console goes to stdout,
 # logs to stderr, and link frames nowhere.
 #
+# The watchdog: as the ESP32's, armed at power-on with the definition's watchdog_s;
+# the loop feeds it each completed turn and the board never sleeps longer than half
+# of it. A firmware that goes that long without a turn is reset (B), flash kept; the
+# next boot's reset_cause() says so (EMTAG_RESET, machine.WDT_RESET's 3).
 # The flash: the board definition's "vfs" partition (flash.vfs_kb) as LittleFS v2,
 # as MicroPython lays it out on an ESP32, on 4 KiB erase blocks kept in flash.bin
 # beside the image (erased to 0xFF on first use, formatted on first boot); the
@@ -38,7 +43,6 @@ from micropython import const
 
 _MSG_CAP = const(64)
 _HEARD_CAP = const(16)  # adverts waiting to be read
-_FOREVER = const(0xFFFFFFFF)
 # As strict as an ESP32: the RTC powers on at 2000-01-01 until the firmware sets
 # it, and ticks_ms starts five minutes before its 2**30 wrap. The board counts
 # time from power-on in a small integer; only the RTC's reading is a big one.
@@ -205,6 +209,8 @@ class Board:
         self._next_sample_ms = 0
         self._quiet_ms = 0  # nothing arrives before this (H), unless the firmware writes what is answered
         self._own_turns = 0  # turns run on its own, not yet told (N)
+        self._wdt_ms = defn["watchdog_s"] * 1000
+        self._fed_ms = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         # the UARTs' receive buffers as the board definition sizes them (the link's holds
         # an order with its zones whole); what does not fit is an overrun
@@ -241,18 +247,28 @@ class Board:
     def set_utc_ms(self, ms):
         self._rtc_ms, self._rtc_at_ms = ms, self._up_ms
 
+    def feed(self):
+        self._fed_ms = self._up_ms
+
+    def reset_cause(self):
+        # machine.reset_cause()'s numbers: 1 power-on, 3 watchdog
+        return int(os.getenv("EMTAG_RESET") or "1")
+
     def wait(self, ms):
-        # Sleep until ms have passed or input arrives (ms < 0: until input).
+        # Sleep until ms have passed or input arrives (ms < 0: until input), and never
+        # so long that the watchdog would bite.
+        if ms < 0 or ms > self._wdt_ms // 2:
+            ms = self._wdt_ms // 2
         if self._up_ms >= self._next_sample_ms:
             self._next_sample_ms = self._up_ms + 60000
             gc.collect()
             self._heap_peak = max(self._heap_peak, gc.mem_alloc())
         if not self._sim:
-            self._up_ms += 1000 if ms < 0 else ms
+            self._up_ms += ms
             if self._up_ms >= self._end_ms:
                 self._running = False
             return
-        if 0 <= ms and self._up_ms + ms < self._quiet_ms:
+        if self._up_ms + ms < self._quiet_ms:
             self._up_ms += ms
             self._own_turns += 1
             return
@@ -329,12 +345,23 @@ class Board:
             pass
         raise SystemExit
 
+    def _blocked(self):
+        # the loop stuck: time passes, nothing turns, until the watchdog resets the chip
+        while self._running:
+            left = self._fed_ms + self._wdt_ms - self._up_ms
+            if left <= 0:
+                self._send(b"B", b"")
+                self._tx.flush()
+                raise SystemExit
+            self._send_wait(left)
+            self._receive()
+
     def _send_wait(self, ms):
         # the turn's last word, in one write: the simulator runs again as soon as it has it
         if self._own_turns:
             self._tell_now()
         w = self._wait_msg
-        struct.pack_into(">I", w, 3, _FOREVER if ms < 0 else ms)
+        struct.pack_into(">I", w, 3, ms)
         self._tx.write(w)
 
     def _fill(self, mv):
@@ -360,6 +387,7 @@ class Board:
         # without garbage: port bytes into their ports, the rest into _msg.
         msg = self._msg
         self._quiet_ms = 0
+        hang = False
         while True:
             if not self._fill(memoryview(msg)[:3]):
                 self._running = False
@@ -376,7 +404,11 @@ class Board:
                 return
             if kind == 0x54:  # T
                 self._up_ms = struct.unpack_from(">I", msg)[0]
+                if hang:
+                    self._blocked()
                 return
+            if kind == 0x5A:  # Z
+                hang = True
             if kind == 0x48:  # H
                 self._quiet_ms = struct.unpack_from(">I", msg)[0]
             elif kind == 0x52:  # R

@@ -55,7 +55,7 @@ class App:
         self._seen = False  # heard during this curfew
         self._last_spoof = -cfg["spoof_quiet_s"]
         self.spoofs = 0
-        self._event(frames.EV_BOOT, utc)
+        self._event(frames.EV_BOOT, utc, board.reset_cause())  # machine.reset_cause()
         self._check_timer = self.loop.timer(self._check)
         self.loop.arm(self._check_timer, _CHECK_MS)
         self._beat = self.loop.timer(self._heartbeat)

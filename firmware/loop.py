@@ -53,4 +53,5 @@ class Loop:
                     left = time.ticks_diff(t[_DUE], now)
                 if wait < 0 or left < wait:
                     wait = left
+            board.feed()  # a whole turn done: the watchdog waits again (the board sleeps less than it allows)
             board.wait(wait)

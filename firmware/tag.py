@@ -20,6 +20,7 @@ import tamper
 import zonewatch
 from micropython import const
 
+_POWER_ON = const(1)
 _RX_CHUNK = const(64)  # the GNSS UART drained in small bites: the buffer is the driver's, not ours
 
 # events this module sends (docs/frames.md)
@@ -53,7 +54,8 @@ class App:
         self._status = self.loop.timer(self._send_status)
         self.loop.poll(self._poll_gnss)
         self.loop.arm(self._status, s["status_period_s"] * 1000)
-        self._event(frames.EV_BOOT, board.utc(), priority=False)
+        cause = board.reset_cause()  # machine.reset_cause(): a reset other than power-on goes at once
+        self._event(frames.EV_BOOT, board.utc(), depth_m=cause, priority=cause != _POWER_ON)
         self.tamper = tamper.Tamper(board, self.record)
         self.loop.poll(self.tamper.poll)
         self.power = power.Power(board, self.loop, self.record)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from host_sim.device import device_image, mp, romfs
 
-_FOREVER = 0xFFFFFFFF
+POWER_ON, WATCHDOG = 1, 3  # reset causes, as machine.PWRON_RESET and machine.WDT_RESET
 
 
 class FirmwareExited(RuntimeError):
@@ -45,13 +45,14 @@ class Firmware:
     RUN_AHEAD = True  # honour quiet_until; off, every turn is a round trip (the same run, slower)
 
     def __init__(self, start_ms: int, device: Path, heap: str | None = None,
-                 on_power: Callable[[int, str, bool], None] | None = None) -> None:
+                 on_power: Callable[[int, str, bool], None] | None = None, reset_cause: int = POWER_ON) -> None:
         """Boot the firmware laid out in device (host_sim.device.device_image) at start_ms (UTC).
-        on_power hears the parts it switches from its very first turn."""
+        on_power hears the parts it switches from its very first turn; reset_cause is what
+        the board says woke it (machine.reset_cause()'s numbers)."""
         # Nothing of the caller's environment, and no address randomisation: the
         # collector scans the C stack conservatively, so the same run must find the
         # same stack to give the same heap figures, wherever it is started from.
-        env = {"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device)}
+        env = {"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device), "EMTAG_RESET": str(reset_cause)}
         args = [*(["-X", f"heapsize={heap}"] if heap else []), "main.py"]
         rom = device / device_image.ROM_IMAGE
         if rom.exists():
@@ -84,6 +85,7 @@ class Firmware:
         self.now_ms = self.boot_ms = start_ms  # the board counts from power-on
         self.wake_ms: int | None = None
         self.cut = False  # the power went mid-program (cut_during_program): the process stands dead
+        self.bitten = False  # the watchdog reset the chip (hang): the process stands dead
         self._pending: list[bytes] = []
         self._wake([])
 
@@ -116,12 +118,17 @@ class Firmware:
         so (X) and stops dead; kill() it then."""
         self._message(b"K", struct.pack(">H", nbytes))
 
+    def hang(self) -> None:
+        """A fault: the firmware's loop blocks from its next turn; only the board's
+        watchdog ends it (bitten), as on the chip."""
+        self._message(b"Z", b"")
+
     # time ---------------------------------------------------------------------
     def advance(self, until_ms: int) -> None:
         """Run the firmware's own deadlines before until_ms, then deliver what is queued at until_ms.
         With quiet_until, the firmware may run on past until_ms (now_ms says how far)."""
         self.run_until(until_ms)
-        if self.cut:
+        if self.dead:
             return
         self.now_ms = until_ms
         if self._pending or self.wake_ms == until_ms:
@@ -130,12 +137,17 @@ class Firmware:
 
     def run_until(self, until_ms: int) -> None:
         """Run the firmware's own deadlines before until_ms, delivering nothing."""
-        while not self.cut and self.wake_ms is not None and self.wake_ms < until_ms:
+        while not self.dead and self.wake_ms is not None and self.wake_ms < until_ms:
             self.now_ms = self.wake_ms
             self._wake([])
 
+    @property
+    def dead(self) -> bool:
+        """The process stands dead: the power cut mid-program, or the watchdog bit."""
+        return self.cut or self.bitten
+
     def _wake(self, messages: list[bytes]) -> None:
-        if self.cut:
+        if self.dead:
             return
         self.wakes += 1
         self.round_trips += 1
@@ -173,10 +185,13 @@ class Firmware:
             kind, payload = self._read_message()
             if kind == b"W":
                 ms = struct.unpack(">I", payload)[0]
-                self.wake_ms = None if ms == _FOREVER else self.now_ms + ms
+                self.wake_ms = self.now_ms + ms
                 return
             if kind == b"X":
                 self.cut, self.wake_ms = True, None
+                return
+            if kind == b"B":
+                self.bitten, self.wake_ms = True, None
                 return
             if kind == b"N":  # turns the firmware ran on its own before a quiet time
                 up_ms, turns = struct.unpack(">II", payload)

@@ -72,6 +72,7 @@ class Run:
     # the tag unpowered: s from the start, s back, and whether the cut tore a flash program
     outages: list[tuple[float, float, bool]] = field(default_factory=list)
     turns: tuple[int, int] = (0, 0)  # the firmware's last boot: loop turns, and how many were round trips
+    resets: list[float] = field(default_factory=list)  # the watchdog reset the tag, s from the start
 
 
 def _cpu(who: int) -> float:
@@ -162,7 +163,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     return Run(sc, truth, tag.reported, bytes(tag.nmea), events, counters, fixes, valid, compiled,
                time.perf_counter() - t0, stored, link_stats, tag.energy(turns[0]), tag.gnss.switches, unit_stored,
                unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, tag.logs,
-               tag.outages, turns)
+               tag.outages, turns, tag.resets)
 
 
 def _console(lines: list[tuple[int, str]]) -> tuple[dict[str, int], int, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from host_sim.device.pty_console import PtyConsole
 from host_sim.run.energy import Energy
 from host_sim.run.home_unit import HomeUnit
-from host_sim.run.lockstep import Firmware
+from host_sim.run.lockstep import POWER_ON, WATCHDOG, Firmware
 from host_sim.run.modem_emulator import Faults, ModemEmulator
 from host_sim.run.uplink import ONE_WAY_MS, Uplink
 from host_sim.world.gnss_model import Receiver, Reported
@@ -72,6 +72,8 @@ class TagRig:
         self.lines: list[tuple[int, str]] = []
         self.logs: list[str] = []
         self.outages: list[tuple[float, float, bool]] = []  # s from the start, s back, torn
+        self.resets: list[float] = []  # the watchdog reset the tag, s from the start
+        self._hangs = list(sc.tag_hangs)
         self._cuts = sorted([*cuts, *(PowerCut(a, b - a) for a, b in sc.tag_off)], key=lambda c: c.at_s)
         self._pins = list(sc.inputs)
         self._levels = {"strap": 0, "case": 0}
@@ -92,10 +94,17 @@ class TagRig:
             self._deliver(self.start_ms + t_ms)
         self._quiet = self.start_ms + min(t_ms + NMEA_DELAY_MS, self.end_ms)
         if not self.on and t_ms >= self._off_until:  # power back
-            self.fw = self._boot(self.start_ms + t_ms)
             self._off_until = -1
-            for name, level in self._levels.items():
-                self.fw.set_input(name, level)
+            self._restart(t_ms, POWER_ON)
+        if self.on and self.fw.bitten:  # the watchdog reset the chip: it boots again at once
+            self._collect()
+            self.fw.kill()
+            self.resets.append(t_ms / 1000)
+            self._restart(t_ms, WATCHDOG)
+        while self._hangs and self._hangs[0] * 1000 <= t_ms:
+            self._hangs.pop(0)
+            if self.on:
+                self.fw.hang()
         while self._pins and self._pins[0].at_s * 1000 <= t_ms:
             pin = self._pins.pop(0)
             self._levels[pin.name] = 1 if pin.opened else 0
@@ -159,8 +168,13 @@ class TagRig:
         return Energy(self.gnss.on_ms / 1000, self.gnss.starts, sends, self.cellular, turns, self.sc.duration_s)
 
     # the parts ----------------------------------------------------------------------
-    def _boot(self, at_ms: int) -> Firmware:
-        f = Firmware(start_ms=at_ms, device=self.image, heap=self.heap, on_power=self._power)
+    def _restart(self, t_ms: int, cause: int) -> None:
+        self.fw = self._boot(self.start_ms + t_ms, cause)
+        for name, level in self._levels.items():
+            self.fw.set_input(name, level)
+
+    def _boot(self, at_ms: int, cause: int = POWER_ON) -> Firmware:
+        f = Firmware(start_ms=at_ms, device=self.image, heap=self.heap, on_power=self._power, reset_cause=cause)
         f.quiet_until = self._quiet_until
         f.on_link = self._to_centre
         f.on_modem = self._to_modem

@@ -39,6 +39,7 @@ true trace and the zones. Every error names the file, the line and the fix.
     inputs: [{at: 12m, strap: open}]      # the strap is cut
     tag_off: [{from: 3h, to: 3h00m30s}]   # the tag with no power (a brown-out, a battery swap): it
                                           # reboots at the end with its RTC at 2000-01-01
+    tag_hangs: [2h]                       # the tag's loop blocks (a fault): its watchdog resets it
     battery: {start_mv: 3800, drain_mv_per_h: 60, charging: [{from: 20m, to: 50m}]}
     curfew:                               # an RF curfew with a home monitoring unit (docs/curfew.md)
       schedule: [{days: daily, start: "19:00", end: "07:00"}]   # London time, overnight allowed
@@ -206,6 +207,7 @@ class Scenario:
     curfew: Curfew | None = None
     gnss_start: str = "hot"  # hot or cold, at each power-on of the tag
     tag_off: list[tuple[int, int]] = field(default_factory=list)  # the tag unpowered, seconds from the start
+    tag_hangs: list[int] = field(default_factory=list)  # the tag's loop blocks, seconds from the start
 
 
 class _Reader:
@@ -297,7 +299,8 @@ def load(path: Path) -> Scenario:
     top = r.mapping(r.top, "the scenario", {
         "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
         "zones": False, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
-        "inputs": False, "battery": False, "curfew": False, "tag_off": False})
+        "inputs": False, "battery": False, "curfew": False, "tag_off": False,
+        "tag_hangs": False})
     name = r.text(top["name"], "name")
     start_text = r.text(top["start"], "start")
     try:
@@ -320,6 +323,7 @@ def load(path: Path) -> Scenario:
     for (_, b), (a, _) in zip(tag_off, tag_off[1:], strict=False):
         if a <= b:
             raise r.fail(top["tag_off"], f"tag_off spells overlap or touch at {a} s: make them one spell")
+    tag_hangs = sorted(_instants(r, top["tag_hangs"], duration, "tag_hangs")) if "tag_hangs" in top else []
     battery = Battery()
     if "battery" in top:
         bm = r.mapping(top["battery"], "battery", {"start_mv": False, "drain_mv_per_h": False, "charging": False})
@@ -331,7 +335,8 @@ def load(path: Path) -> Scenario:
     curfew = _curfew(r, top["curfew"], home, duration) if "curfew" in top else None
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
-                    sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew, gnss_start, tag_off)
+                    sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew, gnss_start, tag_off,
+                    tag_hangs)
 
 
 def _london(r: _Reader, node: yaml.Node, what: str) -> int:
@@ -436,6 +441,16 @@ def _link(r: _Reader, node: yaml.Node) -> LinkSpec:
     slow = int(r.number(m["slow_ms"], "slow_ms", 0, 60000, integer=True)) if "slow_ms" in m else 0
     return LinkSpec(transport, dialect, denied, rate.get("drop_rate", 0.0), rate.get("send_fail_rate", 0.0), slow,
                     rate.get("garbage_rate", 0.0), nitz)
+
+
+def _instants(r: _Reader, node: yaml.Node, duration: int, what: str) -> list[int]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise r.fail(node, f"{what} must be a list of times from the start, e.g. [2h, 3h30m]")
+    out = [r.duration(n, f"{what} {i + 1}") for i, n in enumerate(node.value)]
+    for n, t in zip(node.value, out, strict=True):
+        if t >= duration:
+            raise r.fail(n, f"{what}: {t} s is not before the end ({duration} s)")
+    return out
 
 
 def _gaps(r: _Reader, node: yaml.Node, duration: int, what: str = "coverage gap") -> list[tuple[int, int]]:

@@ -52,6 +52,12 @@ class _Board:
     def utc(self):
         return self.now // 1000
 
+    def feed(self):
+        pass  # a board with no watchdog
+
+    def reset_cause(self):
+        return 1  # powered on
+
     def wait(self, ms):
         nxt = self.end if ms < 0 else self.now + ms
         if self.arrivals and self.arrivals[0][0] < nxt:

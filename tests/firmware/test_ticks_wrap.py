@@ -31,10 +31,14 @@ class _Board:
         self._start = _WRAP - ticks_left
         self.modem = _Uart()
         self.waits = 0
+        self.feeds = 0
         self.stop_at = 0
 
     def ticks_ms(self):
         return (self._start + self.elapsed) & (_WRAP - 1)
+
+    def feed(self):
+        self.feeds += 1
 
     def wait(self, ms):
         self.elapsed += 10 if ms < 0 else max(1, min(ms, 10))
@@ -64,6 +68,7 @@ def test_a_timer_fires_on_time_across_the_wrap():
     lp.run()
     assert fired == [5000], fired
     assert board.ticks_ms() < 10000  # the ticks did wrap
+    assert board.feeds == board.waits > 0  # each turn feeds the watchdog before the board sleeps
 
 
 def test_registration_gives_up_after_its_limit_across_the_wrap():

@@ -15,7 +15,7 @@ from host_sim.device import boards, device_image, flash_image, mp, romfs
 from host_sim.paths import FIRMWARE, ROOT
 
 REQUIRED = ("name", "title", "role", "driver", "chip", "flash_offset", "image", "mpy_arch", "gnss",
-            "modem", "battery", "strap", "led", "ble")
+            "modem", "battery", "strap", "led", "ble", "watchdog_s")
 DEVICES = {
     # name: chip, offset, image, arch, role (../shared/reference/hardware.md sections 1 and 2)
     "lilygo_t_sim7000g": ("esp32", "0x1000", "ESP32_GENERIC-SPIRAM", "xtensawin", "tag"),

@@ -32,9 +32,12 @@ def test_the_library_covers_the_pilot() -> None:
 @pytest.mark.parametrize("path", QUICK, ids=lambda p: p.stem)
 def test_scenario_passes(path: Path) -> None:
     # in a GPS tag's heap budget: a firmware that needed more would die of a MemoryError
-    result = verdict.score(sim.execute(scenario.load(path), keep_nmea=False, heap=BUDGET))
+    sc = scenario.load(path)
+    run = sim.execute(sc, keep_nmea=False, heap=BUDGET)
+    result = verdict.score(run)
     assert result.passed, (result.missed, result.false)
     assert 0 < result.heap_peak_bytes < 64 * 1024  # the live peak, sampled after collections
+    assert len(run.resets) == len(sc.tag_hangs)  # the watchdog bites a hung tag, and only that
 
 
 def test_a_day_in_the_life_fits_the_budget() -> None:
@@ -125,6 +128,8 @@ CURFEW = (ROOT / "scenarios/curfew-replay-device.yaml").read_text()
     (GOOD.replace("  default: open_sky", "  default: open_sky\n  start: lukewarm"), "lukewarm", "expected hot or cold"),
     (GOOD + "tag_off: [{from: 10m, to: 12m}, {from: 11m, to: 13m}]\n", "tag_off:", "overlap"),
     (GOOD + "tag_off: [{from: 10m, to: 50m}]\n", "tag_off:", "tag_off spell 1: from 600 s to 3000 s"),
+    (GOOD + "tag_hangs: 20m\n", "tag_hangs:", "a list of times from the start"),
+    (GOOD + "tag_hangs: [20m, 45m]\n", "tag_hangs:", "2700 s is not before the end"),
 ])
 def test_malformed_scenario_names_file_line_and_fix(tmp_path: Path, text: str, at: str | None,
                                                     says: str) -> None:
