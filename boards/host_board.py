@@ -409,7 +409,7 @@ class Board:
                 return
             if kind == 0x5A:  # Z
                 hang = True
-            if kind == 0x48:  # H
+            elif kind == 0x48:  # H
                 self._quiet_ms = struct.unpack_from(">I", msg)[0]
             elif kind == 0x52:  # R
                 self.radio._arrive(msg[:n])

@@ -24,7 +24,6 @@ class LocationWatch:
         self._hears_home = hears_home
         self._lon_scale = lon_scale
         self._modem = modem
-        self._s = {}  # the settings in force (configure)
         self.lost = False
         self.shielded = False
         self.link_lost_utc = 0
@@ -34,7 +33,7 @@ class LocationWatch:
         loop.arm(self._timer, _CHECK_MS)
 
     def configure(self, s):
-        self._s = s
+        self._s = s  # the settings in force, from the application before the first check
 
     def fixed(self, utc, lat_e7, lon_e7):
         self.fix_utc, self.lat, self.lon = utc, lat_e7, lon_e7

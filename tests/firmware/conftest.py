@@ -2,7 +2,7 @@
 
 Each file runs once on each board in the real interpreter: the unix port built
 for 32-bit x86 (tests/mp/runner.py in a process), and RV32IMC under QEMU
-(host_sim/rv32.py, the same runner frozen into the image, the file sent over the
+(host_sim/device/rv32.py, the same runner frozen into the image, the file sent over the
 raw REPL). Each test_* function becomes one pytest item per board, and a failure
 shows the MicroPython traceback. CPython never imports these files.
 """
