@@ -8,6 +8,12 @@ import machine
 from micropython import const
 
 _ADC_SAMPLES = const(8)
+# of wait()'s hears (docs/power.md): what the ring line covers; what the console's RX
+# line wakes the chip for (a session, which then keeps it awake)
+_HEAR_CENTRE = const(4)
+_HEAR_CONSOLE = const(16)
+_AWAKE_MS = const(1000)  # the longest idle wait, well inside the watchdog's timeout
+_ADV_EVENT_MS = const(10)  # an advertising event on three channels, with margin, before the radio stops
 _IRQ_SCAN_RESULT = const(5)
 _HEARD_CAP = const(16)
 # the firmware speaks UTC from 1970; the ESP32 ports count from 2000
@@ -41,10 +47,12 @@ class Radio:
         self._adv_ms = spec.get("adv_interval_ms", 0)  # 0: one advert per payload
         self._heard = []
         self.dropped = 0
+        self.on_air = False
         self._ble = bluetooth.BLE()
         self._ble.active(True)
         self._ble.irq(self._irq)
-        self._ble.gap_scan(0, spec["scan_interval_us"], spec["scan_window_us"])
+        self._scan = (spec["scan_interval_us"], spec["scan_window_us"])
+        self.resume()
 
     def _irq(self, event, data):
         if event == _IRQ_SCAN_RESULT:
@@ -55,6 +63,22 @@ class Radio:
 
     def advertise(self, adv, interval_ms):
         self._ble.gap_advertise((self._adv_ms or interval_ms) * 1000, adv, connectable=False)
+        self.on_air = True
+
+    def stop(self):
+        # Before light sleep, which stops the controller anyway (nothing the firmware
+        # listens for: it would not sleep): the advert just started goes out first; the
+        # next payload starts advertising again.
+        if self.on_air:
+            time.sleep_ms(_ADV_EVENT_MS)
+            self._ble.gap_advertise(None)  # type: ignore[arg-type]  # None stops it; the stubs miss it
+            self.on_air = False
+        if self._scan[1]:
+            self._ble.gap_scan(None)  # type: ignore[arg-type]  # None stops it; the stubs miss it
+
+    def resume(self):
+        if self._scan[1]:
+            self._ble.gap_scan(0, self._scan[0], self._scan[1])
 
     def recv(self):
         return self._heard.pop(0) if self._heard else None
@@ -96,6 +120,14 @@ class Board:
         modem = defn.get("modem")
         self.dialect = modem["dialect"] if modem else None
         self._power = (modem["power_on"], modem["power_off"]) if modem else ((), ())
+        dtr, ri = (modem.get("dtr"), modem.get("ri")) if modem else (None, None)
+        self._dtr = machine.Pin(dtr, machine.Pin.OUT, value=0) if dtr is not None else None
+        self._ri = machine.Pin(ri, machine.Pin.IN, machine.Pin.PULL_UP) if ri is not None else None
+        rx = defn.get("console_rx")
+        self._console_rx = machine.Pin(rx) if rx is not None else None  # as it is: UART0 keeps it
+        self._wakes = _HEAR_CENTRE if ri is not None else 0  # what a wake source covers
+        self._woke = 0
+        self.slept = 0  # light sleeps taken, for the technician
         for pin in (modem or {}).get("hold_high", ()):
             machine.Pin(pin, machine.Pin.OUT, value=1)  # e.g. T-A7670 POWERON: at once, or it resets
         self.modem = Port(modem) if modem else None
@@ -106,6 +138,8 @@ class Board:
         self.has_strap, self.has_case = bool(defn.get("strap")), bool(defn.get("case"))
         self._strap, self._strap_closed = _input(defn.get("strap"), "closed")
         self._case, self._case_closed = _input(defn.get("case"), "closed")
+        self._tamper_pins = [p for p, c in ((self._strap, self._strap_closed), (self._case, self._case_closed))
+                             if p is not None and c == 0]  # closed low: opening wakes (ext1, any high)
         self._mains, self._mains_present = _input(defn.get("mains"), "present")
         bat = defn.get("battery")
         self._adc = machine.ADC(machine.Pin(bat["adc"]), atten=machine.ADC.ATTN_11DB) if bat else None
@@ -118,7 +152,8 @@ class Board:
         self.storage = "/data"
         self._rtc = machine.RTC()
         # armed from here on, and never stopped: the loop feeds it each completed turn
-        self._wdt = machine.WDT(timeout=defn["watchdog_s"] * 1000)
+        self._wdt_ms = defn["watchdog_s"] * 1000
+        self._wdt = machine.WDT(timeout=self._wdt_ms)
 
     def ticks_ms(self):
         return time.ticks_ms()
@@ -141,10 +176,48 @@ class Board:
     def reset_cause(self):
         return machine.reset_cause()
 
-    def wait(self, ms):
-        # Idle sleep: UARTs keep receiving into their IRQ-driven buffers meanwhile; a
-        # second at most, well inside the watchdog's timeout.
-        time.sleep_ms(1000 if ms < 0 or ms > 1000 else ms)
+    def sleeps(self, hears):
+        # Light sleep only if every part the firmware must hear can wake the chip: the
+        # UARTs do not receive in light sleep, and the radio neither scans nor advertises.
+        return not (hears & ~self._wakes)
+
+    def wait(self, ms, hears=0):
+        if not self.sleeps(hears):
+            # awake: the UARTs keep receiving into their IRQ-driven buffers meanwhile
+            time.sleep_ms(_AWAKE_MS if ms < 0 or ms > _AWAKE_MS else ms)
+            return
+        if self.radio is not None:
+            self.radio.stop()
+        self._arm_wakes()
+        nap = self._wdt_ms // 2  # the longest sleep: the watchdog's timer runs on through it
+        machine.lightsleep(nap if ms < 0 or ms > nap else ms)
+        self.slept += 1
+        why = machine.wake_reason()
+        if why == machine.EXT0_WAKE:
+            self._woke |= _HEAR_CENTRE
+        elif why not in (machine.TIMER_WAKE, machine.EXT1_WAKE):  # the console's RX line (GPIO)
+            self._woke |= _HEAR_CONSOLE
+        if self.radio is not None:
+            self.radio.resume()
+
+    def _arm_wakes(self):
+        # RTC pins only (docs/power.md): the ring line low (ext0); a strap or case that
+        # opens (ext1, any high), counting only those closed now, or an open one would
+        # wake the chip at once
+        import esp32
+
+        if self._ri is not None:
+            esp32.wake_on_ext0(self._ri, esp32.WAKEUP_ALL_LOW)
+        closed = [p for p in self._tamper_pins if p.value() == 0]
+        esp32.wake_on_ext1(closed or None, esp32.WAKEUP_ANY_HIGH)
+        if self._console_rx is not None:  # a start bit; the characters before the clocks are back are lost
+            esp32.wake_on_gpio((self._console_rx,), esp32.WAKEUP_ALL_LOW)
+
+    def woke(self, source):
+        # whether that wake source (a bit of wait()'s hears) woke the chip since last asked
+        w = self._woke & source
+        self._woke &= ~source
+        return w != 0
 
     def running(self):
         return True
@@ -169,6 +242,13 @@ class Board:
     def led(self, on):
         if self._led is not None:
             self._led.value((not on) if self._led_low else on)
+
+    def modem_sleep(self, on):
+        # DTR high: the modem sleeps (once told AT+CSCLK=1); False without the line
+        if self._dtr is None:
+            return False
+        self._dtr.value(1 if on else 0)
+        return True
 
     def modem_power(self, on):
         for pin, level, ms in self._power[0 if on else 1]:

@@ -10,12 +10,14 @@
 #     H quiet until (4-byte ms since power-on): nothing arrives before then unless the
 #     firmware writes to a UART or switches a part, Z the loop blocks (a fault: from the
 #     next turn nothing completes, so nothing feeds the watchdog)
-#   firmware -> simulator: W wait (4-byte ms), G/M/S/C
+#   firmware -> simulator: W wait (4-byte ms, then 1 byte: 1 light sleep, 0 awake), G/M/S/C
 #     bytes the firmware writes to that UART or console, L log line, P power
-#     "part=0|1" (gnss, modem), A a BLE advert sent (advertising data), X the power
-#     is cut now (after K): the firmware stops dead, mid-program, N now (4-byte ms
-#     since power-on, 4-byte turns run since the last N) before anything sent after
-#     turns the firmware ran on its own, B the watchdog bit: the chip resets now
+#     "part=0|1" (gnss, modem, dtr: the modem's sleep line), A a BLE advert sent
+#     (advertising data), X the power is cut now (after K): the firmware stops dead,
+#     mid-program, N now (4-byte ms since power-on, 4-byte turns run since the last
+#     N, then the ms of those turns' waits spent awake and in light sleep) before
+#     anything sent after turns the firmware ran on its own, B the watchdog bit: the
+#     chip resets now
 # The firmware sends W when it has nothing to do; the simulator then delivers
 # whatever happens up to the next deadline and ends with T, the new time. Before a
 # quiet time (H) the firmware runs its own deadlines without asking, as long as it
@@ -25,6 +27,11 @@
 # no input, for EMTAG_RUN_S seconds (default 10); the console goes to stdout,
 # logs to stderr, and link frames nowhere.
 #
+# Sleep: as the ESP32 board, light sleep only when the board can be woken for all
+# the firmware must hear (docs/power.md); awake otherwise.
+# Bytes that reach a UART while the board sleeps are lost, as the chip's are; the
+# modem's wake it by the ring line where the definition wires one, the console's by
+# its RX line (woke() says which), the rest not at all (docs/power.md).
 # The watchdog: as the ESP32's, armed at power-on with the definition's watchdog_s;
 # the loop feeds it each completed turn and the board never sleeps longer than half
 # of it. A firmware that goes that long without a turn is reset (B), flash kept; the
@@ -42,6 +49,10 @@ import vfs
 from micropython import const
 
 _MSG_CAP = const(64)
+# of wait()'s hears (docs/power.md): what the ring line covers; what the console's RX
+# line wakes the board for (a session, which then keeps it awake)
+_HEAR_CENTRE = const(4)
+_HEAR_CONSOLE = const(16)
 _HEARD_CAP = const(16)  # adverts waiting to be read
 # As strict as an ESP32: the RTC powers on at 2000-01-01 until the firmware sets
 # it, and ticks_ms starts five minutes before its 2**30 wrap. The board counts
@@ -196,7 +207,13 @@ class Board:
     def __init__(self, defn):
         # what the firmware needs of the definition, taken now: the parsed whole is not kept
         self.name, self.role, self.chip = defn["name"], defn["role"], defn["chip"]
-        self.dialect = (defn.get("modem") or {}).get("dialect")
+        modem = defn.get("modem") or {}
+        self.dialect = modem.get("dialect")
+        self._dtr = modem.get("dtr") is not None
+        self._wakes = _HEAR_CENTRE if modem.get("ri") is not None else 0  # what a wake source covers
+        self._asleep = 0  # 1: in light sleep until the simulator's next T
+        self._woke = 0  # the wake sources that fired, not yet asked about (woke())
+        self._own_awake = self._own_light = 0  # ms own turns waited (not yet told in N)
         self.has_strap, self.has_case = bool(defn.get("strap")), bool(defn.get("case"))
         self._closed = {k: defn[k]["closed"] for k in ("strap", "case") if defn.get(k)}
         self._sim = os.getenv("EMTAG_SIM") == "1"
@@ -221,7 +238,6 @@ class Board:
         self.link = Port(self, b"S", bufs[2])
         self.console = Port(self, b"C", bufs[3])
         self._msg = bufs[4]  # the lockstep's other messages: time, inputs, adverts
-        self._wait_msg = bytearray(b"W\x00\x04\x00\x00\x00\x00")
         self.radio = Radio(self)
         erased = bufs[5]
         for i in range(_BLOCK):
@@ -232,6 +248,7 @@ class Board:
         if self._sim:
             self._rx = sys.stdin.buffer
             self._tx = sys.stdout.buffer
+            self.modem_sleep(False)  # the line driven low from power-on, as the ESP32 board drives it
             self._receive()  # the simulator opens with the time, 0
 
     # time -------------------------------------------------------------------
@@ -254,9 +271,11 @@ class Board:
         # machine.reset_cause()'s numbers: 1 power-on, 3 watchdog
         return int(os.getenv("EMTAG_RESET") or "1")
 
-    def wait(self, ms):
-        # Sleep until ms have passed or input arrives (ms < 0: until input), and never
-        # so long that the watchdog would bite.
+    def wait(self, ms, hears=0):
+        # Until ms have passed or input arrives (ms < 0: until input): in light sleep if
+        # the board can be woken for all the firmware must hear, a nap at most; never so
+        # long that the watchdog would bite.
+        light = 0 if hears & ~self._wakes else 1
         if ms < 0 or ms > self._wdt_ms // 2:
             ms = self._wdt_ms // 2
         if self._up_ms >= self._next_sample_ms:
@@ -271,9 +290,21 @@ class Board:
         if self._up_ms + ms < self._quiet_ms:
             self._up_ms += ms
             self._own_turns += 1
+            if light:
+                self._own_light += ms
+            else:
+                self._own_awake += ms
             return
-        self._send_wait(ms)
+        self._send_wait(ms, light)
+        self._asleep = light
         self._receive()
+        self._asleep = 0
+
+    def woke(self, source):
+        # whether that wake source (a bit of wait()'s hears) woke the board since last asked
+        w = self._woke & source
+        self._woke &= ~source
+        return w != 0
 
     def running(self):
         return self._running
@@ -296,6 +327,12 @@ class Board:
 
     def modem_power(self, on):
         self._send(b"P", b"modem=1" if on else b"modem=0")
+
+    def modem_sleep(self, on):
+        # DTR high: the modem sleeps (once told AT+CSCLK=1); False without the line
+        if self._dtr:
+            self._send(b"P", b"dtr=1" if on else b"dtr=0")
+        return self._dtr
 
     def gnss_power(self, on):
         self._send(b"P", b"gnss=1" if on else b"gnss=0")
@@ -332,10 +369,10 @@ class Board:
 
     def _tell_now(self):
         n = self._msg  # free outside _receive
-        n[0], n[1], n[2] = 0x4E, 0, 8
-        struct.pack_into(">II", n, 3, self._up_ms, self._own_turns)
-        self._tx.write(n, 11)  # type: ignore[call-overload]  # MicroPython streams take a length
-        self._own_turns = 0
+        n[0], n[1], n[2] = 0x4E, 0, 16
+        struct.pack_into(">IIII", n, 3, self._up_ms, self._own_turns, self._own_awake, self._own_light)
+        self._tx.write(n, 19)  # type: ignore[call-overload]  # MicroPython streams take a length
+        self._own_turns = self._own_awake = self._own_light = 0
 
     def _power_cut(self):
         # the simulator cuts the power now: nothing more is written, by anyone
@@ -353,16 +390,17 @@ class Board:
                 self._send(b"B", b"")
                 self._tx.flush()
                 raise SystemExit
-            self._send_wait(left)
+            self._send_wait(left, False)
             self._receive()
 
-    def _send_wait(self, ms):
+    def _send_wait(self, ms, light):
         # the turn's last word, in one write: the simulator runs again as soon as it has it
         if self._own_turns:
             self._tell_now()
-        w = self._wait_msg
-        struct.pack_into(">I", w, 3, ms)
-        self._tx.write(w)
+        w = self._msg  # free outside _receive
+        w[0], w[1], w[2] = 0x57, 0, 5
+        struct.pack_into(">IB", w, 3, ms, light)
+        self._tx.write(w, 8)  # type: ignore[call-overload]  # MicroPython streams take a length
 
     def _fill(self, mv):
         # mv filled from the simulator; False once it has gone
@@ -395,7 +433,11 @@ class Board:
             kind, n = msg[0], (msg[1] << 8) | msg[2]
             port = (self.gnss if kind == 0x47 else self.modem if kind == 0x4D else self.link if kind == 0x53
                     else self.console if kind == 0x43 else None)
-            if port is not None:
+            if port is not None and self._asleep:  # the UART's clock is stopped: lost, though a line may wake it
+                self._woke |= (self._wakes & _HEAR_CENTRE if port is self.modem else
+                               _HEAR_CONSOLE if port is self.console else 0)
+                ok = self._skip(n)
+            elif port is not None:
                 ok = port._take(n)
             else:
                 ok = n <= _MSG_CAP and self._fill(memoryview(msg)[:n])
@@ -412,7 +454,10 @@ class Board:
             elif kind == 0x48:  # H
                 self._quiet_ms = struct.unpack_from(">I", msg)[0]
             elif kind == 0x52:  # R
-                self.radio._arrive(msg[:n])
+                if self._asleep:  # the radio neither scans nor hears in light sleep
+                    self.radio.dropped += 1
+                else:
+                    self.radio._arrive(msg[:n])
             elif kind == 0x49:
                 name, _, value = bytes(msg[:n]).decode().partition("=")
                 self._inputs[name] = int(value)

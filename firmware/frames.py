@@ -100,6 +100,15 @@ def open_frame(key, data, device_id=None):
     return kind, dev, payload
 
 
+def slip_len(frame):
+    # the length of frame SLIP-encoded
+    n = len(frame) + 2
+    for b in frame:
+        if b == _END or b == _ESC:
+            n += 1
+    return n
+
+
 def slip_into(frame, out):
     # frame SLIP-encoded into out (room for 2 * len(frame) + 2 at worst); the length
     out[0] = _END

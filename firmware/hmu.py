@@ -18,6 +18,9 @@ import store
 from micropython import const
 
 _CHECK_MS = const(5000)
+# what the board must hear while it waits: bits of board.wait()'s hears (docs/power.md)
+_HEAR_LINK = const(8)  # the serial link: the host may speak at any time
+_HEAR_RADIO = const(32)  # the tag's beacon, listened for all the time
 
 # the unit's events (docs/frames.md)
 _EV_CURFEW_ABSENT = const(50)  # not home when the curfew took hold
@@ -48,6 +51,7 @@ class App:
             self.loop.poll(self._listen)
         else:
             board.log("no pair key or beacon id: the curfew cannot be enforced")
+        self.loop.hears = self._hears
         self.mains = board.mains_present()
         self.alerted = False  # an absence raised and not yet ended by a return
         self._enforced_since = 0
@@ -75,6 +79,11 @@ class App:
 
     def _on_config(self, payload):
         self.board.log("orders for the home unit are not supported; ignored")
+
+    def _hears(self):
+        m = self.modem
+        h = m.hears() if m is not None else _HEAR_LINK if self.link is not None else 0
+        return h | _HEAR_RADIO if self._key is not None else h
 
     def _listen(self, now):
         # until the clock is set no advert can be judged fresh: heard and let go

@@ -47,7 +47,8 @@ class Link:
         self._unslip = frames.Unslip(self._frame)
         self._rx = bytearray(64)  # drained until empty each turn: a small bite is enough
         self._tx = bytearray(frames.frame_len(_BATCH))  # the frame being sent
-        self._tx_slip = bytearray(2 * len(self._tx) + 2)  # its SLIP encoding: every byte escaped, at worst
+        # its SLIP encoding for a UART (every byte escaped, at worst); a modem encodes into its own box
+        self._tx_slip = None if hasattr(port, "write_frame") else bytearray(2 * len(self._tx) + 2)
         self._backoff = _RETRY_MS
         self._sent_ticks = 0
         self.sent = self.acks = self.rejected = 0
@@ -83,7 +84,10 @@ class Link:
         frames.restamp(tx, n, self.clock.stamp)
         end = frames.seal_events(tx, self.key, self.device, n, self.clock.now())
         self._sent_ticks = now
-        self.port.write(memoryview(self._tx_slip)[: frames.slip_into(memoryview(tx)[:end], self._tx_slip)])
+        if self._tx_slip is None:
+            self.port.write_frame(memoryview(tx)[:end])
+        else:
+            self.port.write(memoryview(self._tx_slip)[: frames.slip_into(memoryview(tx)[:end], self._tx_slip)])
         self.sent += 1
         if self.store.count:
             self.loop.arm(self._send_timer, self._backoff)  # unless an acknowledgement comes first

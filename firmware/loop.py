@@ -11,11 +11,16 @@ _DUE = const(1)
 _ARMED = const(2)
 
 
+def _hears_nothing():
+    return 0
+
+
 class Loop:
     def __init__(self, board):
         self.board = board
         self._timers = []
         self._pollers = []
+        self.hears = _hears_nothing  # the application's: what the board must hear while it waits
 
     def poll(self, fn):
         # fn(now) runs every turn (to drain ports).
@@ -53,5 +58,6 @@ class Loop:
                     left = time.ticks_diff(t[_DUE], now)
                 if wait < 0 or left < wait:
                     wait = left
+            hears = self.hears()
             board.feed()  # a whole turn done: the watchdog waits again (the board sleeps less than it allows)
-            board.wait(wait)
+            board.wait(wait, hears)

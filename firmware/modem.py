@@ -1,14 +1,18 @@
 # A TCP session to the centre through an AT-command modem (SIM7000, SIM800,
-# A7670), as a transport with the shape of a UART: write() what the link sends,
-# readinto() what came back. Behind it a state machine, run every loop turn,
+# A7670), as a transport: write_frame() what the link sends (SLIP-encoded into the
+# box it is sent from), readinto() what came back. Behind it a state machine, run every loop turn,
 # powers the modem, waits for registration, attaches, opens the socket, sends,
 # fetches received data, and on ERROR, +CME ERROR, a timeout or a closed socket
 # starts again, backing off; after repeated failure it power-cycles the modem.
 # Once registered it asks the modem for the cell's time (AT+CCLK?), which the
-# network sets when the dialect's time command asked for it.
+# network sets when the dialect's time command asked for it. In session with
+# nothing to say, the modem sleeps (AT+CSCLK=1, DTR high) where the board has a
+# DTR line; data from the centre wakes the board by the ring line where it has
+# one, and the board says so (rang), the bytes that woke it being lost.
 import time
 
 import civil
+import frames
 from micropython import const
 
 _SYNC = const(0)
@@ -27,8 +31,11 @@ _BACKOFF_MAX_MS = const(300000)
 _RESET_AFTER = const(3)
 _CHUNK = const(512)
 _IN_BOX = const(64)  # the link drains it every loop turn; a fetch asks for no more than the room
-_OUT_BOX = const(580)  # one whole event frame of the link's (8 events), every byte escaped
+_OUT_BOX = const(580)  # one whole event frame of the link's (8 events), every byte escaped, SLIP-encoded here
 _LINE_MAX = const(120)
+_HEAR_REPLY = const(2)  # of board.wait()'s hears (docs/power.md): an answer is due
+_HEAR_CENTRE = const(4)  # a session is open: data may come (the ring line can wake for it)
+_DTR_WAKE_MS = const(50)  # DTR low to the first command: the modem's UART is awake again
 
 # A dialect is a tuple: the registration query, the attach and open scripts (steps of
 # command, success line, timeout ms), the send command and its success line, the line
@@ -132,18 +139,20 @@ class Modem:
         self._wake = loop.timer(self._restart)
         self._reg_timer = loop.timer(self._poll_reg)
         self._skip_lf = False
+        self._dozing = False  # the modem sleeps on DTR
+        self._held = None  # (command, timeout) waiting for the modem to wake: the timeout timer wakes it
         loop.poll(self._poll)
         loop.arm(self._wake, 0)
 
     # the transport ----------------------------------------------------------
-    def write(self, data):
-        # Taken only while a session is up and there is room for all of it: the link
-        # sends again what it could not hand over.
-        n = len(data)
+    def write_frame(self, frame):
+        # SLIP-encoded straight into the box the modem sends from, no copy between. Taken
+        # only while a session is up and there is room for all of it: the link sends
+        # again what it could not hand over.
+        n = frames.slip_len(frame)
         if self.state != _READY or self._out_n + n > _OUT_BOX:
             return 0
-        self._out[self._out_n : self._out_n + n] = data
-        self._out_n += n
+        self._out_n += frames.slip_into(frame, memoryview(self._out)[self._out_n :])
         return n
 
     def readinto(self, buf):
@@ -184,14 +193,26 @@ class Modem:
     def _command(self, text, expect, timeout):
         self._expect = expect
         self._busy = True
+        if self._dozing:  # wake it first: what it is sent asleep it never hears
+            self._dozing = False
+            self.board.modem_sleep(False)
+            self._held = (text, timeout)
+            self.loop.arm(self._timeout, _DTR_WAKE_MS)
+            return
         self.uart.write(text.encode() + b"\r")
         self.loop.arm(self._timeout, timeout)
+
+    def hears(self):
+        # what the board must hear while it waits (bits of board.wait()'s hears)
+        if self._busy or self._prompt or self._raw_left or (self._want_rx and self.state == _READY):
+            return _HEAR_REPLY
+        return _HEAR_CENTRE if self.state == _READY else 0
 
     def _done(self):
         s = self.state
         if s == _SYNC:
             self._run(_INIT, (("ATE0", "OK", 1000), ("AT+CMEE=1", "OK", 1000), (self.d[_D_NET_TIME], "OK", 1000),
-                              ("AT+CSQ", "OK", 1000)))
+                              ("AT+CSCLK=1", "OK", 1000), ("AT+CSQ", "OK", 1000)))
         elif s == _INIT:
             self.registered = False
             self._reg_started = self.board.ticks_ms()
@@ -221,6 +242,7 @@ class Modem:
 
     def _fail(self):
         self.loop.disarm(self._timeout)
+        self._held = None
         self._out_n = 0  # the session is gone; the link sends its frames again
         self._pending = 0
         self.failures += 1
@@ -231,6 +253,12 @@ class Modem:
         self._backoff = min(2 * self._backoff, _BACKOFF_MAX_MS)
 
     def _timed_out(self, now):
+        if self._held:  # awake again: the command goes now
+            text, timeout = self._held
+            self._held = None
+            self.uart.write(text.encode() + b"\r")
+            self.loop.arm(self._timeout, timeout)
+            return
         if self._busy:
             if self.state == _SYNC and self._step + 1 < len(self._script):
                 self._step += 1
@@ -251,9 +279,13 @@ class Modem:
             self._pending = min(_CHUNK, self._out_n)
             self._prompt = True
             self._command(self.d[_D_SEND].format(n=self._pending), self.d[_D_SENT], 10000)
+        elif not self._dozing and self.board.modem_sleep(True):
+            self._dozing = True
 
     # lines from the modem ----------------------------------------------------
     def _poll(self, now):
+        if self.board.woke(_HEAR_CENTRE) and self.state == _READY:  # data waits: its announcement was lost
+            self._want_rx = True
         while True:
             n = self.uart.readinto(self._rx)
             if not n:

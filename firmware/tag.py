@@ -21,7 +21,13 @@ import zonewatch
 from micropython import const
 
 _POWER_ON = const(1)
+# what the board must hear while it waits: bits of board.wait()'s hears (docs/power.md)
+_HEAR_GNSS = const(1)  # the receiver is powered: NMEA streams in
+_HEAR_LINK = const(8)  # the serial link: the host may speak at any time
+_HEAR_CONSOLE = const(16)  # a technician's session is open
+_HEAR_RADIO = const(32)  # the home unit's beacon, listened for all the time
 _RX_CHUNK = const(64)  # the GNSS UART drained in small bites: the buffer is the driver's, not ours
+_CONSOLE_SESSION_MS = const(120000)  # after the last byte typed, the board stays awake to hear the next line
 
 # events this module sends (docs/frames.md)
 _EV_CONFIG_APPLIED = const(13)
@@ -60,7 +66,9 @@ class App:
         self.loop.poll(self.tamper.poll)
         self.power = power.Power(board, self.loop, self.record)
         self.diag = None  # loaded when a technician first speaks: its code stays out of the heap till then
+        self._typed = None  # ticks of the last byte on the console
         self.loop.poll(self._poll_console)
+        self.loop.hears = self._hears
         self.home_beacon = None
         self.locwatch = locwatch.LocationWatch(board, self.loop, self.record, self._hears_home, self._lon_scale,
                                                self.modem)
@@ -210,15 +218,29 @@ class App:
 
     # console ----------------------------------------------------------------
     def _poll_console(self, now):
+        con = self.board.console
+        if self.board.woke(_HEAR_CONSOLE):  # what was typed went while it slept: awake for the next line
+            self._typed = now
+        if con is None or not con.any():
+            return
+        self._typed = now
         if self.diag is None:
-            con = self.board.console
-            if con is None or not con.any():
-                return
             import diag
 
             self.diag = diag.Diag(self.board, self.base_cfg, self.record, self.counters, self.gnss, self.locwatch,
                                   self.modem, self.store, self.link, self.tamper, self.power)
         self.diag.poll()
+
+    def _hears(self):
+        m, t = self.modem, self._typed
+        h = m.hears() if m is not None else _HEAR_LINK if self.link is not None else 0
+        if self.duty.on:
+            h |= _HEAR_GNSS
+        if self.home_beacon is not None:
+            h |= _HEAR_RADIO
+        if t is not None and time.ticks_diff(self.board.ticks_ms(), t) < _CONSOLE_SESSION_MS:
+            h |= _HEAR_CONSOLE
+        return h
 
     def counters(self):
         # three short strings, not one long one: none needs much room in one piece

@@ -191,30 +191,35 @@ def bench_centre(build: Path) -> dict[str, dict[str, Any]]:
     return {"centre": out}
 
 
+FAIR_BASELINE = {"adaptive": False}  # GNSS at 1 Hz all day; breadcrumbs and reports every 60 s, as deployed
+
+
 def bench_energy(build: Path) -> dict[str, dict[str, Any]]:
     """The 24 h day in the life over the cellular modem, with adaptive sampling and
-    with fixed 1 Hz GNSS and every fix reported at once (host_sim/run/energy.py's model)."""
+    with the fair baseline (GNSS at 1 Hz all day, a report every 60 s, the MCU awake
+    whenever the receiver is on), from the board's own account of its power states
+    (host_sim/run/energy.py's currents)."""
     from host_sim.judge import verdict
     from host_sim.run import sim
     from host_sim.world import scenario
 
     sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
     adaptive = sim.execute(sc, keep_nmea=False)
-    fixed = sim.execute(sc, keep_nmea=False, config={"adaptive": False, "breadcrumb_s": 1, "report_period_s": 1})
-    for run in (adaptive, fixed):
+    fair = sim.execute(sc, keep_nmea=False, config=FAIR_BASELINE)
+    for run in (adaptive, fair):
         if not verdict.score(run).passed:
             raise RuntimeError("day-in-the-life-24h failed")
-    assert adaptive.energy is not None and fixed.energy is not None
-    a, f = adaptive.energy, fixed.energy
-    out = {"battery_life_h": round(a.battery_life_h, 1), "fixed_1hz_battery_life_h": round(f.battery_life_h, 1),
-           "adaptive_vs_fixed_1hz": round(a.battery_life_h / f.battery_life_h, 2),
-           "adaptive": a.as_dict(), "fixed_1hz": f.as_dict()}
+    assert adaptive.energy is not None and fair.energy is not None
+    a, f = adaptive.energy, fair.energy
+    out = {"battery_life_h": round(a.battery_life_h, 1), **a.as_dict(),
+           "fair_baseline": f.as_dict(), "adaptive_vs_fair_baseline": round(a.battery_life_h / f.battery_life_h, 2)}
     print(f"energy (day-in-the-life-24h over cellular, {sim.ENERGY_NOTE}):")
-    print(f"  adaptive sampling   {a.mah:7.1f} mAh/day  battery {a.battery_life_h:6.1f} h  "
-          f"(GNSS on {a.gnss_on_s / 3600:.1f} h, {a.modem_sends} sends)")
-    print(f"  fixed 1 Hz, at once {f.mah:7.1f} mAh/day  battery {f.battery_life_h:6.1f} h  "
-          f"(GNSS on {f.gnss_on_s / 3600:.1f} h, {f.modem_sends} sends)")
-    print(f"  ratio               {out['adaptive_vs_fixed_1hz']}x the battery life")
+    for name, e in (("adaptive sampling", a), ("fair baseline", f)):
+        light = e.mcu_s.get("light_sleep", 0.0) / e.duration_s
+        print(f"  {name:18} {e.mah:7.1f} mAh/day  battery {e.battery_life_h:6.1f} h  (GNSS on "
+              f"{e.gnss_on_s / 3600:.1f} h, MCU asleep {light:.0%}, {e.modem_sends} sends; most on "
+              f"{', '.join(k for k, _ in e.costliest())})")
+    print(f"  ratio              {out['adaptive_vs_fair_baseline']}x the battery life (target >= 2x; the day >= 72 h)")
     return {"energy": out}
 
 

@@ -24,6 +24,7 @@ import serial
 from host_sim.run.replay import parse_console
 
 PROTO = 1
+RESEND_S = 0.25
 
 
 class TagError(RuntimeError):
@@ -34,11 +35,17 @@ def request(port: serial.Serial, command: str, *args: str, timeout: float = 5.0)
     """Ask the tag; its answer as key=value pairs. TagError if it does not answer;
     ValueError with its reason if it refuses."""
     port.reset_input_buffer()
-    port.write(f"EMTAG?{PROTO} {' '.join([command, *args])}\n".encode())
+    asking = f"EMTAG?{PROTO} {' '.join([command, *args])}\n".encode()
     deadline = time.monotonic() + timeout
     buf = b""
     prefix = f"EMTAG!{PROTO} {command} ".encode()
+    resend = 0.0
     while time.monotonic() < deadline:
+        if time.monotonic() >= resend:
+            # A tag in light sleep loses what reaches its console while it wakes
+            # (docs/power.md): the line goes again until the tag answers it.
+            port.write(asking)
+            resend = time.monotonic() + RESEND_S
         buf += port.read(256)
         for line in buf.split(b"\n")[:-1]:  # whole lines only
             if line.startswith(prefix):

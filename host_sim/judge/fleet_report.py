@@ -46,6 +46,7 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
     tag_days = sum(r["tag_days"] for r in rs)
     lat = [x for r in rs for x in r["latencies_s"]]
     life = [r["energy"]["battery_life_h"] for r in rs if r.get("energy")]
+    worst = min((r for r in rs if r.get("energy")), key=lambda r: r["energy"]["battery_life_h"], default=None)
     caught = [c for w in manifest["wearers"] if w["name"] in results for c in planted_caught(w, results[w["name"]])]
     frames = sum(r["frames"] for r in rs)
     per_day = [r["alerts"] / r["tag_days"] for r in rs if r["tag_days"]]
@@ -60,6 +61,8 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
         "alerts_per_tag_day_p90": _pct(per_day, 90),
         "latency_s": {"p50": _pct(lat, 50), "p90": _pct(lat, 90), "max": max(lat) if lat else None},
         "battery_life_h": {"min": _pct(life, 0), "p10": _pct(life, 10), "median": _pct(life, 50)},
+        "worst_battery": {"wearer": worst["name"], "battery_life_h": worst["energy"]["battery_life_h"],
+                          "costliest_mah": worst["energy"].get("costliest_mah", {})} if worst else None,
         "centre": {"frames": frames, "frames_per_tag_day": round(frames / tag_days, 1) if tag_days else None,
                    "frames_per_s_for_pilot": round(frames / tag_days * PILOT_TAGS / 86400, 2) if tag_days else None,
                    "pilot_tags": PILOT_TAGS},
@@ -67,6 +70,13 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
         "cpu_split_s": {part: round(sum(r.get("cpu_split", {}).get(part, 0.0) for r in rs), 1)
                         for part in ("firmware", "nmea_and_trace", "lockstep_and_rest", "centre")},
     }
+
+
+def _worst(w: dict[str, Any] | None) -> str:
+    if not w:
+        return "-"
+    cost = ", ".join(f"{k} {v} mAh" for k, v in w["costliest_mah"].items())
+    return f"{w['wearer']}: {w['battery_life_h']} h (most spent on {cost or '-'})"
 
 
 def table(s: dict[str, Any]) -> str:
@@ -80,6 +90,7 @@ def table(s: dict[str, Any]) -> str:
         ("alerts per tag-day", f"{s['alerts_per_tag_day']} (p90 of tags {s['alerts_per_tag_day_p90']})"),
         ("latency s", f"p50 {lat['p50']}, p90 {lat['p90']}, max {lat['max']}"),
         ("battery life h", f"min {life['min']}, p10 {life['p10']}, median {life['median']}"),
+        ("worst battery", _worst(s["worst_battery"])),
         ("centre frames", f"{c['frames']} ({c['frames_per_tag_day']} per tag-day; "
                           f"{c['frames_per_s_for_pilot']} /s for {c['pilot_tags']} tags)"),
         ("CPU", f"{s['cpu_s']} s"),

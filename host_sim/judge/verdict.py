@@ -35,7 +35,7 @@ class Result:
     missed: list[dict[str, Any]]
     false: list[dict[str, Any]]
     tamper_latencies_s: list[float]
-    energy: dict[str, float]
+    energy: dict[str, object]
     fixes: int
     valid_fixes: int
     heap_peak_bytes: int

@@ -81,6 +81,8 @@ class Firmware:
         # deadlines without a round trip (H, boards/host_board.py)
         self.quiet_until: Callable[[], int] | None = None
         self.wakes = 0  # turns of the firmware's loop: the MCU awake
+        self.waits_ms = {"awake": 0, "light_sleep": 0}  # the board's own account of its waits
+        self._waiting: tuple[int, str] | None = None  # since when, and how, the board waits now
         self.round_trips = 0  # turns the simulator started (the rest the firmware ran ahead)
         self.now_ms = self.boot_ms = start_ms  # the board counts from power-on
         self.wake_ms: int | None = None
@@ -146,9 +148,17 @@ class Firmware:
         """The process stands dead: the power cut mid-program, or the watchdog bit."""
         return self.cut or self.bitten
 
+    def settle(self, until_ms: int) -> None:
+        """Account the wait in progress up to until_ms (the run ends, or the power goes)."""
+        if self._waiting is not None:
+            since, how = self._waiting
+            self.waits_ms[how] += max(0, until_ms - since)
+            self._waiting = None
+
     def _wake(self, messages: list[bytes]) -> None:
         if self.dead:
             return
+        self.settle(self.now_ms)
         self.wakes += 1
         self.round_trips += 1
         quiet = self.quiet_until() if self.quiet_until and self.RUN_AHEAD else 0
@@ -184,8 +194,9 @@ class Firmware:
         while True:
             kind, payload = self._read_message()
             if kind == b"W":
-                ms = struct.unpack(">I", payload)[0]
+                ms, light = struct.unpack(">IB", payload)
                 self.wake_ms = self.now_ms + ms
+                self._waiting = (self.now_ms, "light_sleep" if light else "awake")
                 return
             if kind == b"X":
                 self.cut, self.wake_ms = True, None
@@ -194,9 +205,11 @@ class Firmware:
                 self.bitten, self.wake_ms = True, None
                 return
             if kind == b"N":  # turns the firmware ran on its own before a quiet time
-                up_ms, turns = struct.unpack(">II", payload)
+                up_ms, turns, awake_ms, light_ms = struct.unpack(">IIII", payload)
                 self.now_ms = self.boot_ms + up_ms
                 self.wakes += turns
+                self.waits_ms["awake"] += awake_ms
+                self.waits_ms["light_sleep"] += light_ms
             if kind == b"C":
                 self.out.console_bytes(self.now_ms, payload)
                 if self.on_console:

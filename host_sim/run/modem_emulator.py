@@ -8,7 +8,13 @@ Network time: once the tag has asked for it (AT+CLTS=1 on SIMCom, AT+CTZU=1 on t
 A7670) and the modem has registered on a network that sends it (NITZ), AT+CCLK?
 gives London time with its offset in quarter hours, a second or two off as NITZ
 is; before that the modem's own default date, 1980-01-06 on SIMCom and 1970-01-01
-on the A7670 here (defaults differ by firmware: UNVERIFIED on hardware)."""
+on the A7670 here (defaults differ by firmware: UNVERIFIED on hardware).
+
+Sleep: told AT+CSCLK=1, the modem sleeps while DTR is high; what the tag sends it
+then is lost, as it is for the 50 ms after DTR goes low again (the SIMCom hardware
+designs' wake time). Data from the network still comes (its announcement on the
+UART; a board with the ring line wakes for it). The time it spends off, asleep and
+idle is kept for the energy model (states)."""
 
 from __future__ import annotations
 
@@ -22,11 +28,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from host_sim import wire
+from host_sim.run.energy import StateClock
 
 REPLY_MS = 40
 REPLY_TIMEOUT_S = 5.0
 LONDON = ZoneInfo("Europe/London")
 DEFAULT_CLOCK = {True: "80/01/06,00:00:00+00", False: "70/01/01,00:00:00+00"}  # by simcom
+DTR_WAKE_MS = 50
 
 
 @dataclass
@@ -42,7 +50,7 @@ class Faults:
 
 
 class ModemEmulator:
-    def __init__(self, dialect: str, centre_port: int, faults: Faults | None = None) -> None:
+    def __init__(self, dialect: str, centre_port: int, faults: Faults | None = None, start_ms: int = 0) -> None:
         if dialect not in ("sim7000", "sim800", "a7670"):
             raise ValueError(f"modem dialect {dialect!r}: expected sim7000, sim800 or a7670")
         self.dialect = dialect
@@ -63,10 +71,35 @@ class ModemEmulator:
         self._unslip_out = wire.Unslip()
         self._unslip_in = wire.Unslip()
         self.log: list[str] = []
-        self.stats = {"sessions": 0, "sends": 0, "sent_bytes": 0, "dropped": 0, "send_fail": 0, "garbage": 0}
+        self.stats = {"sessions": 0, "sends": 0, "sent_bytes": 0, "dropped": 0, "send_fail": 0, "garbage": 0,
+                      "unheard": 0}
+        self.states = StateClock(start_ms, "off")
+        self._csclk = False  # sleeps on DTR
+        self._dtr = False
+        self._awake_at = 0  # DTR went low: it hears again from then
+
+    # power and sleep ---------------------------------------------------------
+    def power(self, now_ms: int, on: bool) -> None:
+        if not on:
+            self.power_off()
+        self._csclk = False  # not saved: told again after each power-on
+        self.states.enter(now_ms, "idle" if on else "off")
+
+    def dtr(self, now_ms: int, high: bool) -> None:
+        self._dtr = high
+        if not high:
+            self._awake_at = now_ms + DTR_WAKE_MS
+        if self.states.state != "off":
+            self.states.enter(now_ms, "sleep" if high and self._csclk else "idle")
+
+    def _deaf(self, now_ms: int) -> bool:
+        return self._csclk and (self._dtr or now_ms < self._awake_at)
 
     # the tag's side --------------------------------------------------------
     def from_tag(self, now_ms: int, data: bytes) -> None:
+        if self._deaf(now_ms):
+            self.stats["unheard"] += len(data)
+            return
         for b in data:
             if self._data_left:
                 self._data.append(b)
@@ -97,7 +130,10 @@ class ModemEmulator:
     def _command(self, now: int, cmd: str) -> None:
         up = cmd.upper()
         ok = "OK"
-        if up == ("AT+CLTS=1" if self.simcom else "AT+CTZU=1"):
+        if up == "AT+CSCLK=1":
+            self._csclk = True
+            self._reply(now, ok)
+        elif up == ("AT+CLTS=1" if self.simcom else "AT+CTZU=1"):
             self.net_time = True
             self._reply(now, ok)
         elif up == "AT+CCLK?":
@@ -135,6 +171,8 @@ class ModemEmulator:
             self._data_left = int(m[1])
             self._data.clear()
             self.pending.append((now + REPLY_MS + self.f.slow_ms, b"\r\n> "))
+        elif re.fullmatch(r"AT\+CIPRXGET=2,(?:0,)?(\d+)", up) and self.sock is None:
+            self._reply(now, "ERROR")  # no connection to read from (its CLOSED may have gone unheard)
         elif m := re.fullmatch(r"AT\+CIPRXGET=2,(?:0,)?(\d+)", up):
             n = min(int(m[1]), len(self.rx))
             chunk, self.rx = bytes(self.rx[:n]), self.rx[n:]

@@ -161,7 +161,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     cpu = {"firmware": kids, "nmea_and_trace": synth_s, "centre": centre.cpu_s,
            "lockstep_and_rest": own - synth_s - centre.cpu_s}
     return Run(sc, truth, tag.reported, bytes(tag.nmea), events, counters, fixes, valid, compiled,
-               time.perf_counter() - t0, stored, link_stats, tag.energy(turns[0]), tag.gnss.switches, unit_stored,
+               time.perf_counter() - t0, stored, link_stats, tag.energy(), tag.gnss.switches, unit_stored,
                unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, tag.logs,
                tag.outages, turns, tag.resets)
 

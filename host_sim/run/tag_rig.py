@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from host_sim.device.pty_console import PtyConsole
-from host_sim.run.energy import Energy
+from host_sim.run.energy import Energy, StateClock
 from host_sim.run.home_unit import HomeUnit
 from host_sim.run.lockstep import POWER_ON, WATCHDOG, Firmware
 from host_sim.run.modem_emulator import Faults, ModemEmulator
@@ -60,10 +60,14 @@ class TagRig:
         self.uplink = Uplink(server_port, [] if self.cellular else gaps)
         self.modem = ModemEmulator(sc.link.dialect, server_port, Faults(
             gaps, sc.link.denied, sc.link.drop_rate, sc.link.send_fail_rate, sc.link.slow_ms,
-            sc.link.garbage_rate, sc.seed, sc.link.nitz))
+            sc.link.garbage_rate, sc.seed, sc.link.nitz), start_ms=self.start_ms)
         self.rx = Receiver(sc)
         self.cold = sc.gnss_start == "cold"
         self.gnss = ReceiverPower(self.start_ms)
+        self.gnss_states = StateClock(self.start_ms, "acquiring")
+        self.waits_ms = {"awake": 0, "light_sleep": 0}  # the board's account, over every boot
+        self.turns = 0  # loop turns, over every boot
+        self.adverts = 0  # BLE adverts the tag sent
         if self.cold:
             self.rx.power_on(cold=True)
         self.reported: list[Reported] = []
@@ -137,6 +141,8 @@ class TagRig:
         synth0 = time.perf_counter()  # pure computation: its wall time is its CPU, and cheaper to read
         burst, rep = self.rx.epoch(t_ms, here, nxt, render=keep_nmea or heard)
         self.synth_s += time.perf_counter() - synth0
+        if heard and rep.valid and self.gnss_states.state == "acquiring":
+            self.gnss_states.enter(self.start_ms + t_ms, "tracking")
         self.reported.append(rep)
         if keep_nmea:
             self.nmea += burst
@@ -154,6 +160,7 @@ class TagRig:
         boot's loop turns and round trips."""
         if not self.on:
             self.fw = self._boot(self.start_ms + self.end_ms)
+        self.fw.settle(self.start_ms + self.end_ms)
         self.fw.stop()
         self._collect()
         self.uplink.close()
@@ -162,10 +169,13 @@ class TagRig:
             self.gnss.on_ms += self.start_ms + self.end_ms - self.gnss.since_ms
         return self.fw.wakes, self.fw.round_trips
 
-    def energy(self, turns: int) -> Energy:
+    def energy(self) -> Energy:
+        """The run's cost to the battery, once finished."""
         st = self.modem.stats
+        end = self.start_ms + self.end_ms
         sends = st["sends"] + st["send_fail"] + st["dropped"] if self.cellular else self.uplink.sent_frames
-        return Energy(self.gnss.on_ms / 1000, self.gnss.starts, sends, self.cellular, turns, self.sc.duration_s)
+        return Energy.of(self.sc.duration_s, self.waits_ms, self.turns, self.gnss_states.close(end), self.gnss.starts,
+                         self.modem.states.close(end) if self.cellular else None, sends, self.adverts)
 
     # the parts ----------------------------------------------------------------------
     def _restart(self, t_ms: int, cause: int) -> None:
@@ -178,11 +188,15 @@ class TagRig:
         f.quiet_until = self._quiet_until
         f.on_link = self._to_centre
         f.on_modem = self._to_modem
-        if self.unit:
-            f.on_advert = self.unit.tag_advert
+        f.on_advert = self._advert
         if self.console:
             f.on_console = self.console.from_tag
         return f
+
+    def _advert(self, now_ms: int, adv: bytes) -> None:
+        self.adverts += 1
+        if self.unit:
+            self.unit.tag_advert(now_ms, adv)
 
     def _quiet_until(self) -> int:
         # until when nothing reaches the tag: the step's NMEA, then the next step, or an answer
@@ -198,10 +212,13 @@ class TagRig:
 
     def _power(self, now_ms: int, part: str, on: bool) -> None:
         g = self.gnss
-        if part == "modem" and not on:
-            self.modem.power_off()
+        if part == "modem":
+            self.modem.power(now_ms, on)
+        elif part == "dtr":
+            self.modem.dtr(now_ms, on)
         if part != "gnss" or on == g.on:
             return
+        self.gnss_states.enter(now_ms, "acquiring" if on else "off")
         g.switches.append((now_ms, on))
         if on:
             g.since_ms, g.starts = now_ms, g.starts + 1
@@ -242,8 +259,9 @@ class TagRig:
         cut = self._cuts.pop(0)
         self._tear_until = -1
         torn = self.fw.cut
+        self.fw.settle(self.start_ms + t_ms)
         self.fw.kill()
-        self.modem.power_off()  # the same battery feeds the modem ...
+        self.modem.power(self.start_ms + t_ms, False)  # the same battery feeds the modem ...
         self._power(self.start_ms + t_ms, "gnss", False)  # ... and the receiver
         self.gnss.cold_next = self.cold
         self._collect()
@@ -252,5 +270,8 @@ class TagRig:
         self.outages.append((t_ms / 1000, self._off_until / 1000, torn))
 
     def _collect(self) -> None:
+        for k, v in self.fw.waits_ms.items():
+            self.waits_ms[k] += v
+        self.turns += self.fw.wakes
         self.lines += self.fw.out.lines
         self.logs += self.fw.out.logs

@@ -58,7 +58,7 @@ class _Board:
     def reset_cause(self):
         return 1  # powered on
 
-    def wait(self, ms):
+    def wait(self, ms, hears):
         nxt = self.end if ms < 0 else self.now + ms
         if self.arrivals and self.arrivals[0][0] < nxt:
             nxt = self.arrivals[0][0]

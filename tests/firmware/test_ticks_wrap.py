@@ -40,7 +40,7 @@ class _Board:
     def feed(self):
         self.feeds += 1
 
-    def wait(self, ms):
+    def wait(self, ms, hears):
         self.elapsed += 10 if ms < 0 else max(1, min(ms, 10))
         self.waits += 1
 
@@ -49,6 +49,12 @@ class _Board:
 
     def modem_power(self, on):
         pass
+
+    def modem_sleep(self, on):
+        return False  # no DTR line
+
+    def woke(self, source):
+        return False  # nothing wakes it: it never sleeps
 
     def log(self, text):
         pass

@@ -25,7 +25,8 @@ def test_log_shows_the_fixes_and_counters(tmp_path: Path) -> None:
     start = 1_419_998_400_000  # the capture's day, 2014-12-31
 
     def tag() -> None:
-        image = device_image.build(tmp_path, {"device_id": "tag-0001", "status_period_s": 5})
+        # the receiver kept on: a board that switched it off would sleep through its bursts
+        image = device_image.build(tmp_path, {"device_id": "tag-0001", "status_period_s": 5, "adaptive": False})
         with Firmware(start_ms=start, device=image, heap=sim.HEAP) as fw:
             for i, burst in enumerate(captures.bursts(CAPTURES / "bu353s4.log")):
                 fw.gnss(burst)

@@ -1,0 +1,20 @@
+# boards/esp32_board.py on the 32-bit interpreter with the fakes beside it: for each
+# board definition given and each combination of what the firmware must hear, does
+# wait() light-sleep, and which wake sources does it arm? One JSON line per case.
+import json
+import sys
+
+import esp32_board
+import machine
+
+for name in sys.argv[1:]:
+    with open(name) as f:
+        defn = json.load(f)
+    defn["ble"] = None  # no bluetooth module here
+    board = esp32_board.Board(defn)
+    for hears in range(64):
+        del machine.CALLS[:]
+        board.wait(0, hears)
+        slept = [c for c in machine.CALLS if c[0] == "lightsleep"]
+        wakes = sorted(c[0] for c in machine.CALLS if c[0] in ("ext0", "ext1", "gpio"))
+        print(json.dumps({"board": defn["name"], "hears": hears, "slept": len(slept), "wakes": wakes}))
