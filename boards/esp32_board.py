@@ -127,7 +127,7 @@ class Board:
         self._console_rx = machine.Pin(rx) if rx is not None else None  # as it is: UART0 keeps it
         self._wakes = _HEAR_CENTRE if ri is not None else 0  # what a wake source covers
         self._woke = 0
-        self.slept = 0  # light sleeps taken, for the technician
+        self.naps = 0  # light sleeps taken: the technician sees the board sleep (diag)
         for pin in (modem or {}).get("hold_high", ()):
             machine.Pin(pin, machine.Pin.OUT, value=1)  # e.g. T-A7670 POWERON: at once, or it resets
         self.modem = Port(modem) if modem else None
@@ -191,7 +191,7 @@ class Board:
         self._arm_wakes()
         nap = self._wdt_ms // 2  # the longest sleep: the watchdog's timer runs on through it
         machine.lightsleep(nap if ms < 0 or ms > nap else ms)
-        self.slept += 1
+        self.naps += 1
         why = machine.wake_reason()
         if why == machine.EXT0_WAKE:
             self._woke |= _HEAR_CENTRE

@@ -213,6 +213,7 @@ class Board:
         self._wakes = _HEAR_CENTRE if modem.get("ri") is not None else 0  # what a wake source covers
         self._asleep = 0  # 1: in light sleep until the simulator's next T
         self._woke = 0  # the wake sources that fired, not yet asked about (woke())
+        self.naps = 0  # light sleeps taken: the technician sees the board sleep (diag)
         self._own_awake = self._own_light = 0  # ms own turns waited (not yet told in N)
         self.has_strap, self.has_case = bool(defn.get("strap")), bool(defn.get("case"))
         self._closed = {k: defn[k]["closed"] for k in ("strap", "case") if defn.get(k)}
@@ -276,6 +277,7 @@ class Board:
         # the board can be woken for all the firmware must hear, a nap at most; never so
         # long that the watchdog would bite.
         light = 0 if hears & ~self._wakes else 1
+        self.naps += light
         if ms < 0 or ms > self._wdt_ms // 2:
             ms = self._wdt_ms // 2
         if self._up_ms >= self._next_sample_ms:

@@ -90,7 +90,8 @@ class Diag:
 
     def _q_board(self, args):
         b = self.board
-        return "ok board=%s chip=%s role=%s device=%s" % (b.name, b.chip, b.role, self._cfg["device_id"])
+        return "ok board=%s chip=%s role=%s device=%s naps=%d" % (b.name, b.chip, b.role, self._cfg["device_id"],
+                                                                 b.naps)
 
     def _q_gnss(self, args):
         g = self._gnss

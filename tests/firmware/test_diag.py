@@ -22,7 +22,7 @@ class _Console:
 
 
 class _Board:
-    name, chip, role = "host", "unix", "tag"
+    name, chip, role, naps = "host", "unix", "tag", 7
 
     def __init__(self):
         self.console = _Console()
@@ -45,7 +45,7 @@ def _ask(d, line):
 
 def test_known_and_unknown_commands():
     d = _diag()
-    assert _ask(d, "EMTAG?1 board") == ["EMTAG!1 board ok board=host chip=unix role=tag device=tag-0001\n"]
+    assert _ask(d, "EMTAG?1 board") == ["EMTAG!1 board ok board=host chip=unix role=tag device=tag-0001 naps=7\n"]
     assert _ask(d, "EMTAG?1 version")[0].startswith("EMTAG!1 version ok firmware=")
     assert _ask(d, "EMTAG?1 __init__") == ["EMTAG!1 __init__ err unknown command\n"]
     assert _ask(d, "EMTAG?2 board") == ["EMTAG!1 - err protocol version: this tag speaks 1\n"]

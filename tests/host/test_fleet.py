@@ -78,6 +78,14 @@ def test_local_run_passes_and_catches_what_was_planted(small: Path, local: dict[
     assert s["run"] == TAGS and not s["failed"] and s["false_alerts"] == 0
     assert s["planted_detected"] == s["planted"] == manifest["planted"]
     assert s["required"] >= s["planted"] and s["detected"] == s["required"]
+    # the wearer whose battery lasts least, and what it was spent on
+    worst = min(local.values(), key=lambda r: r["energy"]["battery_life_h"])
+    assert s["worst_battery"]["wearer"] == worst["name"]
+    assert s["worst_battery"]["battery_life_h"] == s["battery_life_h"]["min"] == worst["energy"]["battery_life_h"]
+    cost = s["worst_battery"]["costliest_mah"]
+    assert cost and all(k.split(".")[0] in ("mcu", "gnss", "modem", "ble") for k in cost)
+    assert list(cost.values()) == sorted(cost.values(), reverse=True)
+    assert "worst battery" in fleet_report.table(s) and worst["name"] in fleet_report.table(s)
 
 
 def test_dask_local_cluster_gives_the_same_results(small: Path, local: dict[str, dict[str, Any]]) -> None:
