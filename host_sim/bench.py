@@ -252,7 +252,7 @@ def bench_fleet(build: Path, tags: int = FLEET_TAGS) -> dict[str, dict[str, Any]
            "passed": s["passed"], "planted": s["planted"], "planted_detected": s["planted_detected"],
            "false_alerts": s["false_alerts"], "cpu_split_s": s["cpu_split_s"],
            "heap_peak_bytes_max": max(r.get("heap_peak_bytes", 0) for r in results.values()),
-           "heap_cap": HEAP}
+           "heap_cap": HEAP, "battery_life_h": s["battery_life_h"], "worst_battery": s["worst_battery"]}
     print(f"fleet ({tags} generated wearers, 24 h each, 2 worker processes):")
     print(f"  {out['tag_days']} tag-days in {cpu_s:.0f} CPU s ({wall:.0f} s wall): "
           f"{out['tag_days_per_cpu_minute']} tag-days per CPU minute, "
@@ -262,6 +262,7 @@ def bench_fleet(build: Path, tags: int = FLEET_TAGS) -> dict[str, dict[str, Any]
     print("  CPU s by part: " + ", ".join(f"{k} {v:.0f}" for k, v in s["cpu_split_s"].items())
           + " (the rest: the runner and its workers' start)")
     print(f"  firmware live heap peak, worst tag: {out['heap_peak_bytes_max']:,} bytes in a {HEAP} heap")
+    print(f"  battery life h: {s['battery_life_h']}; worst wearer {fleet_report.worst_line(s['worst_battery'])}")
     return {"fleet": out}
 
 

@@ -72,7 +72,7 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
     }
 
 
-def _worst(w: dict[str, Any] | None) -> str:
+def worst_line(w: dict[str, Any] | None) -> str:
     if not w:
         return "-"
     cost = ", ".join(f"{k} {v} mAh" for k, v in w["costliest_mah"].items())
@@ -90,7 +90,7 @@ def table(s: dict[str, Any]) -> str:
         ("alerts per tag-day", f"{s['alerts_per_tag_day']} (p90 of tags {s['alerts_per_tag_day_p90']})"),
         ("latency s", f"p50 {lat['p50']}, p90 {lat['p90']}, max {lat['max']}"),
         ("battery life h", f"min {life['min']}, p10 {life['p10']}, median {life['median']}"),
-        ("worst battery", _worst(s["worst_battery"])),
+        ("worst battery", worst_line(s["worst_battery"])),
         ("centre frames", f"{c['frames']} ({c['frames_per_tag_day']} per tag-day; "
                           f"{c['frames_per_s_for_pilot']} /s for {c['pilot_tags']} tags)"),
         ("CPU", f"{s['cpu_s']} s"),

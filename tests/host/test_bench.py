@@ -36,6 +36,8 @@ def test_fleet_bench_runs_and_counts_the_cpu(tmp_path: Path) -> None:
     assert split["firmware"] > 0 and split["nmea_and_trace"] > 0 and split["centre"] > 0
     assert sum(split.values()) <= r["cpu_s"] * 1.05  # parts of the whole, not more
     assert 0 < r["heap_peak_bytes_max"] < 65536 and r["heap_cap"] == "64K"
+    worst = r["worst_battery"]
+    assert worst["wearer"] in ("tag-0001", "tag-0002") and worst["battery_life_h"] == r["battery_life_h"]["min"] > 0
 
 
 def test_the_simulator_s_interpreter_has_32_bit_words() -> None:
