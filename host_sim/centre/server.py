@@ -81,6 +81,7 @@ class Centre:
         self.stats = Stats()
         self.lock = threading.Lock()
         self.cpu_s = 0.0  # CPU spent verifying, storing and answering frames
+        self._rejected: list[tuple[int, str, str | None, str]] = []  # not yet written (flush_rejects)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -95,8 +96,17 @@ class Centre:
         self.db.execute("INSERT INTO configs VALUES (?, ?, ?, ?)", (device, version, json.dumps(settings), zones_file))
 
     def reject(self, peer: str, device: str | None, reason: str) -> None:
+        # Kept until flush_rejects(): a flood of garbage is written in one transaction a
+        # read, not one commit (and its sync) a frame, which would stall every other tag.
         self.stats.rejected += 1
-        self.db.execute("INSERT INTO rejects VALUES (?, ?, ?, ?)", (self.clock(), peer, device, reason))
+        self._rejected.append((self.clock(), peer, device, reason))
+
+    def flush_rejects(self) -> None:
+        with self.lock:
+            if self._rejected:
+                with self.db:
+                    self.db.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?)", self._rejected)
+                self._rejected.clear()
 
     def handle(self, frame: bytes, peer: str = "") -> list[bytes]:
         """The frames to send back for one received frame (none for a rejected one)."""
@@ -197,6 +207,7 @@ class Centre:
         return self._rows("alerts", device)
 
     def rejects(self) -> list[dict[str, Any]]:
+        self.flush_rejects()
         return self._rows("rejects", None)
 
     def _rows(self, table: str, device: str | None) -> list[dict[str, Any]]:
@@ -213,6 +224,7 @@ async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio
     try:
         while data := await reader.read(4096):
             out = b"".join(wire.slip(reply) for frame in unslip.feed(data) for reply in centre.handle(frame, peer))
+            centre.flush_rejects()
             if out:
                 writer.write(out)  # the answers to one read in one write: they arrive together
             await writer.drain()
@@ -224,6 +236,7 @@ async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio
     finally:
         if unslip.oversized:
             centre.reject(peer, None, f"{unslip.oversized} oversized frames")
+        centre.flush_rejects()
         writer.close()
 
 
