@@ -45,19 +45,16 @@ class Loop:
             now = board.ticks_ms()
             for fn in self._pollers:
                 fn(now)
-            wait = _IDLE
             for t in self._timers:
-                if not t[_ARMED]:
-                    continue
-                left = time.ticks_diff(t[_DUE], now)
-                if left <= 0:
+                if t[_ARMED] and time.ticks_diff(t[_DUE], now) <= 0:
                     t[_ARMED] = False
-                    t[_FN](now)  # may re-arm itself
-                    if not t[_ARMED]:
-                        continue
+                    t[_FN](now)  # may arm any timer, this one or one already passed
+            wait = _IDLE  # the next deadline, once every timer is as the turn left it
+            for t in self._timers:
+                if t[_ARMED]:
                     left = time.ticks_diff(t[_DUE], now)
-                if wait < 0 or left < wait:
-                    wait = left
+                    if wait < 0 or left < wait:
+                        wait = left if left > 0 else 0
             hears = self.hears()
             board.feed()  # a whole turn done: the watchdog waits again (the board sleeps less than it allows)
             board.wait(wait, hears)

@@ -153,6 +153,7 @@ class Modem:
         if self.state != _READY or self._out_n + n > _OUT_BOX:
             return 0
         self._out_n += frames.slip_into(frame, memoryview(self._out)[self._out_n :])
+        self._ready()  # on its way now, not at the next turn (which may be a long sleep away)
         return n
 
     def readinto(self, buf):
@@ -161,6 +162,8 @@ class Modem:
             buf[:n] = memoryview(self._in)[:n]
             _shift(self._in, n, self._in_n)
             self._in_n -= n
+            if self._want_rx:  # more waits at the modem, and now there is room: fetch it at once
+                self._ready()
         return n
 
     def session_up(self):
