@@ -62,7 +62,7 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
         "latency_s": {"p50": _pct(lat, 50), "p90": _pct(lat, 90), "max": max(lat) if lat else None},
         "battery_life_h": {"min": _pct(life, 0), "p10": _pct(life, 10), "median": _pct(life, 50)},
         "worst_battery": {"wearer": worst["name"], "battery_life_h": worst["energy"]["battery_life_h"],
-                          "costliest_mah": worst["energy"].get("costliest_mah", {})} if worst else None,
+                          "costliest_mah": worst["energy"].get("costliest_mah", [])} if worst else None,
         "centre": {"frames": frames, "frames_per_tag_day": round(frames / tag_days, 1) if tag_days else None,
                    "frames_per_s_for_pilot": round(frames / tag_days * PILOT_TAGS / 86400, 2) if tag_days else None,
                    "pilot_tags": PILOT_TAGS},
@@ -75,7 +75,7 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
 def worst_line(w: dict[str, Any] | None) -> str:
     if not w:
         return "-"
-    cost = ", ".join(f"{k} {v} mAh" for k, v in w["costliest_mah"].items())
+    cost = ", ".join(f"{k} {v} mAh" for k, v in w["costliest_mah"])
     return f"{w['wearer']}: {w['battery_life_h']} h (most spent on {cost or '-'})"
 
 

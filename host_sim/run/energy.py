@@ -125,4 +125,5 @@ class Energy:
                 "modem_sends": self.modem_sends, "mcu_turns": self.turns,
                 "states_s": {"mcu": r(self.mcu_s), "gnss": r(self.gnss_s), "modem": r(self.modem_s),
                              "ble": r(self.ble_s)},
-                "costliest_mah": dict(self.costliest()), "notes": self.notes}
+                "costliest_mah": [list(kv) for kv in self.costliest()],  # pairs, so the order survives JSON
+                "notes": self.notes}
