@@ -182,6 +182,8 @@ class Board:
         return not (hears & ~self._wakes)
 
     def wait(self, ms, hears=0):
+        if ms == 0:  # a deadline now: no sleep at all
+            return
         if not self.sleeps(hears):
             # awake: the UARTs keep receiving into their IRQ-driven buffers meanwhile
             time.sleep_ms(_AWAKE_MS if ms < 0 or ms > _AWAKE_MS else ms)
@@ -194,7 +196,7 @@ class Board:
         self.naps += 1
         why = machine.wake_reason()
         if why == machine.EXT0_WAKE:
-            self._woke |= _HEAR_CENTRE
+            self._woke |= self._wakes & _HEAR_CENTRE
         elif why not in (machine.TIMER_WAKE, machine.EXT1_WAKE):  # the console's RX line (GPIO)
             self._woke |= _HEAR_CONSOLE
         if self.radio is not None:

@@ -25,9 +25,14 @@ def test_the_esp32_board_sleeps_only_when_its_wake_sources_cover_what_must_be_he
     out = subprocess.run([mp.micropython(), str(ROOT / "tests" / "mp" / "esp32_sleep_probe.py"),
                           str(BOARDS / f"{board}.json")], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
-    cases = [json.loads(line) for line in out.stdout.splitlines()]
-    assert len(cases) == 64
     ring = defn["modem"].get("ri") is not None
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    cases = [c for c in lines if "hears" in c]
+    assert len(cases) == 64
+    # woken by the ring line: fetch from the modem; by the console's RX line: a session opens
+    woke = {c["why"]: (c["ring"], c["console"]) for c in lines if "why" in c}
+    assert woke == {"TIMER_WAKE": (False, False), "EXT0_WAKE": (ring, False), "EXT1_WAKE": (False, False),
+                    "PIN_WAKE": (False, True)}
     covered = CENTRE if ring else 0
     for c in cases:
         asleep = not (c["hears"] & ~covered)
