@@ -8,7 +8,7 @@
 # network sets when the dialect's time command asked for it. In session with
 # nothing to say, the modem sleeps (AT+CSCLK=1, DTR high) where the board has a
 # DTR line; data from the centre wakes the board by the ring line where it has
-# one, and the board says so (rang), the bytes that woke it being lost.
+# one, and the board says so (woke()), the bytes that woke it being lost.
 import time
 
 import civil

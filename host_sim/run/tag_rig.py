@@ -36,11 +36,10 @@ class PowerCut:
 
 @dataclass
 class ReceiverPower:
-    """The GNSS receiver's power as the tag switches it: for the energy model and maps."""
+    """The GNSS receiver's power as the tag switches it: for the energy model and maps
+    (the time in each state is the rig's gnss_states)."""
 
-    since_ms: int
     on: bool = True
-    on_ms: int = 0
     starts: int = 1
     cold_next: bool = False  # the next power-on is a cold start (the tag's own, after a cut)
     switches: list[tuple[int, bool]] = field(default_factory=list)  # (UTC ms, on)
@@ -63,7 +62,7 @@ class TagRig:
             sc.link.garbage_rate, sc.seed, sc.link.nitz), start_ms=self.start_ms)
         self.rx = Receiver(sc)
         self.cold = sc.gnss_start == "cold"
-        self.gnss = ReceiverPower(self.start_ms)
+        self.gnss = ReceiverPower()
         self.gnss_states = StateClock(self.start_ms, "acquiring")
         self.waits_ms = {"awake": 0, "light_sleep": 0}  # the board's account, over every boot
         self.turns = 0  # loop turns, over every boot
@@ -165,8 +164,6 @@ class TagRig:
         self._collect()
         self.uplink.close()
         self.modem.close()
-        if self.gnss.on:
-            self.gnss.on_ms += self.start_ms + self.end_ms - self.gnss.since_ms
         return self.fw.wakes, self.fw.round_trips
 
     def energy(self) -> Energy:
@@ -221,11 +218,9 @@ class TagRig:
         self.gnss_states.enter(now_ms, "acquiring" if on else "off")
         g.switches.append((now_ms, on))
         if on:
-            g.since_ms, g.starts = now_ms, g.starts + 1
+            g.starts += 1
             self.rx.power_on(cold=g.cold_next)  # cold only at the tag's own power-on, if so
             g.cold_next = False
-        else:
-            g.on_ms += now_ms - g.since_ms
         g.on = on
 
     def _deliver(self, before_ms: int) -> None:
