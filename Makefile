@@ -23,7 +23,7 @@ MP32 := build/mp32/micropython
 RV32 := build/rv32/firmware.elf
 RV32_FROZEN := $(wildcard firmware/*.py tests/firmware/*_probe.py tests/firmware/scratch.py) tests/mp/runner.py tests/mp/ramdisk.py tests/mp/rv32_manifest.py
 DEBS := gcc-multilib gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
-MP_UNIX_FLAGS := MICROPY_FORCE_32BIT=1 MICROPY_PY_BTREE=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 \
+MP_UNIX_FLAGS := MICROPY_FORCE_32BIT=1 MICROPY_PY_THREAD=0 MICROPY_PY_BTREE=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 \
 	FROZEN_MANIFEST= USER_C_MODULES=$(CURDIR)/boards/cmodules/unix
 # the C3 has no Zba: the emitter's Zba is switched off at unpacking, and frozen code is built without it
 MP_RV32_FLAGS := BOARD=VIRT_RV32 CROSS_COMPILE=riscv64-unknown-elf- RV32_ARCH="rv32imac -misa-spec=2.2" \
@@ -56,8 +56,13 @@ $(MP_SRC)/.unpacked: $(MP_ARCHIVE) | debs
 	$(MAKE) -s -C $(MP_SRC)/mpy-cross -j$(JOBS) > build/mpy-cross.log 2>&1 || (tail -20 build/mpy-cross.log; exit 1)
 	@touch $@
 
-$(MP32): $(MP_SRC)/.unpacked $(wildcard boards/cmodules/unix/*/*)
+# the flags as last built with: a change rebuilds the port from clean
+MP32_FLAGS := build/mp32/flags
+$(shell mkdir -p build/mp32 && (echo '$(MP_UNIX_FLAGS)' | cmp -s - $(MP32_FLAGS) || echo '$(MP_UNIX_FLAGS)' > $(MP32_FLAGS)))
+
+$(MP32): $(MP_SRC)/.unpacked $(MP32_FLAGS) $(wildcard boards/cmodules/unix/*/*)
 	@echo "building MicroPython $(MP_VERSION), unix port, 32-bit x86 (log: build/mp32.log)"
+	rm -rf $(MP_SRC)/ports/unix/build-standard
 	$(MAKE) -C $(MP_SRC)/ports/unix -j$(JOBS) $(MP_UNIX_FLAGS) > build/mp32.log 2>&1 || (tail -20 build/mp32.log; exit 1)
 	install -D $(MP_SRC)/ports/unix/build-standard/micropython $@
 
