@@ -5,7 +5,6 @@
 import beacon
 from micropython import const
 
-_CHECK_MS = const(5000)
 _EV_HOME = const(56)  # the tag hears its home unit (docs/frames.md)
 _EV_AWAY = const(57)  # no longer hears it
 
@@ -20,11 +19,9 @@ class HomeBeacon:
         self.verifier = beacon.Verifier(key, beacon.HMU, int(s["hmu_beacon_id"], 16), s["beacon_mac_len"],
                                         s["beacon_fresh_s"])
         self.lost_s = s["home_lost_s"]
-        self.last_heard = 0
         self.home = False
         loop.poll(self._listen)
-        self._timer = loop.timer(self._check)
-        loop.arm(self._timer, _CHECK_MS)
+        self._lost = loop.timer(self._gone)  # armed from each advert: no turn spent while it comes
 
     def _listen(self, now):
         radio = self._board.radio
@@ -34,15 +31,12 @@ class HomeBeacon:
                 return
             utc = self._board.utc()
             if self.verifier.verify(got[1], utc) == beacon.ACCEPT:
-                self.last_heard = utc
+                self._loop.arm(self._lost, self.lost_s * 1000)
                 if not self.home:
                     self._change(True, utc)
 
-    def _check(self, now):
-        utc = self._board.utc()
-        if self.home and utc - self.last_heard >= self.lost_s:
-            self._change(False, utc)
-        self._loop.arm(self._timer, _CHECK_MS)
+    def _gone(self, now):
+        self._change(False, self._board.utc())
 
     def _change(self, home, utc):
         self.home = home

@@ -21,6 +21,7 @@ class Loop:
         self._timers = []
         self._pollers = []
         self.hears = _hears_nothing  # the application's: what the board must hear while it waits
+        self._soonest = _IDLE  # ms to the next deadline, as this turn has armed and found them
 
     def poll(self, fn):
         # fn(now) runs every turn (to drain ports).
@@ -35,6 +36,8 @@ class Loop:
     def arm(self, timer, delay_ms):
         timer[_DUE] = time.ticks_add(self.board.ticks_ms(), delay_ms)
         timer[_ARMED] = True
+        if self._soonest < 0 or delay_ms < self._soonest:
+            self._soonest = delay_ms if delay_ms > 0 else 0
 
     def disarm(self, timer):
         timer[_ARMED] = False
@@ -43,18 +46,19 @@ class Loop:
         board = self.board
         while board.running():
             now = board.ticks_ms()
+            self._soonest = _IDLE
             for fn in self._pollers:
                 fn(now)
-            for t in self._timers:
-                if t[_ARMED] and time.ticks_diff(t[_DUE], now) <= 0:
-                    t[_ARMED] = False
-                    t[_FN](now)  # may arm any timer, this one or one already passed
-            wait = _IDLE  # the next deadline, once every timer is as the turn left it
+            # one pass: what is due runs, the rest says how long to wait; a timer
+            # armed meanwhile (this one, or one already passed) tells arm() instead
             for t in self._timers:
                 if t[_ARMED]:
                     left = time.ticks_diff(t[_DUE], now)
-                    if wait < 0 or left < wait:
-                        wait = left if left > 0 else 0
+                    if left <= 0:
+                        t[_ARMED] = False
+                        t[_FN](now)
+                    elif self._soonest < 0 or left < self._soonest:
+                        self._soonest = left
             hears = self.hears()
             board.feed()  # a whole turn done: the watchdog waits again (the board sleeps less than it allows)
-            board.wait(wait, hears)
+            board.wait(self._soonest, hears)
