@@ -149,6 +149,7 @@ class Port:
         self._kind = kind
         self._cap = len(buf)
         self._buf = buf
+        self._mv = memoryview(buf)  # one view kept: a turn's reads make no garbage
         self._n = 0
         self.overruns = 0
 
@@ -156,7 +157,7 @@ class Port:
         # n bytes from the simulator straight into the buffer, as a UART's driver fills
         # its own; what does not fit is an overrun
         k = min(n, self._cap - self._n)
-        if not self._board._fill(memoryview(self._buf)[self._n : self._n + k]):
+        if not self._board._fill(self._mv[self._n : self._n + k]):
             return False
         self._n += k
         self.overruns += n - k
@@ -168,7 +169,7 @@ class Port:
     def readinto(self, buf):
         n = min(len(buf), self._n)
         if n:
-            mv = memoryview(self._buf)
+            mv = self._mv
             buf[:n] = mv[:n]
             rest = self._n - n
             if rest:
@@ -239,6 +240,8 @@ class Board:
         self.link = Port(self, b"S", bufs[2])
         self.console = Port(self, b"C", bufs[3])
         self._msg = bufs[4]  # the lockstep's other messages: time, inputs, adverts
+        self._msgv = memoryview(self._msg)
+        self._head = self._msgv[:3]
         self.radio = Radio(self)
         erased = bufs[5]
         for i in range(_BLOCK):
@@ -408,7 +411,7 @@ class Board:
         # mv filled from the simulator; False once it has gone
         got = 0
         while got < len(mv):
-            n = self._rx.readinto(mv[got:])  # type: ignore[union-attr]  # MicroPython's stdin buffer has it
+            n = self._rx.readinto(mv[got:] if got else mv)  # type: ignore[union-attr]  # MicroPython's stdin buffer has it
             if not n:
                 return False
             got += n
@@ -417,7 +420,7 @@ class Board:
     def _skip(self, n):
         while n > 0:
             k = min(n, _MSG_CAP)
-            if not self._fill(memoryview(self._msg)[:k]):
+            if not self._fill(self._msgv[:k]):
                 return False
             n -= k
         return True
@@ -429,7 +432,7 @@ class Board:
         self._quiet_ms = 0
         hang = False
         while True:
-            if not self._fill(memoryview(msg)[:3]):
+            if not self._fill(self._head):
                 self._running = False
                 return
             kind, n = msg[0], (msg[1] << 8) | msg[2]
@@ -442,7 +445,7 @@ class Board:
             elif port is not None:
                 ok = port._take(n)
             else:
-                ok = n <= _MSG_CAP and self._fill(memoryview(msg)[:n])
+                ok = n <= _MSG_CAP and self._fill(self._msgv[:n])
             if not ok:
                 self._running = False
                 return

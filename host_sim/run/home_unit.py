@@ -87,10 +87,13 @@ class HomeUnit:
         self._captured: list[bytes] = []
         self._next_replay_ms = self.start_ms + c.replayer.replay[0] * 1000 if c.replayer else None
         self._mains = True
+        self._quiet = self.start_ms  # until when nothing reaches the unit from here
         self.stats = Stats()
 
     def _boot(self, at_ms: int) -> Firmware:
         fw = Firmware(at_ms, self._image, heap=self._heap)
+        # between deliveries the unit runs its own deadlines without a round trip
+        fw.quiet_until = lambda: min([self._quiet, *(d for d, _ in self.uplink.pending)])
 
         def to_centre(now_ms: int, data: bytes) -> None:
             self._clock[0] = now_ms + ONE_WAY_MS
@@ -158,12 +161,14 @@ class HomeUnit:
         for t, rssi, adv in sorted(events, key=lambda e: e[0]):
             self._answers(t)
             self.fw.radio(rssi, adv)
+            self._quiet = t
             self.fw.advance(max(t, self.fw.now_ms))
         mains = not any(a * 1000 <= until_ms - self.start_ms < b * 1000 for a, b in self.c.mains_off)
         if mains != self._mains:
             self._mains = mains
             self.fw.set_input("mains", int(mains))
         self._answers(until_ms)
+        self._quiet = until_ms
         self.fw.advance(max(until_ms, self.fw.now_ms))
 
     def _answers(self, before_ms: int) -> None:

@@ -134,20 +134,19 @@ class TagRig:
 
     def epoch(self, t_ms: int, here: TruePoint, nxt: TruePoint, adverts: list[tuple[int, bytes]],
               keep_nmea: bool) -> None:
-        """The receiver's epoch (heard if the tag has it switched on) and the home unit's
+        """The receiver's epoch (if the tag has it switched on) and the home unit's
         adverts reach the tag; it runs until the next step."""
-        heard = self.on and self.gnss.on  # a receiver switched off says nothing: nothing to render
-        synth0 = time.perf_counter()  # pure computation: its wall time is its CPU, and cheaper to read
-        burst, rep = self.rx.epoch(t_ms, here, nxt, render=keep_nmea or heard)
-        self.synth_s += time.perf_counter() - synth0
-        if heard and rep.valid and self.gnss_states.state == "acquiring":
-            self.gnss_states.enter(self.start_ms + t_ms, "tracking")
-        self.reported.append(rep)
-        if keep_nmea:
-            self.nmea += burst
         if not self.on:
             return
-        if heard:
+        if self.gnss.on:  # a receiver switched off says nothing
+            synth0 = time.perf_counter()  # pure computation: its wall time is its CPU, and cheaper to read
+            burst, rep = self.rx.epoch(t_ms, here, nxt)
+            self.synth_s += time.perf_counter() - synth0
+            if rep.valid and self.gnss_states.state == "acquiring":
+                self.gnss_states.enter(self.start_ms + t_ms, "tracking")
+            self.reported.append(rep)
+            if keep_nmea:
+                self.nmea += burst
             self.fw.gnss(burst)
         for rssi, adv in adverts:
             self.fw.radio(rssi, adv)

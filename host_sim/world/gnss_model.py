@@ -6,7 +6,8 @@ Error model: Gauss-Markov drift on each axis (30 s correlation), scaled by HDOP;
 multipath jumps in urban canyons and indoors; fixes lost indoors and in tunnels;
 after a long outage, a time to first fix before the receiver reports one again.
 Powered on hot, a fix in seconds; cold, no time for a while (empty time and date
-fields, as a NEO-6 sends them) and a fix within two minutes.
+fields, as a NEO-6 sends them) and a fix within two minutes. A receiver switched
+off is not asked: its next epoch carries the drift across the gap.
 Deterministic from the scenario's seed."""
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Receiver:
         self.no_fix_s = 0
         self.ttff_left = 0
         self.no_time_left = 0  # a cold receiver's seconds before it knows UTC
+        self._last_ms: int | None = None  # the previous epoch asked for
         self._gsv_cache: dict[tuple[str, int], list[str]] = {}
 
     def power_on(self, cold: bool) -> None:
@@ -85,11 +87,15 @@ class Receiver:
                 return seg.env
         return leg_env or self.sc.default_env
 
-    def epoch(self, t_ms: int, truth: TruePoint, nxt: TruePoint, render: bool = True) -> tuple[bytes, Reported]:
-        """The NMEA burst for the instant t_ms (ms from the start), between truth and nxt;
-        without render, only what it would report (the receiver is off: nobody hears it),
-        its random state moving on exactly as if it had spoken."""
+    def epoch(self, t_ms: int, truth: TruePoint, nxt: TruePoint) -> tuple[bytes, Reported]:
+        """The NMEA burst for the instant t_ms (ms from the start), between truth and nxt.
+        Epochs not asked for (the receiver off) only let the drift decorrelate."""
         rnd = self.rnd
+        steps = 1 if self._last_ms is None else max(1, round((t_ms - self._last_ms) * self.sc.rate_hz / 1000))
+        self._last_ms = t_ms
+        if steps > 1:  # whatever multipath episode was under way is over
+            self.jump_left = 0
+            self.no_time_left = max(0, self.no_time_left - steps + 1)
         sky = SKIES[self.env_at(t_ms / 1000, truth.env)]
         frac = (t_ms % 1000) / 1000
         lat = truth.lat + (nxt.lat - truth.lat) * frac
@@ -106,7 +112,7 @@ class Receiver:
                 self.ttff_left = rnd.randint(3, 25)  # hot start once the sky returns
         else:
             self.no_fix_s = 0
-        a = math.exp(-1 / (TAU_S * self.sc.rate_hz))
+        a = math.exp(-steps / (TAU_S * self.sc.rate_hz))  # Gauss-Markov: exact over any gap
         sigma = sky.sigma_m * hdop / (sum(sky.hdop) / 2) if sky.sigma_m else 0.0
         self.ex = a * self.ex + math.sqrt(1 - a * a) * rnd.gauss(0, sigma)
         self.ey = a * self.ey + math.sqrt(1 - a * a) * rnd.gauss(0, sigma)
@@ -124,8 +130,6 @@ class Receiver:
         reported = Reported(t_ms, lat2, lon2, have, hdop)
         timeless = self.no_time_left > 0
         self.no_time_left -= timeless
-        if not render:
-            return b"", reported
         when = None if timeless else datetime.fromtimestamp(self.sc.start_utc + t_ms / 1000, UTC)
         lines = self._render(when, have, lat2, lon2, speed, truth.course_deg, hdop, sats, sky)
         return ("".join(s + "\r\n" for s in lines)).encode(), reported
