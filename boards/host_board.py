@@ -149,7 +149,6 @@ class Port:
         self._kind = kind
         self._cap = len(buf)
         self._buf = buf
-        self._mv = memoryview(buf)  # one view kept: a turn's reads make no garbage
         self._n = 0
         self.overruns = 0
 
@@ -157,7 +156,7 @@ class Port:
         # n bytes from the simulator straight into the buffer, as a UART's driver fills
         # its own; what does not fit is an overrun
         k = min(n, self._cap - self._n)
-        if not self._board._fill(self._mv[self._n : self._n + k]):
+        if not self._board._fill(memoryview(self._buf)[self._n : self._n + k]):
             return False
         self._n += k
         self.overruns += n - k
@@ -169,7 +168,7 @@ class Port:
     def readinto(self, buf):
         n = min(len(buf), self._n)
         if n:
-            mv = self._mv
+            mv = memoryview(self._buf)
             buf[:n] = mv[:n]
             rest = self._n - n
             if rest:
@@ -240,8 +239,6 @@ class Board:
         self.link = Port(self, b"S", bufs[2])
         self.console = Port(self, b"C", bufs[3])
         self._msg = bufs[4]  # the lockstep's other messages: time, inputs, adverts
-        self._msgv = memoryview(self._msg)
-        self._head = self._msgv[:3]
         self.radio = Radio(self)
         erased = bufs[5]
         for i in range(_BLOCK):
@@ -420,7 +417,7 @@ class Board:
     def _skip(self, n):
         while n > 0:
             k = min(n, _MSG_CAP)
-            if not self._fill(self._msgv[:k]):
+            if not self._fill(memoryview(self._msg)[:k]):
                 return False
             n -= k
         return True
@@ -432,7 +429,7 @@ class Board:
         self._quiet_ms = 0
         hang = False
         while True:
-            if not self._fill(self._head):
+            if not self._fill(memoryview(msg)[:3]):
                 self._running = False
                 return
             kind, n = msg[0], (msg[1] << 8) | msg[2]
@@ -445,7 +442,7 @@ class Board:
             elif port is not None:
                 ok = port._take(n)
             else:
-                ok = n <= _MSG_CAP and self._fill(self._msgv[:n])
+                ok = n <= _MSG_CAP and self._fill(memoryview(msg)[:n])
             if not ok:
                 self._running = False
                 return
