@@ -6,6 +6,7 @@
 import struct
 
 import auth
+import counter
 from micropython import const
 
 TAG = const(1)  # sent by the ankle tag
@@ -25,6 +26,9 @@ DUPLICATE = const(2)  # the advert just accepted, heard again
 FORGED = const(3)  # our id, but the MAC is wrong or the layout is not ours
 STALE = const(4)  # authentic, but its time is too far from ours: a recording
 REPLAY = const(5)  # authentic and fresh, but behind the counter
+UNSURE = const(6)  # authentic and ahead, but maybe accepted before the listener's last reboot
+
+_MARK_EVERY = const(8)  # a listener's counter goes to flash once it has moved this far
 
 
 def make(key, kind, ident, counter, utc, mac_len=8):
@@ -48,31 +52,45 @@ def manufacturer(adv):
 
 
 class Verifier:
-    # Adverts from one sender (kind, ident) under key, fresh within fresh_s of our clock.
-    def __init__(self, key, kind, ident, mac_len=8, fresh_s=60):
+    # Adverts from one sender (kind, ident) under key, fresh within fresh_s of our
+    # clock. With a path, the counter survives a reboot: a mark on flash (the first
+    # counter accepted, then each _MARK_EVERY on) never ahead of the last accepted
+    # and less than _MARK_EVERY behind it, so after a
+    # reboot a counter that far past the mark is new, one at or behind it a
+    # replay, and one between unsure (a recording of the last few, or the sender
+    # moving on: not accepted, not a spoof, and the sender is soon past it).
+    def __init__(self, key, kind, ident, mac_len=8, fresh_s=60, path=None):
         self.key = key
         self.kind = kind
         self.ident = ident
         self.mac_len = mac_len
         self.fresh_s = fresh_s
-        self.last = 0  # highest counter accepted
+        self._path = path
+        self.last = self._mark = (counter.read_u32(path) or 0) if path else 0  # highest counter accepted
+        self._sure = self._mark + _MARK_EVERY if self._mark else 0  # counters from here on are new
 
     def verify(self, adv, utc):
+        # utc 0: our clock is not set, and the counter alone judges
         m = manufacturer(adv)
         if m is None or len(m) < _BODY_LEN or m[0] != (_VERSION << 4 | self.kind):
             return OTHER
-        head, ident, counter, sent = struct.unpack_from(_BODY, m)
+        head, ident, n, sent = struct.unpack_from(_BODY, m)
         if ident != self.ident:
             return OTHER
         body = m[:_BODY_LEN]
         if len(m) != _BODY_LEN + self.mac_len or not auth.equal(
                 auth.hmac_sha256(self.key, body)[: self.mac_len], m[_BODY_LEN:]):
             return FORGED
-        if sent + self.fresh_s < utc or sent > utc + self.fresh_s:
+        if utc and (sent + self.fresh_s < utc or sent > utc + self.fresh_s):
             return STALE
-        if counter == self.last:
+        if n == self.last:
             return DUPLICATE
-        if counter < self.last:
+        if n < self.last:
             return REPLAY
-        self.last = counter
+        if n < self._sure:
+            return UNSURE
+        self.last = n
+        if self._path and (n >= self._mark + _MARK_EVERY or not self._mark):  # the first at once
+            self._mark = n
+            counter.atomic_write(self._path, struct.pack("<I", n))
         return ACCEPT

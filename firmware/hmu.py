@@ -2,22 +2,34 @@
 # curfew (curfew.py), sends its own signed beacon so the tag knows it is home,
 # watches its mains supply, and reports through the same store and link as the
 # tag. Events: absent when the curfew took hold, left during it, returned,
-# spoof suspected, mains lost and restored.
+# spoof suspected, mains lost and restored. The curfew in force comes from the
+# centre's orders as a tag's settings do (order.py). What it has decided, and the
+# tag's beacon counter, survive a restart (docs/curfew.md).
 import binascii
+import struct
+import time
 
 import advertiser
 import beacon
 import clock
+import config
+import counter
 import curfew
 import frames
 import link
 import loop
+import order
 import power
 import presence
 import store
 from micropython import const
 
 _CHECK_MS = const(5000)
+_STATE = "/curfew.state"  # the curfew as the unit left it, in _STATE_FORMAT
+_STATE_FORMAT = "<BII"  # flags (_HERE, _ALERTED, _SEEN), enforced since, the spell last alerted (UTC)
+_HERE = const(1)
+_ALERTED = const(2)
+_SEEN = const(4)
 # what the board must hear while it waits: bits of board.wait()'s hears (docs/power.md)
 _HEAR_LINK = const(8)  # the serial link: the host may speak at any time
 _HEAR_RADIO = const(32)  # the tag's beacon, listened for all the time
@@ -29,35 +41,41 @@ _EV_CURFEW_RETURNED = const(52)  # heard again after either
 _EV_SPOOF_SUSPECTED = const(53)  # forged, stale or replayed adverts (depth: the verdict)
 _EV_MAINS_LOST = const(54)  # on its backup battery
 _EV_MAINS_RESTORED = const(55)
+_EV_COUNTER_ONLY = const(58)  # the clock unset: adverts judged by their counters alone
 
 
 class App:
     def __init__(self, board, cfg):
         self.board = board
-        self.cfg = cfg
+        self.base_cfg = cfg
         self.loop = loop.Loop(board)
         self.store = store.Store(board.storage)
         self.clock = clock.Clock(board, self.store.seq.next)
+        self.order = order.Order(board.storage, cfg, board.log, config.UNIT_ORDER_KEYS)
+        self.cfg = cfg = self.order.settings
         self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config, self.clock)
         self.power = power.Power(board, self.loop, self.record)
         utc = board.utc()
         self.curfew = curfew.Curfew(cfg)
-        self.presence = self.beacon = self._key = None
+        flags, self._enforced_since, self._alert_spell = self._restore()
+        self.alerted = flags & _ALERTED != 0  # an absence raised and not yet ended by a return
+        self._seen = flags & _SEEN != 0  # heard during this curfew
+        self._saved = b""
+        self.presence = self.beacon = None
         if cfg["pair_key"] and cfg["beacon_id"]:
-            key = self._key = binascii.unhexlify(cfg["pair_key"])
+            key = binascii.unhexlify(cfg["pair_key"])
             if cfg["hmu_beacon_id"]:
                 self.beacon = advertiser.Advertiser(board, self.loop, key, beacon.HMU,
                                                     int(cfg["hmu_beacon_id"], 16), cfg, self.clock)
+            self.presence = presence.Presence(key, cfg, board.storage, board.ticks_ms(), flags & _HERE != 0,
+                                              self._spoof)
             self.loop.poll(self._listen)
         else:
             board.log("no pair key or beacon id: the curfew cannot be enforced")
+        self._counter_only = False  # said that adverts are judged without the clock
         self.loop.hears = self._hears
         self.mains = board.mains_present()
-        self.alerted = False  # an absence raised and not yet ended by a return
-        self._enforced_since = 0
-        self._alert_spell = 0  # the curfew the last absence alert was raised in
-        self._seen = False  # heard during this curfew
-        self._last_spoof = -cfg["spoof_quiet_s"]
+        self._last_spoof = None  # ticks of the last spoof event while spoof_quiet_s has not passed
         self.spoofs = 0
         self._event(frames.EV_BOOT, utc, board.reset_cause())  # machine.reset_cause()
         self._check_timer = self.loop.timer(self._check)
@@ -78,45 +96,77 @@ class App:
         self._event(kind, utc)
 
     def _on_config(self, payload):
-        self.board.log("orders for the home unit are not supported; ignored")
+        self.order.take(payload, self.base_cfg, self.board.log, self._order_event, self._in_force)
+
+    def _in_force(self, settings, zones):
+        # a unit enforces no zones: an order's zones file is not its business
+        self.cfg = settings
+        self.curfew = curfew.Curfew(settings)
+        if self.presence is not None:
+            self.presence.timeout_ms = settings["absence_timeout_s"] * 1000
+
+    def _order_event(self, kind, version):
+        self._event(kind, self.board.utc(), version)
+
+    # what it decided survives a restart: a unit that reboots with the wearer in
+    # raises no absence, and one that alerted raises no second alert for the same absence
+    def _restore(self):
+        try:
+            with open(self.board.storage + _STATE, "rb") as f:
+                return struct.unpack(_STATE_FORMAT, f.read())
+        except (OSError, ValueError):
+            return _HERE, 0, 0  # a first start: the benefit of the doubt for one timeout
+
+    def _save(self, here):
+        state = struct.pack(_STATE_FORMAT, here | self.alerted * _ALERTED | self._seen * _SEEN, self._enforced_since,
+                            self._alert_spell)
+        if state != self._saved:
+            counter.atomic_write(self.board.storage + _STATE, state)
+            self._saved = state
 
     def _hears(self):
         m = self.modem
         h = m.hears() if m is not None else _HEAR_LINK if self.link is not None else 0
-        return h | _HEAR_RADIO if self._key is not None else h
+        return h | _HEAR_RADIO if self.presence is not None else h
 
     def _listen(self, now):
-        # until the clock is set no advert can be judged fresh: heard and let go
         p = self.presence
+        assert p is not None  # polled only when there is a beacon to hear
         while True:
             got = self.board.radio.recv()
             if got is None:
                 return
-            if p is not None:
-                p.hear(got[0], got[1], self.board.utc())
+            utc = self.clock.now()
+            if not utc and not self._counter_only:  # no freshness to judge by: said once a boot
+                self._counter_only = True
+                self._event(_EV_COUNTER_ONLY, self.board.utc())
+            p.hear(got[0], got[1], utc, now)
 
-    def _spoof(self, verdict, utc):
+    def _spoof(self, verdict, now):
         self.spoofs += 1
-        if utc - self._last_spoof >= self.cfg["spoof_quiet_s"]:
-            self._last_spoof = utc
-            self._event(_EV_SPOOF_SUSPECTED, utc, verdict)
+        q = self._last_spoof
+        if q is None or time.ticks_diff(now, q) >= self.cfg["spoof_quiet_s"] * 1000:
+            self._last_spoof = now
+            self._event(_EV_SPOOF_SUSPECTED, self.board.utc(), verdict)
 
     def _check(self, now):
         utc = self.board.utc()
+        q = self._last_spoof  # timed by ticks, as presence is, and let go before they could wrap
+        if q is not None and time.ticks_diff(now, q) >= self.cfg["spoof_quiet_s"] * 1000:
+            self._last_spoof = None
         mains = self.board.mains_present()
         if mains != self.mains:
             self.mains = mains
             self._event(_EV_MAINS_RESTORED if mains else _EV_MAINS_LOST, utc)
-        if self._key and self.presence is None and self.clock.is_set():
-            # the curfew is judged from the first moment the unit knows the time: the
-            # wearer has the benefit of the doubt for one absence timeout from then
-            self.presence = presence.Presence(self._key, self.cfg, utc, self._spoof)
-        if self.presence is not None:
-            self._curfew(utc, self.presence)
+        p = self.presence
+        if p is not None:
+            here = p.present(now)
+            if self.clock.is_set():  # the schedule is in London time: unknown until then
+                self._curfew(utc, here, p.rssi)
+            self._save(here)
         self.loop.arm(self._check_timer, _CHECK_MS)
 
-    def _curfew(self, utc, p):
-        present = p.present(utc)
+    def _curfew(self, utc, present, rssi):
         enforced = self.curfew.enforced(utc)
         if not enforced:
             self._enforced_since = 0
@@ -125,11 +175,11 @@ class App:
             self._enforced_since = utc
         if self.alerted and present:
             self.alerted = False
-            self._event(_EV_CURFEW_RETURNED, utc, p.rssi)
+            self._event(_EV_CURFEW_RETURNED, utc, rssi)
         elif enforced and not present and not (self.alerted and self._alert_spell == self._enforced_since):
             self.alerted = True  # once per absence, and again at each curfew it lasts into
             self._alert_spell = self._enforced_since
-            self._event(_EV_CURFEW_LEFT if self._seen else _EV_CURFEW_ABSENT, utc, p.rssi)
+            self._event(_EV_CURFEW_LEFT if self._seen else _EV_CURFEW_ABSENT, utc, rssi)
         if enforced and present:
             self._seen = True
 
@@ -138,6 +188,6 @@ class App:
         if b.console is not None:
             p = self.presence
             b.console.write(b"BEAT %d mains=%d battery_mv=%d present=%d rssi=%d enforced=%d queued=%d spoofs=%d\n" % (
-                b.utc(), b.mains_present(), b.battery_mv(), p.present(b.utc()) if p else 0, p.rssi if p else 0,
+                b.utc(), b.mains_present(), b.battery_mv(), p.present(now) if p else 0, p.rssi if p else 0,
                 self.curfew.enforced(b.utc()), self.store.count, self.spoofs))
         self.loop.arm(self._beat, self.cfg["heartbeat_period_s"] * 1000)

@@ -4,6 +4,7 @@ import binascii
 import time
 
 import clock
+import config
 import counter
 import duty
 import fixfilter
@@ -29,10 +30,6 @@ _HEAR_RADIO = const(32)  # the home unit's beacon, listened for all the time
 _RX_CHUNK = const(64)  # the GNSS UART drained in small bites: the buffer is the driver's, not ours
 _CONSOLE_SESSION_MS = const(120000)  # after the last byte typed, the board stays awake to hear the next line
 
-# events this module sends (docs/frames.md)
-_EV_CONFIG_APPLIED = const(13)
-_EV_CONFIG_REFUSED = const(14)
-
 _STATES = "/zones.state"
 
 
@@ -49,7 +46,7 @@ class App:
         self.clock = clock.Clock(board, self.store.seq.next)
         if self.clock.is_set():  # a set clock (kept through a soft reset) is a better week-rollover reference
             self.gnss.ref_day = board.utc() // 86400
-        self.order = order.Order(board.storage, cfg, board.log)
+        self.order = order.Order(board.storage, cfg, board.log, config.ORDER_KEYS)
         s = self.order.settings
         self.watches = []
         self.link, self.modem = link.open_link(board, self.loop, self.store, s, self._on_config, self.clock)
@@ -189,18 +186,17 @@ class App:
         self._event(kind, utc, priority=priority, battery=self.power.pct)
 
     def _on_config(self, payload):
-        version, refused = self.order.offer(payload, self.base_cfg)
-        if refused == "":
+        if not self.order.take(payload, self.base_cfg, self.board.log, self._order_event, self._in_force):
             return
-        if refused:
-            self.board.log(refused)
-            self._event(_EV_CONFIG_REFUSED, self.board.utc(), depth_m=min(version, 32767))
-            return
-        self._configure(self.order.settings, self.order.zones)
-        self._save_states()
-        self._event(_EV_CONFIG_APPLIED, self.board.utc(), depth_m=min(version, 32767))
         if self.cfg["clear_tamper"] and (self.tamper.strap or self.tamper.case) and self.tamper.clear():
             self.record(frames.EV_FITTED, self.board.utc())  # cleared by the centre's authenticated order
+
+    def _in_force(self, settings, zones):
+        self._configure(settings, zones)
+        self._save_states()
+
+    def _order_event(self, kind, version):
+        self._event(kind, self.board.utc(), depth_m=version)
 
     # zone states survive a reboot, so a restart inside a zone raises no second breach
     def _save_states(self):

@@ -54,6 +54,7 @@ class Kind(IntEnum):
     MAINS_RESTORED = 55
     HOME = 56  # the tag hears its home unit
     AWAY = 57
+    COUNTER_ONLY = 58  # a home unit's clock unset: the tag's adverts judged by their counters alone
 
 
 EVENT_NAMES = {k.value: k.name.lower() for k in Kind}

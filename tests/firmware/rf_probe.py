@@ -5,15 +5,30 @@ import beacon
 import config
 import curfew
 import hmu
+import scratch
 
 
 def make_hex(key_hex, kind, ident, counter, utc, mac_len):
     return binascii.hexlify(beacon.make(binascii.unhexlify(key_hex), kind, ident, counter, utc, mac_len)).decode()
 
 
-def verify_stream(key_hex, kind, ident, mac_len, fresh_s, items):
-    v = beacon.Verifier(binascii.unhexlify(key_hex), kind, ident, mac_len, fresh_s)
-    return [v.verify(binascii.unhexlify(adv), utc) for adv, utc in items]
+def verify_stream(key_hex, kind, ident, mac_len, fresh_s, items, keep=False):
+    # each [advert hex, our utc] verified; with keep the counter is kept on flash (a
+    # folder of the call's own), and an empty advert is a reboot (-1 in its place)
+    key = binascii.unhexlify(key_hex)
+    mark = scratch.folder("emtag-mark") + "/mark.dat" if keep else None
+    try:
+        v = beacon.Verifier(key, kind, ident, mac_len, fresh_s, mark)
+        out = []
+        for adv, utc in items:
+            if adv:
+                out.append(v.verify(binascii.unhexlify(adv), utc))
+            else:
+                v = beacon.Verifier(key, kind, ident, mac_len, fresh_s, mark)
+                out.append(-1)
+        return out
+    finally:
+        scratch.remove_all()
 
 
 def enforced(overrides, utcs):
@@ -80,28 +95,57 @@ class _Board:
         pass
 
 
-def hmu_run(folder, overrides, start, end, heard, mains_off):
-    # The home unit, its flash an empty folder, between start and end (UTC s) hearing
-    # the tag at each [utc, rssi, how] (how: 0 a fresh advert, 1 a replay of the
-    # first one, 2 a forgery); its events.
+def hmu_run(folder, overrides, start, end, heard, mains_off, first_counter=1):
+    # The home unit, its flash the folder (empty: a first start; as a run left it: a
+    # restart), between start and end (UTC s) hearing the tag at each [utc, rssi, how]
+    # (how: 0 a fresh advert, 1 a replay of the first one, 2 a forgery; the tag's
+    # counter from first_counter on); the events it stored this run.
     cfg = config.merge(config.defaults(), overrides, "test")
     key = binascii.unhexlify(cfg["pair_key"])
     ident = int(cfg["beacon_id"], 16)
     arrivals = []
     first = None
-    for n, (utc, rssi, how) in enumerate(heard):
-        adv = beacon.make(key, beacon.TAG, ident, n + 1, utc, cfg["beacon_mac_len"])
+    for n, (utc, rssi, how) in enumerate(heard, first_counter):
+        adv = beacon.make(key, beacon.TAG, ident, n, utc, cfg["beacon_mac_len"])
         first = first or adv
         if how == 1:
             adv = first
         elif how == 2:
-            adv = beacon.make(b"not the key", beacon.TAG, ident, n + 1, utc, cfg["beacon_mac_len"])
+            adv = beacon.make(b"not the key", beacon.TAG, ident, n, utc, cfg["beacon_mac_len"])
         arrivals.append((utc * 1000, rssi, adv))
     app = hmu.App(_Board(folder, start, end, arrivals, mains_off), cfg)
+    first_seq = app.store.seq.next
     app.run()
-    block = bytearray(32 * app.store.capacity)
-    block = block[: 32 * app.store.pending_into(block, app.store.capacity)]
-    return [[block[i + 8], int.from_bytes(block[i + 4 : i + 8], "little")] for i in range(0, len(block), 32)]
+    return [e for e in _events(app.store) if e[2] >= first_seq]
+
+
+def _events(s):
+    # [kind, utc, seq] of every event in the store
+    block = bytearray(32 * s.capacity)
+    block = block[: 32 * s.pending_into(block, s.capacity)]
+    return [[block[i + 8], int.from_bytes(block[i + 4 : i + 8], "little"), int.from_bytes(block[i : i + 4], "little")]
+            for i in range(0, len(block), 32)]
+
+
+def hmu_orders(folder, overrides, at, payloads_hex, probe):
+    # The home unit offered each CONFIG payload in turn at UTC at, then started again
+    # on the same flash: [the events each offer stored, the rules in force after each],
+    # and the rules in force after the restart; rules: the order keys' values, the
+    # absence timeout presence uses, whether the curfew is enforced at UTC probe
+    cfg = config.merge(config.defaults(), overrides, "test")
+    app = hmu.App(_Board(folder, at, at + 1, [], []), cfg)
+    out = []
+    for p in payloads_hex:
+        before = len(_events(app.store))
+        app._on_config(binascii.unhexlify(p))
+        out.append([[k for k, _, _ in _events(app.store)[before:]], _rules(app, probe)])
+    again = hmu.App(_Board(folder, at, at + 1, [], []), cfg)
+    return out, _rules(again, probe)
+
+
+def _rules(app, probe):
+    c = app.cfg
+    return [c[k] for k in config.UNIT_ORDER_KEYS] + [app.presence.timeout_ms, app.curfew.enforced(probe)]
 
 
 def defaults(keys):

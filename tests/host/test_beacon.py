@@ -1,6 +1,7 @@
 """The RF beacon's adverts (firmware/beacon.py) inside MicroPython: built as
 docs/beacon.md says (checked against CPython's hmac), and verified: replays,
-recordings, forgeries, other tags and every truncation."""
+recordings, forgeries, other tags, every truncation, listener reboots and a clock
+not yet set."""
 
 import hashlib
 import hmac
@@ -16,7 +17,9 @@ from tests.conftest import RV32, X86_32
 FW_PLATFORMS = (X86_32, RV32)  # the kernels checked on the simulator's board and on the C3's ISA
 
 TAG, HMU = 1, 2
-ACCEPT, OTHER, DUPLICATE, FORGED, STALE, REPLAY = range(6)
+ACCEPT, OTHER, DUPLICATE, FORGED, STALE, REPLAY, UNSURE = range(7)
+REBOOT = -1  # in a stream: the listener restarts, its counter mark read back from flash
+MARK_EVERY = 8
 keys = st.binary(min_size=1, max_size=64)
 u32 = st.integers(0, 2**32 - 1)
 
@@ -38,9 +41,14 @@ def test_advert_matches_the_documented_layout(fw: mp.Service, key: bytes, kind: 
 
 def reference_verdicts(key: bytes, ident: int, mac_len: int, fresh: int,
                        items: list[tuple[bytes, int]]) -> list[int]:
-    """What a verifier of (TAG, ident) must say, written from docs/beacon.md."""
-    last, out = 0, []
+    """What a verifier of (TAG, ident) must say, written from docs/beacon.md: an empty
+    advert is a reboot, a time of 0 a clock not yet set."""
+    last, mark, sure, out = 0, 0, 0, []
     for adv, now in items:
+        if not adv:
+            last, sure = mark, mark + MARK_EVERY if mark else 0
+            out.append(REBOOT)
+            continue
         m = adv[7:] if len(adv) > 7 and adv[3:7] == bytes([len(adv) - 4, 0xFF, 0xFF, 0xFF]) else None
         if m is None or len(m) < 13 or m[0] != 0x10 | TAG or struct.unpack_from("<I", m, 1)[0] != ident:
             out.append(OTHER)
@@ -48,14 +56,17 @@ def reference_verdicts(key: bytes, ident: int, mac_len: int, fresh: int,
         counter, sent = struct.unpack_from("<II", m, 5)
         if len(m) != 13 + mac_len or m[13:] != hmac.new(key, m[:13], hashlib.sha256).digest()[:mac_len]:
             out.append(FORGED)
-        elif abs(sent - now) > fresh:
+        elif now and abs(sent - now) > fresh:
             out.append(STALE)
         elif counter == last:
             out.append(DUPLICATE)
         elif counter < last:
             out.append(REPLAY)
+        elif counter < sure:
+            out.append(UNSURE)
         else:
             last = counter
+            mark = counter if counter >= mark + MARK_EVERY or not mark else mark
             out.append(ACCEPT)
     return out
 
@@ -67,9 +78,15 @@ def advert_streams(draw: st.DrawFn) -> tuple[bytes, int, int, list[tuple[bytes, 
     items = []
     for _ in range(draw(st.integers(1, 25))):
         now += draw(st.integers(0, 120))
-        how = draw(st.sampled_from(["fresh", "fresh", "replay", "other_tag", "other_key", "stale", "trunc",
-                                    "flip", "garbage", "hmu"]))
+        how = draw(st.sampled_from(["fresh", "fresh", "fresh", "replay", "other_tag", "other_key", "stale", "trunc",
+                                    "flip", "garbage", "hmu", "reboot", "unset"]))
         counter += draw(st.integers(1, 3))
+        if how == "reboot":
+            items.append((b"", now))
+            continue
+        if how == "unset" and sent:  # a recording, judged with the clock unset: by its counter alone
+            items.append((draw(st.sampled_from(sent)), 0))
+            continue
         if how == "replay" and sent:
             adv = draw(st.sampled_from(sent))
         elif how == "other_tag":
@@ -102,11 +119,11 @@ def advert_streams(draw: st.DrawFn) -> tuple[bytes, int, int, list[tuple[bytes, 
 def test_verifier_against_the_reference(fw: mp.Service, stream: tuple[bytes, int, int, list[tuple[bytes, int]]]
                                         ) -> None:
     key, ident, mac_len, items = stream
-    got = fw.call("rf_probe", "verify_stream", key.hex(), TAG, ident, mac_len, 60,
-                  [[a.hex(), t] for a, t in items])
+    got = fw.call("rf_probe", "verify_stream", key.hex(), TAG, ident, mac_len, 60, [[a.hex(), t] for a, t in items],
+                  True)
     assert got == reference_verdicts(key, ident, mac_len, 60, items)
     accepted = [struct.unpack_from("<I", a, 12)[0] for (a, _), v in zip(items, got, strict=True) if v == ACCEPT]
-    assert accepted == sorted(set(accepted))  # the counter only ever moves forward
+    assert accepted == sorted(set(accepted))  # the counter only ever moves forward, across reboots too
 
 
 @given(keys, u32, st.lists(st.binary(max_size=40), min_size=1, max_size=30))

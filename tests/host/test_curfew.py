@@ -92,9 +92,10 @@ def test_enforced_matches_zoneinfo(fw: mp.Service, spans: list[list[int]], days:
 
 
 def _hmu_run(fw: mp.Service, *args: object) -> list[list[int]]:
+    """[kind, utc] of each event a first start of the unit stored."""
     with tempfile.TemporaryDirectory() as folder:
         out: list[list[int]] = fw.call("rf_probe", "hmu_run", folder, *args)
-        return out
+        return [e[:2] for e in out]
 
 
 START = _utc("2026-12-01 12:00")  # a Tuesday; curfew from 19:00 (GMT)

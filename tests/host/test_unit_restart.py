@@ -1,0 +1,82 @@
+"""The home unit through a restart (firmware/hmu.py, presence.py, beacon.py) inside
+MicroPython: what it decided and the tag's beacon counter come back from flash, so
+a restart raises no second alert and lets no recording in; and the centre's orders
+are put in force or refused, and stay in force."""
+
+import json
+import struct
+from pathlib import Path
+
+from host_sim.device import mp
+from tests.host.test_curfew import ABSENT, DAILY_19_07, LEFT, PAIR, RETURNED, SPOOF, _utc
+
+START = _utc("2026-12-01 19:30")  # a Tuesday, in the curfew (19:00 to 07:00, GMT)
+CFG = {**PAIR, "curfew": DAILY_19_07, "late_return_grace_s": 0, "absence_timeout_s": 300}
+CURFEW_KINDS = (ABSENT, LEFT, RETURNED)
+
+
+def _run(fw: mp.Service, folder: Path, start: int, end: int, heard: list[list[int]], first_counter: int = 1
+         ) -> list[int]:
+    """The kinds of the events one start of the unit stored, on the flash in folder."""
+    return [k for k, _, _ in fw.call("rf_probe", "hmu_run", str(folder), CFG, start, end, heard, [], first_counter)]
+
+
+def _every_5_s(a: int, b: int) -> list[list[int]]:
+    return [[t, -60, 0] for t in range(a, b, 5)]
+
+
+def test_restart_mid_absence_raises_no_second_alert(fw: mp.Service, tmp_path: Path) -> None:
+    first = _run(fw, tmp_path, START, START + 1200, _every_5_s(START, START + 300))  # gone from +300
+    assert [k for k in first if k in CURFEW_KINDS] == [LEFT]
+    # restarted at +1200, still absent: the alert raised stands; he is back at +1700
+    second = _run(fw, tmp_path, START + 1200, START + 2400, _every_5_s(START + 1700, START + 2400), 61)
+    assert [k for k in second if k in CURFEW_KINDS] == [RETURNED]
+
+
+def test_restart_with_the_wearer_in_raises_no_false_absence(fw: mp.Service, tmp_path: Path) -> None:
+    first = _run(fw, tmp_path, START, START + 1200, _every_5_s(START, START + 1200))
+    # his adverts go on through the restart: the first few are past the unit's mark
+    # by less than 8, unsure, and not taken; then he is heard again
+    second = _run(fw, tmp_path, START + 1200, START + 3600, _every_5_s(START + 1201, START + 3600), 241)
+    assert [k for k in first + second if k in CURFEW_KINDS + (SPOOF,)] == []
+
+
+def test_a_recording_replayed_after_a_restart_is_refused(fw: mp.Service, tmp_path: Path) -> None:
+    first = _run(fw, tmp_path, START, START + 320, _every_5_s(START, START + 300))  # counters 1 to 60
+    assert [k for k in first if k in CURFEW_KINDS] == []
+    # restarted at +320; a recorder beside the unit plays counters 50 to 60, stamped fresh
+    replay = _every_5_s(START + 325, START + 380)
+    second = _run(fw, tmp_path, START + 320, START + 1200, replay, 50)
+    assert SPOOF in second and RETURNED not in second
+    assert [k for k in second if k in CURFEW_KINDS] == [LEFT]  # gone since +300: not taken for home
+
+
+def _order(version: int, settings: dict[str, object]) -> str:
+    text = json.dumps(settings).encode()
+    body = struct.pack("<H", len(text)) + text + b"EZS\0"
+    return (struct.pack("<IH", version, len(body)) + body).hex()
+
+
+def test_orders_are_put_in_force_or_refused_and_survive_a_restart(fw: mp.Service, tmp_path: Path) -> None:
+    at, probe = START, _utc("2026-12-02 18:30")  # tomorrow, half an hour before 19:00
+    earlier = [[127, 18 * 60, 7 * 60]]
+    offers = [
+        _order(1, {"curfew": earlier}),  # the court: from 18:00
+        _order(1, {"curfew": earlier}),  # the same order again: nothing to do
+        _order(2, {"breadcrumb_s": 30}),  # a tag's setting: not the unit's business
+        _order(0, {"curfew": DAILY_19_07}),  # older than the one in force
+        _order(3, {"absence_timeout_s": 120, "late_return_grace_s": 60, "early_leave_grace_s": 0,
+                   "curfew_changes": [[probe - 60, probe + 60, 0]]}),  # lifted for two minutes
+    ]
+    after, restarted = fw.call("rf_probe", "hmu_orders", str(tmp_path), CFG, at, offers, probe)
+    applied, refused = 13, 14
+    assert [events for events, _ in after] == [[applied], [], [refused], [refused], [applied]]
+    keys = ["curfew", "curfew_changes", "late_return_grace_s", "early_leave_grace_s", "absence_timeout_s",
+            "timeout_ms", "enforced_at_probe"]
+    rules = [dict(zip(keys, r, strict=True)) for _, r in after]
+    assert rules[0]["curfew"] == earlier and rules[0]["enforced_at_probe"] is True
+    assert rules[1] == rules[2] == rules[3] == rules[0]  # refused orders change nothing
+    # an order is whole: what it does not set is the deployed configuration's, as on a tag
+    assert rules[4]["timeout_ms"] == 120_000 and rules[4]["curfew"] == DAILY_19_07
+    assert rules[4]["enforced_at_probe"] is False  # the one-off change lifts it
+    assert dict(zip(keys, restarted, strict=True)) == rules[4]
