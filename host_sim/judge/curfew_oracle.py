@@ -16,6 +16,8 @@ property_m of the unit: garden and doorstep too) and away (beyond away_m).
 - A replayer's recording requires a spoof alert stamped while it plays; a
   spoof alert at any other time is false. Each mains-off spell requires a
   mains-lost alert within SLACK_S of the cut.
+The rules are the curfew's until the centre's first order and each order's from
+its time on (the unit has it within a minute; scenarios order well ahead).
 Between home and away everything is grey.
 """
 
@@ -56,14 +58,21 @@ def scheduled(c: Curfew, start_utc: int, n: int) -> np.ndarray:
     return out
 
 
+def _enforced(c: Curfew, start_utc: int, n: int) -> np.ndarray:
+    late, early = c.late_return_grace_s, c.early_leave_grace_s
+    # the schedule from late before the start to early after the end, so each second sees both graces
+    wide = scheduled(c, start_utc - late, n + late + early)
+    out: np.ndarray = wide[late:late + n] & wide[:n] & wide[late + early:late + early + n]
+    return out
+
+
 def truth(sc: Scenario, trace: list[TruePoint]) -> CurfewTruth:
     c = sc.curfew
     assert c is not None
     n = len(trace)
-    late, early = c.late_return_grace_s, c.early_leave_grace_s
-    # the schedule from late before the start to early after the end, so each second sees both graces
-    wide = scheduled(c, sc.start_utc - late, n + late + early)
-    enforced = wide[late:late + n] & wide[:n] & wide[late + early:late + early + n]
+    enforced = _enforced(c, sc.start_utc, n)
+    for at, rules in c.orders:  # from each order on, its rules
+        enforced[at:] = _enforced(rules, sc.start_utc, n)[at:]
     lats = np.array([p.lat for p in trace])
     lons = np.array([p.lon for p in trace])
     _, _, dist = GEOD.inv(np.full(n, c.unit[1]), np.full(n, c.unit[0]), lons, lats)
@@ -87,7 +96,7 @@ def required(sc: Scenario, ct: CurfewTruth) -> list[Required]:
         while left > 0 and not ct.home[left - 1]:
             left -= 1  # departure: the last time the wearer was home
         for e0, e1 in spells:  # each curfew he is away for is its own breach
-            t = max(a0 + c.absence_timeout_s, e0)
+            t = max(a0 + c.in_force(a0).absence_timeout_s, e0)
             if t + SLACK_S <= min(a1, e1):
                 out.append(Required("absence", max(left, e0), min(a1, e1), t))
     if c.replayer:
@@ -104,7 +113,8 @@ def false_absence(sc: Scenario, ct: CurfewTruth, t: int) -> bool:
     lo, hi = max(0, t - SLACK_S), min(len(ct.enforced), t + SLACK_S + 1)
     if not ct.enforced[lo:hi].any():
         return True
-    return t >= c.absence_timeout_s and bool(ct.home[t - c.absence_timeout_s:t + 1].all())
+    timeout = c.in_force(t).absence_timeout_s
+    return t >= timeout and bool(ct.home[t - timeout:t + 1].all())
 
 
 def false_presence(ct: CurfewTruth, t: int) -> bool:

@@ -25,6 +25,7 @@ from host_sim.world.zones import Window
 REPLAY_EVERY_MS = 5000
 REPLAY_RSSI_DBM = -45  # the recorder stands beside the unit
 TAG_BEACON_ID, UNIT_BEACON_ID = "7a600001", "4b550001"
+NO_ZONES = b"EZS\0"  # a zones file with none: a unit's order carries no zones
 
 
 def unit_id(sc: Scenario) -> str:
@@ -44,13 +45,15 @@ def _windows(schedule: list[Window]) -> list[list[int]]:
     return [[w.days, w.start_min, w.end_min] for w in schedule]
 
 
+def rules(c: Curfew) -> dict[str, Any]:
+    """The curfew's rules as the unit's settings (what an order may change, config.UNIT_ORDER_KEYS)."""
+    return {"curfew": _windows(c.schedule), "curfew_changes": [[a, b, int(on)] for a, b, on in c.changes],
+            "late_return_grace_s": c.late_return_grace_s, "early_leave_grace_s": c.early_leave_grace_s,
+            "absence_timeout_s": c.absence_timeout_s}
+
+
 def unit_settings(sc: Scenario, c: Curfew) -> dict[str, Any]:
-    return {
-        "device_id": unit_id(sc), "key": _key("unit", sc).hex(), **tag_settings(sc),
-        "curfew": _windows(c.schedule), "curfew_changes": [[a, b, int(on)] for a, b, on in c.changes],
-        "late_return_grace_s": c.late_return_grace_s, "early_leave_grace_s": c.early_leave_grace_s,
-        "absence_timeout_s": c.absence_timeout_s,
-    }
+    return {"device_id": unit_id(sc), "key": _key("unit", sc).hex(), **tag_settings(sc), **rules(c)}
 
 
 @dataclass
@@ -75,6 +78,8 @@ class HomeUnit:
         self.sc, self.c, self.truth = sc, c, truth
         self.start_ms = sc.start_utc * 1000
         centre.register(unit_id(sc), _key("unit", sc))
+        self._centre = centre
+        self._orders = list(enumerate(c.orders, 1))  # (version, (at s, rules)) still to issue
         self._image = device_image.build(folder, unit_settings(sc, c),
                                          board_changes={"role": "hmu", "name": "host-hmu"})
         self._heap, self._clock = heap, clock
@@ -138,6 +143,9 @@ class HomeUnit:
 
     def advance(self, until_ms: int) -> None:
         """Deliver what the tag sent and the replayer plays, in time order, then run the unit to until_ms."""
+        while self._orders and self.start_ms + self._orders[0][1][0] * 1000 <= until_ms:
+            version, (_, c) = self._orders.pop(0)  # the court's new rules: the unit has them at its next frame
+            self._centre.order(unit_id(self.sc), version, rules(c), NO_ZONES)
         if not self._powered(until_ms):
             self._from_tag = []  # nobody listening
             return

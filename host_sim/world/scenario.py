@@ -54,12 +54,15 @@ true trace and the zones. Every error names the file, the line and the fix.
       replayer: {capture: {from: 10m, to: 20m}, replay: {from: 1h, to: 2h}}   # a recording at home
       mains_off: [{from: 2h, to: 3h}]     # the unit on its backup battery
       unit_off: [{from: 4h, to: 5h}]      # the unit with no power at all: battery out, or smashed
+      orders: [{at: 1h, schedule: [{days: daily, start: "18:00", end: "07:00"}]}]   # the court changes
+                                          # the rules: the centre orders the unit (schedule, changes,
+                                          # graces, absence timeout; the rest stand)
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -180,6 +183,12 @@ class Curfew:
     replayer: Replayer | None = None
     mains_off: list[tuple[int, int]] = field(default_factory=list)  # seconds from the start
     unit_off: list[tuple[int, int]] = field(default_factory=list)  # no power at all, seconds from the start
+    # the centre's orders to the unit: (seconds from the start, the rules from then on)
+    orders: list[tuple[int, Curfew]] = field(default_factory=list)
+
+    def in_force(self, t: int) -> Curfew:
+        """The rules the unit is ordered to enforce at t seconds from the start."""
+        return next((c for at, c in reversed(self.orders) if at <= t), self)
 
 
 @dataclass
@@ -355,36 +364,49 @@ def _span(r: _Reader, node: yaml.Node, what: str, duration: int) -> tuple[int, i
     return a, b
 
 
+_RULES = {"schedule": False, "changes": False, "late_return_grace": False, "early_leave_grace": False,
+          "absence_timeout": False}  # what the curfew's order says, and what a later order may change
+
+
+def _rules(r: _Reader, m: dict[str, yaml.Node], c: Curfew, what: str) -> Curfew:
+    """c with the rules m gives (schedule, one-off changes, graces, absence timeout)."""
+    if "schedule" in m:
+        try:
+            schedule = zones.parse_schedule(r.value(m["schedule"]), what)
+        except zones.ZoneError as e:
+            raise r.fail(m["schedule"], str(e)) from None
+        if not schedule:
+            raise r.fail(m["schedule"], f"{what} schedule needs at least one window")
+        c = replace(c, schedule=schedule)
+    if "changes" in m:
+        changes = []
+        for i, cn in enumerate(getattr(m["changes"], "value", None) or []):
+            cm = r.mapping(cn, f"{what} change {i + 1}", {"from": True, "to": True, "in_force": True})
+            a, b = _london(r, cm["from"], "from"), _london(r, cm["to"], "to")
+            in_force = r.value(cm["in_force"])
+            if a >= b or not isinstance(in_force, bool):
+                raise r.fail(cn, f"{what} change {i + 1}: needs from before to, and in_force true or false")
+            changes.append((a, b, in_force))
+        c = replace(c, changes=changes)
+    c = replace(c)  # the rules below are set on a copy: an order's never changes the one before
+    for key, attr in (("late_return_grace", "late_return_grace_s"), ("early_leave_grace", "early_leave_grace_s"),
+                      ("absence_timeout", "absence_timeout_s")):
+        if key in m:
+            setattr(c, attr, r.duration(m[key], key, zero=key != "absence_timeout"))
+    return c
+
+
 def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, duration: int) -> Curfew:
     m = r.mapping(node, "curfew", {
-        "schedule": True, "changes": False, "late_return_grace": False, "early_leave_grace": False,
-        "absence_timeout": False, "unit": False, "property_m": False, "away_m": False, "radio": False,
-        "replayer": False, "mains_off": False, "unit_off": False})
-    try:
-        schedule = zones.parse_schedule(r.value(m["schedule"]), "curfew")
-    except zones.ZoneError as e:
-        raise r.fail(m["schedule"], str(e)) from None
-    if not schedule:
-        raise r.fail(m["schedule"], "curfew schedule needs at least one window")
+        **_RULES, "schedule": True, "unit": False, "property_m": False, "away_m": False, "radio": False,
+        "replayer": False, "mains_off": False, "unit_off": False, "orders": False})
     if "unit" in m:
         unit = r.point(m["unit"], "curfew unit")
     elif home is None:
         raise r.fail(node, "curfew needs unit: {lat, lon}, or the scenario's home")
     else:
         unit = home
-    changes = []
-    for i, cn in enumerate(getattr(m.get("changes"), "value", None) or []):
-        cm = r.mapping(cn, f"curfew change {i + 1}", {"from": True, "to": True, "in_force": True})
-        a, b = _london(r, cm["from"], "from"), _london(r, cm["to"], "to")
-        in_force = r.value(cm["in_force"])
-        if a >= b or not isinstance(in_force, bool):
-            raise r.fail(cn, f"curfew change {i + 1}: needs from before to, and in_force true or false")
-        changes.append((a, b, in_force))
-    c = Curfew(schedule, unit, changes)
-    for key, attr in (("late_return_grace", "late_return_grace_s"), ("early_leave_grace", "early_leave_grace_s"),
-                      ("absence_timeout", "absence_timeout_s")):
-        if key in m:
-            setattr(c, attr, r.duration(m[key], key, zero=key != "absence_timeout"))
+    c = _rules(r, m, Curfew([], unit), "curfew")
     if "property_m" in m:
         c.property_m = float(r.number(m["property_m"], "property_m", 1, 1000))
     if "away_m" in m:
@@ -407,6 +429,18 @@ def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, durat
         c.mains_off = _gaps(r, m["mains_off"], duration, "mains_off spell")
     if "unit_off" in m:
         c.unit_off = _gaps(r, m["unit_off"], duration, "unit_off spell")
+    if "orders" in m:
+        if not isinstance(m["orders"], yaml.SequenceNode):
+            raise r.fail(m["orders"], "curfew orders must be a list, e.g. [{at: 2h, schedule: [...]}]")
+        last, rules = -1, c
+        for i, on in enumerate(m["orders"].value):
+            om = r.mapping(on, f"curfew order {i + 1}", {**_RULES, "at": True})
+            at = r.duration(om["at"], "at", zero=True)
+            if not last < at < duration:
+                raise r.fail(on, f"curfew order {i + 1}: at {at} s must be after the one before and within "
+                                 f"the {duration} s run")
+            last, rules = at, _rules(r, om, rules, f"curfew order {i + 1}")
+            c.orders.append((at, rules))
     return c
 
 
