@@ -2,7 +2,7 @@
 # curfew (curfew.py), sends its own signed beacon so the tag knows it is home,
 # watches its mains supply, and reports through the same store and link as the
 # tag. Events: absent when the curfew took hold, left during it, returned,
-# spoof suspected, mains lost and restored. The curfew in force comes from the
+# spoof suspected, mains lost and restored, its case opened, its backup battery low. The curfew in force comes from the
 # centre's orders as a tag's settings do (order.py). What it has decided, and the
 # tag's beacon counter, survive a restart (docs/curfew.md).
 import binascii
@@ -22,6 +22,7 @@ import order
 import power
 import presence
 import store
+import tamper
 from micropython import const
 
 _CHECK_MS = const(5000)
@@ -55,6 +56,8 @@ class App:
         self.cfg = cfg = self.order.settings
         self.link, self.modem = link.open_link(board, self.loop, self.store, cfg, self._on_config, self.clock)
         self.power = power.Power(board, self.loop, self.record)
+        self.tamper = tamper.Tamper(board, self.record)  # the case: latched, as a tag's
+        self.loop.poll(self.tamper.poll)
         utc = board.utc()
         self.curfew = curfew.Curfew(cfg)
         flags, self._enforced_since, self._alert_spell = self._restore()
@@ -96,7 +99,10 @@ class App:
         self._event(kind, utc)
 
     def _on_config(self, payload):
-        self.order.take(payload, self.base_cfg, self.board.log, self._order_event, self._in_force)
+        if not self.order.take(payload, self.base_cfg, self.board.log, self._order_event, self._in_force):
+            return
+        if self.cfg["clear_tamper"] and self.tamper.case and self.tamper.clear():
+            self.record(frames.EV_FITTED, self.board.utc())  # cleared by the centre's authenticated order
 
     def _in_force(self, settings, zones):
         # a unit enforces no zones: an order's zones file is not its business

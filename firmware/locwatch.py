@@ -41,12 +41,17 @@ class LocationWatch:
     def at_home(self):
         if self._hears_home():
             return True
+        d2 = self.home_m2()
+        return 0 <= d2 <= self._s["home"][2] ** 2
+
+    def home_m2(self):
+        # the last fix's squared distance in metres from the registered home; -1 unknown
         home = self._s["home"]  # lat_e7, lon_e7, radius m, or none
         if len(home) != 3 or not self.fix_utc:
-            return False
+            return -1
         dy = (self.lat - home[0]) * 1113 // 100000  # metres
         dx = (self.lon - home[1]) * 1113 // 100000 * self._lon_scale() >> 15
-        return dx * dx + dy * dy <= home[2] * home[2]
+        return dx * dx + dy * dy
 
     def _check(self, now):
         utc = self._board.utc()

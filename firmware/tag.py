@@ -31,6 +31,9 @@ _RX_CHUNK = const(64)  # the GNSS UART drained in small bites: the buffer is the
 _CONSOLE_SESSION_MS = const(120000)  # after the last byte typed, the board stays awake to hear the next line
 
 _STATES = "/zones.state"
+_MOVED_FIX_S = const(600)  # a fix this recent says where the tag heard its unit
+_MOVED_M = const(300)  # heard this far beyond the home's circle, the unit has moved (not the garden, the street)
+_EV_UNIT_MOVED = const(59)  # the home unit heard far from the registered home (metres in depth)
 
 
 class App:
@@ -83,7 +86,7 @@ class App:
             # the loop keeps the advertiser: nothing else need hold it
             advertiser.Advertiser(board, self.loop, key, beacon.TAG, int(s["beacon_id"], 16), s, self.clock)
             if s["hmu_beacon_id"]:
-                self.home_beacon = homebeacon.HomeBeacon(board, self.loop, key, s, self.record, self.duty.hold)
+                self.home_beacon = homebeacon.HomeBeacon(board, self.loop, key, s, self.record, self._home)
 
     def _configure(self, s, zones):
         # the settings in force, to every component that takes any
@@ -102,6 +105,19 @@ class App:
 
     def _lon_scale(self):
         return self.filter.cos
+
+    def _home(self, home):
+        # the home unit heard (GNSS off) or lost; heard where the tag last fixed far from
+        # the registered home, the unit is not where it was installed
+        self.duty.hold(home)
+        lw, s = self.locwatch, self.cfg
+        d2 = lw.home_m2()
+        far = s["home"][2] + _MOVED_M if d2 >= 0 else 0
+        if home and d2 > far * far and self.board.utc() - lw.fix_utc <= _MOVED_FIX_S:
+            self.store.append(_EV_UNIT_MOVED, self.board.utc(), lw.lat, lw.lon, 0, min(int(d2 ** 0.5), 32767),
+                              min(self.power.pct, 255))
+            if self.link:
+                self.link.kick()
 
     def _nearest_ring_m(self):
         nearest = -1

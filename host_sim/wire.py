@@ -55,12 +55,13 @@ class Kind(IntEnum):
     HOME = 56  # the tag hears its home unit
     AWAY = 57
     COUNTER_ONLY = 58  # a home unit's clock unset: the tag's adverts judged by their counters alone
+    UNIT_MOVED = 59  # the tag hears its home unit far from the registered home (metres in depth_m)
 
 
 EVENT_NAMES = {k.value: k.name.lower() for k in Kind}
 ALERTS = {Kind.BREACH, Kind.EXIT, Kind.WARNING, Kind.CONFIG_REFUSED, Kind.TAMPER_STRAP, Kind.TAMPER_CASE,
           Kind.BATTERY_LOW, Kind.BATTERY_CRITICAL, Kind.LOCATION_LOST, Kind.SHIELDING, Kind.CURFEW_ABSENT,
-          Kind.CURFEW_LEFT, Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST}  # what an operator must see
+          Kind.CURFEW_LEFT, Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST, Kind.UNIT_MOVED}  # what an operator must see
 
 
 class WireError(ValueError):

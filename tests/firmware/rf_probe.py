@@ -56,6 +56,7 @@ class _Board:
         self.console = None
         self.link = None
         self.radio = _Radio()
+        self.has_strap = self.has_case = False  # no tamper switches: the curfew is the subject
         self.now = start * 1000
         self.end = end * 1000
         self.arrivals = arrivals  # [(utc ms, rssi, adv)], in time order

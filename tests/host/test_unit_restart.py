@@ -72,7 +72,7 @@ def test_orders_are_put_in_force_or_refused_and_survive_a_restart(fw: mp.Service
     applied, refused = 13, 14
     assert [events for events, _ in after] == [[applied], [], [refused], [refused], [applied]]
     keys = ["curfew", "curfew_changes", "late_return_grace_s", "early_leave_grace_s", "absence_timeout_s",
-            "timeout_ms", "enforced_at_probe"]
+            "clear_tamper", "timeout_ms", "enforced_at_probe"]
     rules = [dict(zip(keys, r, strict=True)) for _, r in after]
     assert rules[0]["curfew"] == earlier and rules[0]["enforced_at_probe"] is True
     assert rules[1] == rules[2] == rules[3] == rules[0]  # refused orders change nothing
