@@ -16,6 +16,8 @@ property_m of the unit: garden and doorstep too) and away (beyond away_m).
 - A replayer's recording requires a spoof alert stamped while it plays; a
   spoof alert at any other time is false. Each mains-off spell requires a
   mains-lost alert within SLACK_S of the cut.
+A unit standing beyond the registered home's circle and 300 m requires the tag's
+"unit moved" when the wearer first comes beside it; one raised at home is false.
 The rules are the curfew's until the centre's first order and each order's from
 its time on (the unit has it within a minute; scenarios order well ahead).
 Between home and away everything is grey.
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from host_sim.judge.oracle import GEOD, schedule_mask
-from host_sim.world.scenario import Curfew, Scenario
+from host_sim.world.scenario import HOME_RADIUS_M, UNIT_MOVED_M, Curfew, Scenario
 from host_sim.world.trace import TruePoint
 
 SLACK_S = 60  # adverts every 1 to 10 s, lost ones, checks every 5 s
@@ -131,3 +133,16 @@ def false_mains(sc: Scenario, t: int) -> bool:
     c = sc.curfew
     assert c is not None
     return not any(a <= t <= a + SLACK_S for a, _ in c.mains_off)
+
+
+def unit_moved(sc: Scenario) -> bool | None:
+    """Whether the unit stands away from the registered home: True beyond the tag's home
+    circle and its 300 m allowance by 100 m more, False within them by 100 m, None
+    between (grey) or with no home registered."""
+    c = sc.curfew
+    assert c is not None
+    if sc.home is None:
+        return None
+    _, _, d = GEOD.inv(sc.home[1], sc.home[0], c.unit[1], c.unit[0])
+    edge = HOME_RADIUS_M + UNIT_MOVED_M
+    return True if d > edge + 100 else False if d < edge - 100 else None

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from host_sim.judge import curfew_oracle
 from host_sim.wire import Kind
 from host_sim.world.scenario import Scenario
@@ -26,11 +28,14 @@ class CurfewScore:
     required_list: list[dict[str, Any]] = field(default_factory=list)
 
 
-def score(sc: Scenario, truth: list[TruePoint], stored: list[dict[str, Any]]) -> CurfewScore:
+def score(sc: Scenario, truth: list[TruePoint], stored: list[dict[str, Any]], tag_stored: list[dict[str, Any]]
+          ) -> CurfewScore:
+    """stored: the unit's events as the centre has them; tag_stored: the tag's."""
     ct = curfew_oracle.truth(sc, truth)
     limit = sc.oracle.latency_limit_s
     start = sc.start_utc
     out = CurfewScore()
+    _moved(sc, ct, tag_stored, out)
     for req in curfew_oracle.required(sc, ct):
         out.required += 1
         breach_ms = (start + req.breach_t) * 1000
@@ -61,3 +66,26 @@ def score(sc: Scenario, truth: list[TruePoint], stored: list[dict[str, Any]]) ->
         if why:
             out.false.append({"curfew": why, "at_s": t, "distance_m": round(float(ct.distance_m[t]), 1)})
     return out
+
+
+def _moved(sc: Scenario, ct: curfew_oracle.CurfewTruth, tag_stored: list[dict[str, Any]], out: CurfewScore) -> None:
+    """A unit standing away from the registered home requires the tag's "unit moved" the
+    first time the wearer is beside it (within the latency limit); at home, one is false."""
+    moved = curfew_oracle.unit_moved(sc)
+    said = [r for r in tag_stored if r["kind"] == Kind.UNIT_MOVED]
+    beside = np.flatnonzero(ct.home)
+    if moved and len(beside):
+        t = int(beside[0])
+        hits = [r["received_ms"] / 1000 - sc.start_utc - t for r in said]
+        ok = bool(hits) and min(hits) <= sc.oracle.latency_limit_s
+        out.required += 1
+        out.required_list.append({"kind": "unit_moved", "at_s": t, "detected": ok,
+                                  "latency_s": round(max(0.0, min(hits)), 1) if hits else None})
+        if ok:
+            out.detected += 1
+            out.latencies_s.append(round(max(0.0, min(hits)), 1))
+        else:
+            out.missed.append({"curfew": "unit_moved", "breach_s": t, "why": "late" if hits else "no unit moved alert"})
+    elif moved is False:
+        out.false += [{"curfew": "unit moved, though it stands at home", "at_s": r["utc"] - sc.start_utc,
+                       "distance_m": 0.0} for r in said]

@@ -92,17 +92,20 @@ def score(run: Run) -> Result:
             false.append({"zone": sc.zones[e.zone].name, "at_s": t,
                           "true_depth_m": round(float(zt[e.zone].depth_m[t]), 1)})
     tamper_latencies = []
-    for pin in (p for p in sc.inputs if p.opened):
+    opened = [(p, run.stored, p.name) for p in sc.inputs if p.opened]
+    opened += [(p, run.unit_stored, f"unit {p.name}") for p in (sc.curfew.inputs if sc.curfew else []) if p.opened]
+    for pin, stored, what in opened:
         kind = Kind.TAMPER_STRAP if pin.name == "strap" else Kind.TAMPER_CASE
         t = start + pin.at_s
-        seen = [r for r in run.stored if r["kind"] == kind and abs(r["utc"] - t) <= TAMPER_STAMP_S]
+        seen = [r for r in stored if r["kind"] == kind and abs(r["utc"] - t) <= TAMPER_STAMP_S]
         if seen and seen[0]["received_ms"] <= seen[0]["utc"] * 1000 + TAMPER_DELIVERY_S * 1000:
             tamper_latencies.append(round(seen[0]["received_ms"] / 1000 - t, 1))
         else:
-            missed.append({"tamper": pin.name, "at_s": pin.at_s,
-                           "why": "late" if seen else f"no {pin.name} tamper stamped within {TAMPER_STAMP_S} s"})
+            missed.append({"tamper": what, "at_s": pin.at_s,
+                           "why": "late" if seen else f"no {what} tamper stamped within {TAMPER_STAMP_S} s"})
     detected = len(musts) - len([m for m in missed if "zone" in m])
-    curfew = curfew_score.score(sc, run.truth, run.unit_stored) if sc.curfew else curfew_score.CurfewScore()
+    curfew = (curfew_score.score(sc, run.truth, run.unit_stored, run.stored) if sc.curfew
+              else curfew_score.CurfewScore())
     missed += curfew.missed
     false += curfew.false
     must = len(musts) + curfew.required

@@ -81,7 +81,7 @@ class HomeUnit:
         self._centre = centre
         self._orders = list(enumerate(c.orders, 1))  # (version, (at s, rules)) still to issue
         self._image = device_image.build(folder, unit_settings(sc, c),
-                                         board_changes={"role": "hmu", "name": "host-hmu"})
+                                         board_changes={"role": "hmu", "name": "host-hmu", "strap": None})
         self._heap, self._clock = heap, clock
         self.rf = RfModel(c.radio, c.unit, sc.seed)
         self.uplink = Uplink(port, [])
@@ -92,6 +92,7 @@ class HomeUnit:
         self._captured: list[bytes] = []
         self._next_replay_ms = self.start_ms + c.replayer.replay[0] * 1000 if c.replayer else None
         self._mains = True
+        self._case_open = False
         self._quiet = self.start_ms  # until when nothing reaches the unit from here
         self.stats = Stats()
 
@@ -175,6 +176,10 @@ class HomeUnit:
         if mains != self._mains:
             self._mains = mains
             self.fw.set_input("mains", int(mains))
+        case = [p.opened for p in self.c.inputs if self.start_ms + p.at_s * 1000 <= until_ms]
+        if case and case[-1] != self._case_open:
+            self._case_open = case[-1]
+            self.fw.set_input("case", int(case[-1]))  # the host board's case pin: 0 closed
         self._answers(until_ms)
         self._quiet = until_ms
         self.fw.advance(max(until_ms, self.fw.now_ms))

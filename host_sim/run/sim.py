@@ -26,12 +26,11 @@ from host_sim.run.tag_rig import NMEA_DELAY_MS, PowerCut, TagRig
 from host_sim.wire import Kind
 from host_sim.world import trace, zones
 from host_sim.world.gnss_model import Reported
-from host_sim.world.scenario import Scenario
+from host_sim.world.scenario import HOME_RADIUS_M, Scenario
 
 ENTER, EXIT, WARN_ENTER, WARN_EXIT = Kind.BREACH, Kind.EXIT, Kind.WARNING, Kind.WARNING_EXIT
 EVENT_NAMES: dict[int, str] = {k: wire.EVENT_NAMES[k] for k in (ENTER, EXIT, WARN_ENTER, WARN_EXIT)}  # zone events
 ENERGY_NOTE = "a 1200 mAh battery; currents in host_sim/run/energy.py"
-HOME_RADIUS_M = 100  # the tag's idea of "at home", around the scenario's home
 
 
 @dataclass

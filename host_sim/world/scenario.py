@@ -47,13 +47,16 @@ true trace and the zones. Every error names the file, the line and the fix.
       late_return_grace: 10m              # these three default to the firmware's defaults
       early_leave_grace: 5m
       absence_timeout: 5m
-      unit: {lat: 52.4690, lon: -1.8990}  # where the unit stands; default: home
+      unit: {lat: 52.4690, lon: -1.8990}  # where the unit stands; default: home (beyond 300 m of
+                                          # the home's 100 m circle, it has been moved: the tag must
+                                          # say so when it hears it there)
       property_m: 30                      # oracle: this near the unit is home (garden, doorstep)
       away_m: 200                         # oracle: this far is certainly away
       radio: {rssi_1m_dbm: -45, path_loss_exponent: 2.6, wall_db: 8, shadowing_db: 4, loss: 0.1}
       replayer: {capture: {from: 10m, to: 20m}, replay: {from: 1h, to: 2h}}   # a recording at home
       mains_off: [{from: 2h, to: 3h}]     # the unit on its backup battery
       unit_off: [{from: 4h, to: 5h}]      # the unit with no power at all: battery out, or smashed
+      inputs: [{at: 2h, case: open}]      # the unit's case opened
       orders: [{at: 1h, schedule: [{days: daily, start: "18:00", end: "07:00"}]}]   # the court changes
                                           # the rules: the centre orders the unit (schedule, changes,
                                           # graces, absence timeout; the rest stand)
@@ -77,6 +80,8 @@ UK = (49.8, 60.9, -8.7, 1.8)  # lat min, lat max, lon min, lon max
 MODES = {"walk": 1.4, "cycle": 4.5, "car": 11.0, "bus": 8.0}
 ENVIRONMENTS = ("open_sky", "urban_canyon", "indoors", "tunnel")
 SENTENCES = ("RMC", "GGA", "GSA", "GSV", "VTG", "GLL", "ZDA")
+HOME_RADIUS_M = 100  # the tag's idea of "at home" (its home setting), around the scenario's home
+UNIT_MOVED_M = 300  # a home unit heard this far beyond that circle has been moved (firmware/tag.py)
 _DURATION = re.compile(r"^(-)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -183,6 +188,7 @@ class Curfew:
     replayer: Replayer | None = None
     mains_off: list[tuple[int, int]] = field(default_factory=list)  # seconds from the start
     unit_off: list[tuple[int, int]] = field(default_factory=list)  # no power at all, seconds from the start
+    inputs: list[Input] = field(default_factory=list)  # the unit's case opened or closed
     # the centre's orders to the unit: (seconds from the start, the rules from then on)
     orders: list[tuple[int, Curfew]] = field(default_factory=list)
 
@@ -399,7 +405,7 @@ def _rules(r: _Reader, m: dict[str, yaml.Node], c: Curfew, what: str) -> Curfew:
 def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, duration: int) -> Curfew:
     m = r.mapping(node, "curfew", {
         **_RULES, "schedule": True, "unit": False, "property_m": False, "away_m": False, "radio": False,
-        "replayer": False, "mains_off": False, "unit_off": False, "orders": False})
+        "replayer": False, "mains_off": False, "unit_off": False, "orders": False, "inputs": False})
     if "unit" in m:
         unit = r.point(m["unit"], "curfew unit")
     elif home is None:
@@ -429,6 +435,8 @@ def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, durat
         c.mains_off = _gaps(r, m["mains_off"], duration, "mains_off spell")
     if "unit_off" in m:
         c.unit_off = _gaps(r, m["unit_off"], duration, "unit_off spell")
+    if "inputs" in m:
+        c.inputs = _inputs(r, m["inputs"], duration, ("case",))
     if "orders" in m:
         if not isinstance(m["orders"], yaml.SequenceNode):
             raise r.fail(m["orders"], "curfew orders must be a list, e.g. [{at: 2h, schedule: [...]}]")
@@ -444,15 +452,15 @@ def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, durat
     return c
 
 
-def _inputs(r: _Reader, node: yaml.Node, duration: int) -> list[Input]:
+def _inputs(r: _Reader, node: yaml.Node, duration: int, pins: tuple[str, ...] = ("strap", "case")) -> list[Input]:
     if not isinstance(node, yaml.SequenceNode):
-        raise r.fail(node, "inputs must be a list, e.g. [{at: 10m, strap: open}]")
+        raise r.fail(node, f"inputs must be a list, e.g. [{{at: 10m, {pins[0]}: open}}]")
     out = []
     for i, n in enumerate(node.value):
-        m = r.mapping(n, f"input {i + 1}", {"at": True, "strap": False, "case": False})
-        names = [k for k in ("strap", "case") if k in m]
+        m = r.mapping(n, f"input {i + 1}", {"at": True, **{p: False for p in pins}})
+        names = [k for k in pins if k in m]
         if len(names) != 1 or r.value(m[names[0]]) not in ("open", "closed"):
-            raise r.fail(n, f"input {i + 1}: expected one of strap or case, set to open or closed")
+            raise r.fail(n, f"input {i + 1}: expected one of {' or '.join(pins)}, set to open or closed")
         at = r.duration(m["at"], "at", zero=True)
         if at > duration:
             raise r.fail(m["at"], f"input {i + 1} at {at} s is after the {duration} s run")

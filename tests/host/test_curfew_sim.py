@@ -20,6 +20,9 @@ CURFEW_SCENARIOS = {  # name: required alerts the oracle must find (each also mu
     "curfew-out-at-2am": 1, "curfew-replay-device": 2, "curfew-clock-change-october": 2,
     "curfew-clock-change-march": 1, "curfew-unit-power-loss": 1,
     "curfew-unit-smashed": 0,  # the unit says nothing: the centre's comms-loss alert is scored in verdict.score
+    "curfew-order-moves-start": 1, "curfew-unit-reboot-wearer-in": 0, "curfew-unit-reboot-replay": 2,
+    "curfew-unit-case-opened": 0,  # the case tamper is scored as a tag's is, in verdict.score
+    "curfew-unit-moved": 0,  # the tag's "unit moved" is scored in curfew_score
 }
 
 
