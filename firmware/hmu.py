@@ -2,9 +2,10 @@
 # curfew (curfew.py), sends its own signed beacon so the tag knows it is home,
 # watches its mains supply, and reports through the same store and link as the
 # tag. Events: absent when the curfew took hold, left during it, returned,
-# spoof suspected, mains lost and restored, its case opened, its backup battery low. The curfew in force comes from the
-# centre's orders as a tag's settings do (order.py). What it has decided, and the
-# tag's beacon counter, survive a restart (docs/curfew.md).
+# spoof suspected, mains lost and restored, its case opened, its backup battery
+# low. The curfew in force comes from the centre's orders as a tag's settings do
+# (order.py). What it has decided, and the tag's beacon counter, survive a
+# restart (docs/curfew.md).
 import binascii
 import struct
 import time
