@@ -29,6 +29,7 @@ REPLAY = const(5)  # authentic and fresh, but behind the counter
 UNSURE = const(6)  # authentic and ahead, but maybe accepted before the listener's last reboot
 
 _MARK_EVERY = const(8)  # a listener's counter goes to flash once it has moved this far
+_MARKS_KEPT = const(64)  # marks appended to the file before it is rewritten with the last alone
 
 
 def make(key, kind, ident, counter, utc, mac_len=8):
@@ -66,7 +67,8 @@ class Verifier:
         self.mac_len = mac_len
         self.fresh_s = fresh_s
         self._path = path
-        self.last = self._mark = (counter.read_u32(path) or 0) if path else 0  # highest counter accepted
+        self.last, self._marks = _read_marks(path) if path else (0, 0)  # highest counter accepted
+        self._mark = self.last
         self._sure = self._mark + _MARK_EVERY if self._mark else 0  # counters from here on are new
 
     def verify(self, adv, utc):
@@ -92,5 +94,27 @@ class Verifier:
         self.last = n
         if self._path and (n >= self._mark + _MARK_EVERY or not self._mark):  # the first at once
             self._mark = n
-            counter.atomic_write(self._path, struct.pack("<I", n))
+            self._write_mark(struct.pack("<I", n))
         return ACCEPT
+
+    def _write_mark(self, mark):
+        # appended: one filesystem commit, and a cut append is never committed; now and
+        # then the file is rewritten with the last mark alone (beside it, then renamed)
+        if self._marks >= _MARKS_KEPT:
+            counter.atomic_write(self._path, mark)
+            self._marks = 1
+            return
+        with open(self._path, "ab") as f:
+            f.write(mark)
+        self._marks += 1
+
+
+def _read_marks(path):
+    # (the last mark, how many the file holds); (0, 0) with none
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return 0, 0
+    n = len(data) // 4
+    return (struct.unpack_from("<I", data, 4 * n - 4)[0] if n else 0), n
