@@ -67,7 +67,9 @@ class Verifier:
         self.mac_len = mac_len
         self.fresh_s = fresh_s
         self._path = path
-        self.last, self._marks = _read_marks(path) if path else (0, 0)  # highest counter accepted
+        self.last = self._marks = 0  # the highest counter accepted; marks in the file
+        if path:
+            self.last, self._marks = _read_marks(path)
         self._mark = self.last
         self._sure = self._mark + _MARK_EVERY if self._mark else 0  # counters from here on are new
 
