@@ -7,6 +7,7 @@
 # counters, status (all of those in one answer), selftest. Changing state needs
 # the technician token: fit <token> (clears a tamper once strap and case are
 # whole), pair <hmu-id> <token>. No answer says anything of zones or places.
+# A home unit answers the same (gnss=none; no strap; pairing names its tag).
 import binascii
 
 import auth
@@ -95,6 +96,8 @@ class Diag:
 
     def _q_gnss(self, args):
         g = self._gnss
+        if g is None:
+            return "ok gnss=none"
         fr = g.framer
         last = self._locwatch.fix_utc
         age = self.board.utc() - last if last else -1
@@ -117,7 +120,7 @@ class Diag:
     def _q_strap(self, args):
         b, t = self.board, self._tamper
         return "ok strap=%s case=%s strap_tamper=%s case_tamper=%s" % (
-            "closed" if b.strap_closed() else "open", "closed" if b.case_closed() else "open",
+            _switch(b.has_strap, b.strap_closed()), _switch(b.has_case, b.case_closed()),
             "latched" if t.strap else "clear", "latched" if t.case else "clear")
 
     def _q_battery(self, args):
@@ -125,7 +128,7 @@ class Diag:
         return "ok mv=%d percent=%d low=%d critical=%d" % (self.board.battery_mv(), p.pct, p.low, p.critical)
 
     def _q_pairing(self, args):
-        return "ok hmu=%s" % (self.paired or "none")
+        return "ok %s=%s" % ("tag" if self.board.role == "hmu" else "hmu", self.paired or "none")
 
     def _q_counters(self, args):
         return "ok " + " ".join(self._counters())
@@ -143,10 +146,13 @@ class Diag:
             checks.append("storage=pass")
         except OSError:
             checks.append("storage=fail")
-        fr = self._gnss.framer
-        checks.append("gnss=%s" % ("pass" if fr.count(nmea.C_SENTENCES) else "fail"))
-        checks.append("strap=%s" % ("pass" if self.board.strap_closed() else "fail"))
-        checks.append("case=%s" % ("pass" if self.board.case_closed() else "fail"))
+        b = self.board
+        if self._gnss is not None:
+            checks.append("gnss=%s" % ("pass" if self._gnss.framer.count(nmea.C_SENTENCES) else "fail"))
+        if b.has_strap:
+            checks.append("strap=%s" % ("pass" if b.strap_closed() else "fail"))
+        if b.has_case:
+            checks.append("case=%s" % ("pass" if b.case_closed() else "fail"))
         checks.append("battery=%s" % ("pass" if 20 < self._power.pct <= 100 else "fail"))
         m = self._modem
         checks.append("link=%s" % ("pass" if self._link and (m is None or m.session_up()) else "fail"))
@@ -164,17 +170,18 @@ class Diag:
         return "ok fitted"
 
     def _q_pair(self, args):
+        # a tag pairs with its unit, a unit with its tag
         if len(args) != 2:
-            raise ValueError("usage: pair <hmu-id> <token>")
+            raise ValueError("usage: pair <device-id> <token>")
         self._authorised(args[1])
-        hmu = args[0]
-        if not (1 <= len(hmu) <= 16) or not all(c.isalpha() or c.isdigit() or c == "-" for c in hmu):
-            raise ValueError("hmu id: 1 to 16 letters, digits or dashes")
+        other = args[0]
+        if not (1 <= len(other) <= 16) or not all(c.isalpha() or c.isdigit() or c == "-" for c in other):
+            raise ValueError("device id: 1 to 16 letters, digits or dashes")
         with open(self.board.storage + "/pairing", "w") as f:
-            f.write(hmu)
-        self.paired = hmu
+            f.write(other)
+        self.paired = other
         self._record(_EV_PAIRED, self.board.utc())
-        return "ok paired=%s" % hmu
+        return "ok paired=%s" % other
 
     def _read_pairing(self):
         try:
@@ -182,3 +189,7 @@ class Diag:
                 return f.read().strip()
         except OSError:
             return ""
+
+
+def _switch(fitted, closed):
+    return "none" if not fitted else "closed" if closed else "open"

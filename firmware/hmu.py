@@ -77,6 +77,8 @@ class App:
         else:
             board.log("no pair key or beacon id: the curfew cannot be enforced")
         self._counter_only = False  # said that adverts are judged without the clock
+        self.diag = None  # loaded when a technician first speaks (diag.py, as on a tag)
+        self.loop.poll(self._poll_console)
         self.loop.hears = self._hears
         self.mains = board.mains_present()
         self._last_spoof = None  # ticks of the last spoof event while spoof_quiet_s has not passed
@@ -135,6 +137,22 @@ class App:
         m = self.modem
         h = m.hears() if m is not None else _HEAR_LINK if self.link is not None else 0
         return h | _HEAR_RADIO if self.presence is not None else h
+
+    def _poll_console(self, now):
+        # a unit listening for its tag never sleeps: no console session to keep it awake
+        con = self.board.console
+        if con is not None and con.any():
+            if self.diag is None:
+                import diag
+
+                self.diag = diag.Diag(self.board, self.base_cfg, self.record, self.counters, None, None, self.modem,
+                                      self.store, self.link, self.tamper, self.power)
+            self.diag.poll()
+
+    def counters(self):
+        p = self.presence
+        return ("present=%d rssi=%d spoofs=%d" % (p.present(self.board.ticks_ms()) if p else 0, p.rssi if p else 0,
+                                                   self.spoofs),)
 
     def _listen(self, now):
         p = self.presence

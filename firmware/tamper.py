@@ -38,8 +38,9 @@ class Tamper:
         self._record(kind, self.board.utc())
 
     def clear(self):
-        # a re-fit: only for a strap and case that are whole again
-        if self.board.strap_closed() and self.board.case_closed():
+        # a re-fit: only for a strap and case that are whole again (those the board has)
+        b = self.board
+        if (not b.has_strap or b.strap_closed()) and (not b.has_case or b.case_closed()):
             self.strap = self.case = False
             self._save()
             return True

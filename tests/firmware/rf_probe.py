@@ -47,16 +47,40 @@ class _Radio:
         return self.heard.pop(0) if self.heard else None
 
 
+class _Console:
+    # a technician's console: what is typed waits to be read; what is written is kept
+    def __init__(self, typed):
+        self.typed = bytearray(typed)
+        self.written = bytearray()
+
+    def any(self):
+        return len(self.typed)
+
+    def readinto(self, buf):
+        n = min(len(buf), len(self.typed))
+        buf[:n] = self.typed[:n]
+        self.typed = self.typed[n:]
+        return n
+
+    def write(self, data):
+        self.written += data
+        return len(data)
+
+
 class _Board:
-    # Virtual time; the tag's adverts arrive at their times; mains as scheduled.
-    def __init__(self, folder, start, end, arrivals, mains_off):
-        self.name = "probe"
+    # Virtual time; the tag's adverts arrive at their times; mains as scheduled; a
+    # console if something is typed.
+    def __init__(self, folder, start, end, arrivals, mains_off, typed=None):
+        self.name, self.chip, self.role = "probe", "esp32c3", "hmu"
+        self.naps = 0
         self.defn = {}
         self.storage = folder
-        self.console = None
+        self.console = _Console(typed) if typed else None
         self.link = None
         self.radio = _Radio()
-        self.has_strap = self.has_case = False  # no tamper switches: the curfew is the subject
+        self.has_strap = False  # a unit has no strap
+        self.has_case = True
+        self.case_open = False
         self.now = start * 1000
         self.end = end * 1000
         self.arrivals = arrivals  # [(utc ms, rssi, adv)], in time order
@@ -88,6 +112,12 @@ class _Board:
 
     def mains_present(self):
         return not any(a <= self.utc() < b for a, b in self.mains_off)
+
+    def strap_closed(self):
+        return False
+
+    def case_closed(self):
+        return not self.case_open
 
     def battery_mv(self):
         return 4100
@@ -151,3 +181,14 @@ def _rules(app, probe):
 
 def defaults(keys):
     return [config.defaults()[k] for k in keys]
+
+
+def hmu_console(folder, overrides, at, lines, case_open):
+    # The home unit with its case open or shut, a technician typing lines at its console
+    # at UTC at; the lines it answered, and the events it stored
+    cfg = config.merge(config.defaults(), overrides, "test")
+    board = _Board(folder, at, at + 5, [], [], "".join(ln + "\n" for ln in lines).encode())
+    board.case_open = case_open
+    app = hmu.App(board, cfg)
+    app.run()
+    return bytes(board.console.written).decode().splitlines(), [k for k, _, _ in _events(app.store)]

@@ -1,7 +1,8 @@
 """The home unit through a restart (firmware/hmu.py, presence.py, beacon.py) inside
 MicroPython: what it decided and the tag's beacon counter come back from flash, so
-a restart raises no second alert and lets no recording in; and the centre's orders
-are put in force or refused, and stay in force."""
+a restart raises no second alert and lets no recording in; the centre's orders are
+put in force or refused, and stay in force; and a technician's console speaks the
+tag's protocol (firmware/diag.py)."""
 
 import json
 import struct
@@ -80,3 +81,22 @@ def test_orders_are_put_in_force_or_refused_and_survive_a_restart(fw: mp.Service
     assert rules[4]["timeout_ms"] == 120_000 and rules[4]["curfew"] == DAILY_19_07
     assert rules[4]["enforced_at_probe"] is False  # the one-off change lifts it
     assert dict(zip(keys, restarted, strict=True)) == rules[4]
+
+
+def test_a_technician_speaks_to_the_unit_as_to_a_tag(fw: mp.Service, tmp_path: Path) -> None:
+    token = "ab" * 16
+    cfg = {**CFG, "tech_token": token}
+    lines = ["EMTAG?1 status", "EMTAG?1 selftest", "EMTAG?1 fit " + token, "EMTAG?1 pair tag-0042 " + token,
+             "EMTAG?1 pairing"]
+    out, events = fw.call("rf_probe", "hmu_console", str(tmp_path), cfg, START, lines, True)
+    said = {a.split()[1]: a for a in out if a.startswith("EMTAG!")}  # the rest: its heartbeat
+    assert said["status"].startswith("EMTAG!1 status ok board=probe chip=esp32c3 role=hmu")
+    assert "gnss=none" in said["status"] and "strap=none case=open" in said["status"]
+    assert said["selftest"].startswith("EMTAG!1 selftest ok result=fail") and "case=fail" in said["selftest"]
+    assert "gnss=" not in said["selftest"] and "strap=" not in said["selftest"]
+    assert said["fit"] == "EMTAG!1 fit err strap or case still open: close them first"
+    assert said["pair"] == "EMTAG!1 pair ok paired=tag-0042" and said["pairing"] == "EMTAG!1 pairing ok tag=tag-0042"
+    assert 21 in events and 23 in events  # the case tamper, then the pairing
+    out, events = fw.call("rf_probe", "hmu_console", str(tmp_path), cfg, START + 60, ["EMTAG?1 fit " + token], False)
+    assert [a for a in out if a.startswith("EMTAG!")] == ["EMTAG!1 fit ok fitted"]
+    assert 22 in events  # its case shut again: the latch cleared by the technician
