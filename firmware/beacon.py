@@ -56,10 +56,10 @@ class Verifier:
     # Adverts from one sender (kind, ident) under key, fresh within fresh_s of our
     # clock. With a path, the counter survives a reboot: a mark on flash (the first
     # counter accepted, then each _MARK_EVERY on) never ahead of the last accepted
-    # and less than _MARK_EVERY behind it, so after a
-    # reboot a counter that far past the mark is new, one at or behind it a
-    # replay, and one between unsure (a recording of the last few, or the sender
-    # moving on: not accepted, not a spoof, and the sender is soon past it).
+    # and less than _MARK_EVERY behind it. After a reboot a counter that far past
+    # the mark is new, one at or behind it a replay, and one between unsure (a
+    # recording of the last few, or the sender moving on: not accepted, not a
+    # spoof, and the sender is soon past it).
     def __init__(self, key, kind, ident, mac_len=8, fresh_s=60, path=None):
         self.key = key
         self.kind = kind

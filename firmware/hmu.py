@@ -112,7 +112,7 @@ class App:
         self.cfg = settings
         self.curfew = curfew.Curfew(settings)
         if self.presence is not None:
-            self.presence.timeout_ms = settings["absence_timeout_s"] * 1000
+            self.presence.configure(settings)
 
     def _order_event(self, kind, version):
         self._event(kind, self.board.utc(), version)
@@ -169,16 +169,20 @@ class App:
 
     def _spoof(self, verdict, now):
         self.spoofs += 1
-        q = self._last_spoof
-        if q is None or time.ticks_diff(now, q) >= self.cfg["spoof_quiet_s"] * 1000:
+        if self._spoof_quiet_over(now):
             self._last_spoof = now
             self._event(_EV_SPOOF_SUSPECTED, self.board.utc(), verdict)
 
+    def _spoof_quiet_over(self, now):
+        # timed by ticks, as presence is, and let go (by the checks) before they could wrap
+        q = self._last_spoof
+        if q is not None and time.ticks_diff(now, q) >= self.cfg["spoof_quiet_s"] * 1000:
+            self._last_spoof = q = None
+        return q is None
+
     def _check(self, now):
         utc = self.board.utc()
-        q = self._last_spoof  # timed by ticks, as presence is, and let go before they could wrap
-        if q is not None and time.ticks_diff(now, q) >= self.cfg["spoof_quiet_s"] * 1000:
-            self._last_spoof = None
+        self._spoof_quiet_over(now)
         mains = self.board.mains_present()
         if mains != self.mains:
             self.mains = mains

@@ -1,8 +1,8 @@
 # Is the wearer at home? The home unit hears the tag's adverts; one verified
 # (beacon.Verifier) and, smoothed, strong enough, means present; none for
 # absence_timeout_s means absent. Forged, stale and replayed adverts are handed
-# to on_spoof(verdict, ticks); other tags' are ignored. Timed by the board's ticks, not its clock:
-# the clock may be unset after a reboot, and jumps when it is set.
+# to on_spoof(verdict, ticks); other tags' are ignored. Timed by the board's
+# ticks, not its clock: the clock may be unset after a reboot, and jumps when set.
 import time
 
 import beacon
@@ -16,12 +16,16 @@ class Presence:
     def __init__(self, key, cfg, folder, now, here, on_spoof):
         self.verifier = beacon.Verifier(key, beacon.TAG, int(cfg["beacon_id"], 16), cfg["beacon_mac_len"],
                                         cfg["beacon_fresh_s"], folder + _COUNTERS)
-        self.timeout_ms = cfg["absence_timeout_s"] * 1000
+        self.configure(cfg)
         self.min_rssi = cfg["min_rssi_dbm"]
         self.on_spoof = on_spoof
         self.here = here
         self.heard = now  # ticks of the last advert that counted
         self.rssi = 0  # smoothed over the last few adverts; 0 until the first
+
+    def configure(self, cfg):
+        # the settings in force (an order may change the timeout)
+        self.timeout_ms = cfg["absence_timeout_s"] * 1000
 
     def hear(self, rssi, adv, utc, now):
         # utc 0: the clock is unset, and the counter alone judges the advert

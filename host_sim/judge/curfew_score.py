@@ -77,14 +77,14 @@ def _moved(sc: Scenario, ct: curfew_oracle.CurfewTruth, tag_stored: list[dict[st
     if moved and len(beside):
         t = int(beside[0])
         hits = [r["received_ms"] / 1000 - sc.start_utc - t for r in said]
-        ok = bool(hits) and min(hits) <= sc.oracle.latency_limit_s
+        latency = round(max(0.0, min(hits)), 1) if hits else None
         out.required += 1
-        out.required_list.append({"kind": "unit_moved", "at_s": t, "detected": ok,
-                                  "latency_s": round(max(0.0, min(hits)), 1) if hits else None})
-        if ok:
+        if latency is not None and latency <= sc.oracle.latency_limit_s:
+            out.required_list.append({"kind": "unit_moved", "at_s": t, "detected": True, "latency_s": latency})
             out.detected += 1
-            out.latencies_s.append(round(max(0.0, min(hits)), 1))
+            out.latencies_s.append(latency)
         else:
+            out.required_list.append({"kind": "unit_moved", "at_s": t, "detected": False, "latency_s": latency})
             out.missed.append({"curfew": "unit_moved", "breach_s": t, "why": "late" if hits else "no unit moved alert"})
     elif moved is False:
         out.false += [{"curfew": "unit moved, though it stands at home", "at_s": r["utc"] - sc.start_utc,

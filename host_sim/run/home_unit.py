@@ -92,7 +92,7 @@ class HomeUnit:
         self._captured: list[bytes] = []
         self._next_replay_ms = self.start_ms + c.replayer.replay[0] * 1000 if c.replayer else None
         self._mains = True
-        self._case_open = False
+        self._case = list(c.inputs)  # the case opened or shut, still to come
         self._quiet = self.start_ms  # until when nothing reaches the unit from here
         self.stats = Stats()
 
@@ -176,10 +176,8 @@ class HomeUnit:
         if mains != self._mains:
             self._mains = mains
             self.fw.set_input("mains", int(mains))
-        case = [p.opened for p in self.c.inputs if self.start_ms + p.at_s * 1000 <= until_ms]
-        if case and case[-1] != self._case_open:
-            self._case_open = case[-1]
-            self.fw.set_input("case", int(case[-1]))  # the host board's case pin: 0 closed
+        while self._case and self.start_ms + self._case[0].at_s * 1000 <= until_ms:
+            self.fw.set_input("case", int(self._case.pop(0).opened))  # the host board's case pin: 0 closed
         self._answers(until_ms)
         self._quiet = until_ms
         self.fw.advance(max(until_ms, self.fw.now_ms))

@@ -375,7 +375,9 @@ _RULES = {"schedule": False, "changes": False, "late_return_grace": False, "earl
 
 
 def _rules(r: _Reader, m: dict[str, yaml.Node], c: Curfew, what: str) -> Curfew:
-    """c with the rules m gives (schedule, one-off changes, graces, absence timeout)."""
+    """A copy of c with the rules m gives (schedule, one-off changes, graces, absence
+    timeout); c itself, an earlier order's rules, is never changed."""
+    c = replace(c, orders=[])
     if "schedule" in m:
         try:
             schedule = zones.parse_schedule(r.value(m["schedule"]), what)
@@ -383,7 +385,7 @@ def _rules(r: _Reader, m: dict[str, yaml.Node], c: Curfew, what: str) -> Curfew:
             raise r.fail(m["schedule"], str(e)) from None
         if not schedule:
             raise r.fail(m["schedule"], f"{what} schedule needs at least one window")
-        c = replace(c, schedule=schedule)
+        c.schedule = schedule
     if "changes" in m:
         changes = []
         for i, cn in enumerate(getattr(m["changes"], "value", None) or []):
@@ -393,8 +395,7 @@ def _rules(r: _Reader, m: dict[str, yaml.Node], c: Curfew, what: str) -> Curfew:
             if a >= b or not isinstance(in_force, bool):
                 raise r.fail(cn, f"{what} change {i + 1}: needs from before to, and in_force true or false")
             changes.append((a, b, in_force))
-        c = replace(c, changes=changes)
-    c = replace(c)  # the rules below are set on a copy: an order's never changes the one before
+        c.changes = changes
     for key, attr in (("late_return_grace", "late_return_grace_s"), ("early_leave_grace", "early_leave_grace_s"),
                       ("absence_timeout", "absence_timeout_s")):
         if key in m:
