@@ -7,7 +7,10 @@ Commands:
   log        the tag's fixes and counters as they come, for --seconds
   selftest   the tag's own checks: storage, GNSS, strap, case, battery, link
   fit        after fitting or re-fitting: clear the tamper latch (needs --token)
-  pair HMU   pair the tag with its home monitoring unit (needs --token)
+  pair ID    pair the tag with its home monitoring unit, or a unit with its tag
+             (needs --token; records the other device's id, not keys)
+
+A home monitoring unit's console answers the same commands (gnss=none, no strap).
 
 Exit status: 0 done, 1 the tag refused or a check failed, 2 no device or no answer.
 """
@@ -132,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     fit = sub.add_parser("fit", parents=[either], help="clear the tamper latch after a fitting")
     fit.add_argument("--token", required=True, help="the technician token")
     fit.set_defaults(func=cmd_fit)
-    pair = sub.add_parser("pair", parents=[either], help="pair with a home monitoring unit")
-    pair.add_argument("hmu", help="the home unit's id")
+    pair = sub.add_parser("pair", parents=[either], help="pair a tag with its home unit, or a unit with its tag")
+    pair.add_argument("hmu", metavar="ID", help="the other device's id: on a tag its home unit's, on a unit its tag's")
     pair.add_argument("--token", required=True, help="the technician token")
     pair.set_defaults(func=cmd_pair)
     log = sub.add_parser("log", parents=[either], help="the tag's fixes and counters for a while")
