@@ -145,10 +145,8 @@ class Board:
         self._adc = machine.ADC(machine.Pin(bat["adc"]), atten=machine.ADC.ATTN_11DB) if bat else None
         self._divider = bat["divider"] if bat else 1
         led = defn.get("led")
-        self._led = None
-        self._led_low = bool(led and led.get("active_low"))
-        if led and not led.get("neopixel"):
-            self._led = machine.Pin(led["pin"], machine.Pin.OUT, value=1 if self._led_low else 0)
+        if led and not led.get("neopixel"):  # held dark: a lit tag draws current and eyes
+            machine.Pin(led["pin"], machine.Pin.OUT, value=1 if led.get("active_low") else 0)
         self.storage = "/data"
         self._rtc = machine.RTC()
         # armed from here on, and never stopped: the loop feeds it each completed turn
@@ -175,6 +173,10 @@ class Board:
 
     def reset_cause(self):
         return machine.reset_cause()
+
+    def reset(self):
+        # a restart asked for by the firmware (a new pairing): flash and the RTC kept
+        machine.reset()
 
     def sleeps(self, hears):
         # Light sleep only if every part the firmware must hear can wake the chip: the
@@ -240,10 +242,6 @@ class Board:
         for _ in range(_ADC_SAMPLES):
             uv += self._adc.read_uv()
         return int(uv * self._divider) // (1000 * _ADC_SAMPLES)
-
-    def led(self, on):
-        if self._led is not None:
-            self._led.value((not on) if self._led_low else on)
 
     def modem_sleep(self, on):
         # DTR high: the modem sleeps (once told AT+CSCLK=1); False without the line

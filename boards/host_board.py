@@ -16,8 +16,8 @@
 #     (advertising data), X the power is cut now (after K): the firmware stops dead,
 #     mid-program, N now (4-byte ms since power-on, 4-byte turns run since the last
 #     N, then the ms of those turns' waits spent awake and in light sleep) before
-#     anything sent after turns the firmware ran on its own, B the watchdog bit: the
-#     chip resets now
+#     anything sent after turns the firmware ran on its own, B the chip resets now
+#     (1 byte, the next boot's reset cause: 3 the watchdog bit, 5 machine.reset())
 # The firmware sends W when it has nothing to do; the simulator then delivers
 # whatever happens up to the next deadline and ends with T, the new time. Before a
 # quiet time (H) the firmware runs its own deadlines without asking, as long as it
@@ -54,6 +54,7 @@ _MSG_CAP = const(64)
 _HEAR_CENTRE = const(4)
 _HEAR_CONSOLE = const(16)
 _HEARD_CAP = const(16)  # adverts waiting to be read
+_CONSOLE_RXBUF = const(256)  # the USB console's: a technician's longest line (pair, about 140 bytes) fits whole
 # As strict as an ESP32: the RTC powers on at 2000-01-01 until the firmware sets
 # it, and ticks_ms starts five minutes before its 2**30 wrap. The board counts
 # time from power-on in a small integer; only the RTC's reading is a big one.
@@ -216,7 +217,9 @@ class Board:
         self.naps = 0  # light sleeps taken: the technician sees the board sleep (diag)
         self._own_awake = self._own_light = 0  # ms own turns waited (not yet told in N)
         self.has_strap, self.has_case = bool(defn.get("strap")), bool(defn.get("case"))
-        self._closed = {k: defn[k]["closed"] for k in ("strap", "case") if defn.get(k)}
+        # the level each switch reads closed (-1: none fitted)
+        self._strap_shut = defn["strap"]["closed"] if self.has_strap else -1
+        self._case_shut = defn["case"]["closed"] if self.has_case else -1
         self._sim = os.getenv("EMTAG_SIM") == "1"
         self._up_ms = 0  # since power-on
         self._rtc_ms = _RTC_POWER_ON_MS  # the RTC's reading at _rtc_at_ms
@@ -232,8 +235,8 @@ class Board:
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
         # the UARTs' receive buffers as the board definition sizes them (the link's holds
         # an order with its zones whole); what does not fit is an overrun
-        bufs = _receive_buffers((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], 128, _MSG_CAP,
-                                 _BLOCK))
+        bufs = _receive_buffers((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], _CONSOLE_RXBUF,
+                                 _MSG_CAP, _BLOCK))
         self.gnss = Port(self, b"G", bufs[0])
         self.modem = Port(self, b"M", bufs[1])
         self.link = Port(self, b"S", bufs[2])
@@ -269,8 +272,16 @@ class Board:
         self._fed_ms = self._up_ms
 
     def reset_cause(self):
-        # machine.reset_cause()'s numbers: 1 power-on, 3 watchdog
+        # machine.reset_cause()'s numbers: 1 power-on, 3 watchdog, 5 the firmware's machine.reset()
         return int(os.getenv("EMTAG_RESET") or "1")
+
+    def reset(self, cause=5):
+        # machine.reset() (5), or the watchdog's (3): the chip restarts now, flash kept;
+        # B tells the simulator the next boot's reset cause
+        if self._sim:
+            self._send(b"B", bytes((cause,)))
+            self._tx.flush()
+        raise SystemExit
 
     def wait(self, ms, hears=0):
         # Until ms have passed or input arrives (ms < 0: until input): in light sleep if
@@ -313,19 +324,16 @@ class Board:
 
     # pins and ADCs ----------------------------------------------------------
     def strap_closed(self):
-        return self._inputs["strap"] == self._closed.get("strap")
+        return self._inputs["strap"] == self._strap_shut
 
     def case_closed(self):
-        return self._inputs["case"] == self._closed.get("case")
+        return self._inputs["case"] == self._case_shut
 
     def battery_mv(self):
         return self._inputs["battery"]
 
     def mains_present(self):
         return self._inputs["mains"] == 1
-
-    def led(self, on):
-        pass
 
     def modem_power(self, on):
         self._send(b"P", b"modem=1" if on else b"modem=0")
@@ -389,9 +397,7 @@ class Board:
         while self._running:
             left = self._fed_ms + self._wdt_ms - self._up_ms
             if left <= 0:
-                self._send(b"B", b"")
-                self._tx.flush()
-                raise SystemExit
+                self.reset(3)
             self._send_wait(left, False)
             self._receive()
 

@@ -6,24 +6,31 @@
 # Read-only: version, board, gnss, modem, queue, strap, battery, pairing,
 # counters, status (all of those in one answer), selftest. Changing state needs
 # the technician token: fit <token> (clears a tamper once strap and case are
-# whole), pair <hmu-id> <token>. No answer says anything of zones or places.
+# whole), pair <other-id> <token> <pair-key> <tag-beacon-id> <unit-beacon-id>
+# (tagctl generates the key and ids and gives both devices the same; the device
+# keeps them and restarts to use them). No answer says anything of zones or
+# places, nor the key: pairing shows its key id, the first 4 bytes of its SHA-256.
 # A home unit answers the same (gnss=none; no strap; pairing names its tag).
 import binascii
+import os
 
 import auth
 import frames
 import gnss
 import nmea
+import pairing
 from micropython import const
 
 VERSION = "0.1.0"
 _PROTO = const(1)
-_MAX_LINE = const(96)
+_MAX_LINE = const(192)  # a pair request: 64 hex digits of key beside the token and ids
 _COMMANDS = ("version", "board", "gnss", "modem", "queue", "strap", "battery", "pairing", "counters", "status",
              "selftest", "fit", "pair")
 
 # events this module sends (docs/frames.md)
-_EV_PAIRED = const(23)
+_EV_PAIRED = const(23)  # depth: the side, _SIDE_TAG or _SIDE_UNIT
+_SIDE_TAG = const(1)
+_SIDE_UNIT = const(2)
 
 
 class Diag:
@@ -40,6 +47,7 @@ class Diag:
         token = cfg["tech_token"]
         self._token = binascii.unhexlify(token) if token else b""
         self.paired = self._read_pairing()
+        self.restart = False  # a new pairing is used from the next boot: the board resets after answering
 
     def poll(self):
         con = self.board.console
@@ -53,6 +61,8 @@ class Diag:
                     if self._line:
                         self._request(bytes(self._line).decode())
                         self._line = bytearray()
+                    if self.restart:  # answered, and everything on flash: machine.reset()
+                        self.board.reset()
                 elif len(self._line) < _MAX_LINE:
                     self._line.append(b)
 
@@ -128,7 +138,11 @@ class Diag:
         return "ok mv=%d percent=%d low=%d critical=%d" % (self.board.battery_mv(), p.pct, p.low, p.critical)
 
     def _q_pairing(self, args):
-        return "ok %s=%s" % ("tag" if self.board.role == "hmu" else "hmu", self.paired or "none")
+        c = self._cfg
+        return "ok %s=%s key_id=%s tag_beacon=%s unit_beacon=%s" % (
+            "tag" if self.board.role == "hmu" else "hmu", self.paired or "none",
+            pairing.key_id(c["pair_key"]) if c["pair_key"] else "none", c["beacon_id"] or "none",
+            c["hmu_beacon_id"] or "none")
 
     def _q_counters(self, args):
         return "ok " + " ".join(self._counters())
@@ -170,25 +184,45 @@ class Diag:
         return "ok fitted"
 
     def _q_pair(self, args):
-        # a tag pairs with its unit, a unit with its tag
-        if len(args) != 2:
-            raise ValueError("usage: pair <device-id> <token>")
+        # a tag pairs with its unit, a unit with its tag: the same key and ids on both
+        if len(args) != 5:
+            raise ValueError("usage: pair <device-id> <token> <pair-key> <tag-beacon-id> <unit-beacon-id>")
         self._authorised(args[1])
-        other = args[0]
+        other, key, tag_id, unit_id = args[0], args[2], args[3].lower(), args[4].lower()
         if not (1 <= len(other) <= 16) or not all(c.isalpha() or c.isdigit() or c == "-" for c in other):
             raise ValueError("device id: 1 to 16 letters, digits or dashes")
-        with open(self.board.storage + "/pairing", "w") as f:
-            f.write(other)
+        if len(key) != 64 or not _hex(key):
+            raise ValueError("pair key: 64 hex digits (32 bytes)")
+        if not (len(tag_id) == len(unit_id) == 8 and _hex(tag_id + unit_id)) or "00000000" in (tag_id, unit_id):
+            raise ValueError("beacon ids: 8 hex digits each, not zero")
+        if tag_id == unit_id:
+            raise ValueError("beacon ids: the tag's and the unit's must differ")
+        folder = self.board.storage
+        if self.board.role == "hmu":  # the marks of the tag heard before: the new one counts from its own
+            import presence
+
+            try:
+                os.remove(folder + presence.MARKS)
+            except OSError:
+                pass
+        pairing.write(folder, other, key, tag_id, unit_id)
         self.paired = other
-        self._record(_EV_PAIRED, self.board.utc())
-        return "ok paired=%s" % other
+        kid = pairing.key_id(key)
+        # the centre matches the two sides by key id and tag beacon id (zone id), side in depth
+        self._store.append(_EV_PAIRED, self.board.utc(), depth_m=_SIDE_UNIT if self.board.role == "hmu" else _SIDE_TAG,
+                           battery=self._power.pct, zone_id=binascii.unhexlify(kid + tag_id))
+        self.restart = True
+        return "ok paired=%s key_id=%s restarting=1" % (other, kid)
 
     def _read_pairing(self):
         try:
-            with open(self.board.storage + "/pairing") as f:
-                return f.read().strip()
-        except OSError:
+            return pairing.read(self.board.storage).get("with", "")
+        except (OSError, ValueError):
             return ""
+
+
+def _hex(text):
+    return not text.strip("0123456789abcdefABCDEF")
 
 
 def _switch(fitted, closed):

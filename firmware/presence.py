@@ -7,7 +7,7 @@ import time
 
 import beacon
 
-_COUNTERS = "/tag_beacon.dat"  # the highest counter accepted, as beacon.Verifier keeps it
+MARKS = "/tag_beacon.dat"  # the highest counter accepted, as beacon.Verifier keeps it (a new pairing removes it)
 
 
 class Presence:
@@ -15,7 +15,7 @@ class Presence:
     # doubt for one timeout); absent, he stays so until heard
     def __init__(self, key, cfg, folder, now, here, on_spoof):
         self.verifier = beacon.Verifier(key, beacon.TAG, int(cfg["beacon_id"], 16), cfg["beacon_mac_len"],
-                                        cfg["beacon_fresh_s"], folder + _COUNTERS)
+                                        cfg["beacon_fresh_s"], folder + MARKS)
         self.configure(cfg)
         self.min_rssi = cfg["min_rssi_dbm"]
         self.on_spoof = on_spoof

@@ -52,6 +52,10 @@ def _main():
     board = _board()
     cfg_path = _getenv("EMTAG_CONFIG") or ("config.json" if _exists("config.json") else None)
     cfg = config.load(cfg_path)
+    if _exists(board.storage + "/pairing"):  # pairing.PATH: its module only on a paired device
+        import pairing
+
+        cfg = pairing.apply(cfg, board.storage, board.log)
     gc.collect()  # loading modules leaves garbage: clear it before the next, big, one
     role = __import__(board.role)
     gc.collect()

@@ -7,18 +7,26 @@ Commands:
   log        the tag's fixes and counters as they come, for --seconds
   selftest   the tag's own checks: storage, GNSS, strap, case, battery, link
   fit        after fitting or re-fitting: clear the tamper latch (needs --token)
-  pair ID    pair the tag with its home monitoring unit, or a unit with its tag
-             (needs --token; records the other device's id, not keys)
+  pair PORT  pair the device on --port with the one on PORT: a tag with its home
+             monitoring unit, or after either is replaced. A new pair key and
+             beacon ids are generated here and given to both (needs --token, and
+             --other-token if the second device's differs); both restart to use
+             them, and each is asked for its key id to check. Nothing is typed
+             into a configuration file, and the key is never shown. The centre
+             records the pairing when both devices report it (tagsim centre
+             pairings).
 
 A home monitoring unit's console answers the same commands (gnss=none, no strap).
 
-Exit status: 0 done, 1 the tag refused or a check failed, 2 no device or no answer.
+Exit status: 0 done, 1 a device refused or a check failed, 2 no device or no answer.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import secrets
 import sys
 import time
 
@@ -28,27 +36,33 @@ from host_sim.run.replay import parse_console
 
 PROTO = 1
 RESEND_S = 0.25
+RESTART_S = 30.0  # a device restarting after a pairing answers within this
+
+
+class UsageError(ValueError):
+    """The command cannot be done as asked (exit 2)."""
 
 
 class TagError(RuntimeError):
     """No answer, or not from an emtag tag."""
 
 
-def request(port: serial.Serial, command: str, *args: str, timeout: float = 5.0) -> dict[str, str]:
+def request(port: serial.Serial, command: str, *args: str, timeout: float = 5.0, resend: bool = True) -> dict[str, str]:
     """Ask the tag; its answer as key=value pairs. TagError if it does not answer;
-    ValueError with its reason if it refuses."""
+    ValueError with its reason if it refuses. Without resend the line goes once (a
+    command that changes the device, sent once awake())."""
     port.reset_input_buffer()
     asking = f"EMTAG?{PROTO} {' '.join([command, *args])}\n".encode()
     deadline = time.monotonic() + timeout
     buf = b""
     prefix = f"EMTAG!{PROTO} {command} ".encode()
-    resend = 0.0
+    again = 0.0
     while time.monotonic() < deadline:
-        if time.monotonic() >= resend:
+        if time.monotonic() >= again:
             # A tag in light sleep loses what reaches its console while it wakes
             # (docs/power.md): the line goes again until the tag answers it.
             port.write(asking)
-            resend = time.monotonic() + RESEND_S
+            again = time.monotonic() + RESEND_S if resend else deadline
         buf += port.read(256)
         for line in buf.split(b"\n")[:-1]:  # whole lines only
             if line.startswith(prefix):
@@ -88,13 +102,63 @@ def cmd_selftest(args: argparse.Namespace, port: serial.Serial) -> int:
     return 0 if answer.get("result") == "pass" else 1
 
 
+def awake(port: serial.Serial) -> dict[str, str]:
+    """The device's board answer, asked until it comes: a sleeping device is then awake for
+    the technician's session, and a command that changes it can go once."""
+    return request(port, "board")
+
+
 def cmd_fit(args: argparse.Namespace, port: serial.Serial) -> int:
-    _show(args, request(port, "fit", args.token))
+    awake(port)
+    _show(args, request(port, "fit", args.token, resend=False))
     return 0
 
 
+def key_id(key: bytes) -> str:
+    """What a device shows of its pair key: the first 4 bytes of its SHA-256."""
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
+def _beacon_ids() -> tuple[str, str]:
+    while True:
+        tag, unit = secrets.token_hex(4), secrets.token_hex(4)
+        if tag != unit and "00000000" not in (tag, unit):
+            return tag, unit
+
+
 def cmd_pair(args: argparse.Namespace, port: serial.Serial) -> int:
-    _show(args, request(port, "pair", args.hmu, args.token))
+    try:
+        other = serial.Serial(args.other, args.baud, timeout=0.1)
+    except serial.SerialException as e:
+        raise TagError(f"cannot open {args.other}: {e}") from None
+    with other:
+        ports = {args.port: (port, args.token), args.other: (other, args.other_token or args.token)}
+        boards = {name: awake(p) for name, (p, _) in ports.items()}
+        roles = sorted(b.get("role", "?") for b in boards.values())
+        if roles != ["hmu", "tag"]:
+            raise UsageError(f"pair needs a tag and a home unit; {args.port} and {args.other} are "
+                             f"{' and '.join(roles)}")
+        tag = next(n for n, b in boards.items() if b["role"] == "tag")
+        unit = next(n for n, b in boards.items() if b["role"] == "hmu")
+        key = secrets.token_bytes(32)
+        tag_beacon, unit_beacon = _beacon_ids()
+        done: list[str] = []
+        for name, peer in ((unit, tag), (tag, unit)):  # the unit first: it forgets its old tag's counters
+            p, token = ports[name]
+            try:
+                request(p, "pair", boards[peer]["device"], token, key.hex(), tag_beacon, unit_beacon, resend=False)
+            except ValueError as e:
+                also = f"; {done[0]} was paired with a key this one lacks: pair again" if done else ""
+                raise ValueError(f"{boards[name]['device']} ({name}): {e}{also}") from None
+            done.append(f"{boards[name]['device']} ({name})")
+        for name in (tag, unit):  # each restarts; asked until it answers from its new boot
+            got = request(ports[name][0], "pairing", timeout=RESTART_S)
+            if got.get("key_id") != key_id(key):
+                raise ValueError(f"{boards[name]['device']} ({name}) reports key id {got.get('key_id')}, "
+                                 f"not {key_id(key)}: pair again")
+    _show(args, {"tag": boards[tag]["device"], "unit": boards[unit]["device"], "key_id": key_id(key),
+                 "tag_beacon": tag_beacon, "unit_beacon": unit_beacon,
+                 "centre": "records it when both report (tagsim centre pairings)"})
     return 0
 
 
@@ -135,9 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     fit = sub.add_parser("fit", parents=[either], help="clear the tamper latch after a fitting")
     fit.add_argument("--token", required=True, help="the technician token")
     fit.set_defaults(func=cmd_fit)
-    pair = sub.add_parser("pair", parents=[either], help="pair a tag with its home unit, or a unit with its tag")
-    pair.add_argument("hmu", metavar="ID", help="the other device's id: on a tag its home unit's, on a unit its tag's")
+    pair = sub.add_parser("pair", parents=[either], help="pair a tag and its home unit: new keys to both",
+                          description="Pair the device on --port with the one on PORT (a tag and its home unit, "
+                                      "either way round): a new pair key and beacon ids to both, each restarted "
+                                      "and checked.")
+    pair.add_argument("other", metavar="PORT", help="the other device's console port, e.g. /dev/ttyUSB1")
     pair.add_argument("--token", required=True, help="the technician token")
+    pair.add_argument("--other-token", help="the second device's technician token, if not the same")
     pair.set_defaults(func=cmd_pair)
     log = sub.add_parser("log", parents=[either], help="the tag's fixes and counters for a while")
     log.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")
@@ -151,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with port:
             result: int = args.func(args, port)
-    except TagError as e:
+    except (TagError, UsageError) as e:
         print(f"tagctl: {e}", file=sys.stderr)
         return 2
     except ValueError as e:

@@ -9,9 +9,10 @@ Commands:
            time and check every fix it reports against gpsd's decoding of the
            same capture (positions within 1e-7 degrees at the same instant)
   centre   the monitoring centre: serve (TCP, SQLite) for a bench rig, or list
-           the events and alerts it has stored
-  device   a virtual tag: a scenario through the firmware, paced to the wall
-           clock, its console on a real pseudo-terminal for tagctl
+           the events, alerts, silences and pairings it has stored
+  device   a virtual tag (and, in a curfew scenario, its home unit): a scenario
+           through the firmware, paced to the wall clock, each console on a real
+           pseudo-terminal for tagctl
   cohort   generate a synthetic pilot cohort: N wearers across Midlands towns,
            written as ordinary scenario files, with a share of planted breaches
   fleet    run a cohort (parallel workers here, or a Dask cluster), resumable,
@@ -165,8 +166,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_centre(args: argparse.Namespace) -> int:
     """The monitoring centre: serve tags over TCP, or show what it stored: events, alerts
-    (breaches, tampers, ...), and silences (comms-loss alerts: a device heard before, then
-    not for --silence-s)."""
+    (breaches, tampers, ...), silences (comms-loss alerts: a device heard before, then
+    not for --silence-s), and pairings (tags and home units as technicians paired them
+    with tagctl pair, from what both devices reported)."""
     from host_sim.centre import server as centre
 
     if args.action == "serve":
@@ -179,7 +181,8 @@ def cmd_centre(args: argparse.Namespace) -> int:
         print(f"tagsim centre: no database at {args.db}", file=sys.stderr)
         return 2
     c = centre.Centre(args.db)
-    rows = {"alerts": c.alerts, "events": c.events, "silences": c.silences}[args.action](args.device)
+    rows = {"alerts": c.alerts, "events": c.events, "silences": c.silences,
+            "pairings": c.pairings}[args.action](args.device)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
@@ -192,10 +195,14 @@ def cmd_centre(args: argparse.Namespace) -> int:
 
 
 def cmd_device(args: argparse.Namespace) -> int:
-    """A virtual tag whose console is a real pseudo-terminal: point tagctl --port at it."""
+    """A virtual tag whose console is a real pseudo-terminal: point tagctl --port at it.
+    A curfew scenario brings the tag's home unit, with a console of its own; pair the two
+    with tagctl --port TAG pair UNIT. The centre's database is kept with --db."""
+    from host_sim import wire
     from host_sim.device.pty_console import PtyConsole
     from host_sim.judge import verdict
     from host_sim.run import sim
+    from host_sim.run.home_unit import unit_id
     from host_sim.world import scenario
 
     try:
@@ -204,13 +211,18 @@ def cmd_device(args: argparse.Namespace) -> int:
         print(e, file=sys.stderr)
         return 2
     console = PtyConsole(speed=args.speed)
+    unit_console = PtyConsole(speed=args.speed) if sc.curfew else None
     print(f"tag {sc.name[:8]} console on {console.port} (technician token {args.token}); "
           f"{sc.duration_s} s of scenario at {args.speed:g}x", flush=True)
-    run = sim.execute(sc, keep_nmea=False, console=console, config={"tech_token": args.token})
+    if unit_console:
+        print(f"home unit {unit_id(sc)} console on {unit_console.port} (technician token {args.token})", flush=True)
+    token = {"tech_token": args.token}
+    run = sim.execute(sc, keep_nmea=False, console=console, config=token, unit_console=unit_console,
+                      unit_config=token, db=args.db)
     result = verdict.score(run)
     console.close()
-    from host_sim import wire
-
+    if unit_console:
+        unit_console.close()
     alerts = [wire.EVENT_NAMES.get(r["kind"], str(r["kind"])) for r in run.stored if r["kind"] in wire.ALERTS]
     print(f"done: {'PASS' if result.passed else 'FAIL'}; {len(run.stored)} events at the centre; "
           f"alerts: {', '.join(alerts) or 'none'}", flush=True)
@@ -287,12 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--json", type=Path, help="write per-capture results and a summary here")
     rp.add_argument("--junit", type=Path, help="write JUnit XML here (one test case per capture)")
     rp.set_defaults(func=cmd_replay)
-    cp = sub.add_parser("centre", help="the monitoring centre: serve, events, alerts, silences",
+    cp = sub.add_parser("centre", help="the monitoring centre: serve, events, alerts, silences, pairings",
                         description=cmd_centre.__doc__)
-    cp.add_argument("action", choices=["serve", "events", "alerts", "silences"])
+    cp.add_argument("action", choices=["serve", "events", "alerts", "silences", "pairings"])
     cp.add_argument("--db", type=Path, default=Path("centre.db"), help="SQLite database (created if new)")
-    cp.add_argument("--device", help="only this device's rows (events, alerts, silences)")
-    cp.add_argument("--json", action="store_true", help="rows as JSON (events, alerts, silences)")
+    cp.add_argument("--device", help="only this device's rows (events, alerts, silences, pairings)")
+    cp.add_argument("--json", action="store_true", help="rows as JSON (events, alerts, silences, pairings)")
     cp.add_argument("--host", default="127.0.0.1", help="address to listen on (serve)")
     cp.add_argument("--port", type=int, default=7600, help="TCP port (serve; 0 picks one)")
     cp.add_argument("--keys", type=Path, help='JSON {"device": "hex key"} to register (serve)')
@@ -300,13 +312,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="a device heard before and silent this long raises a comms-loss alert (serve; "
                          f"default {SILENCE_S}: twice a tag's longest reporting period)")
     cp.set_defaults(func=cmd_centre)
-    dp = sub.add_parser("device", help="a virtual tag with its console on a pseudo-terminal",
+    dp = sub.add_parser("device", help="a virtual tag (and home unit) with consoles on pseudo-terminals",
                         description=cmd_device.__doc__)
     dp.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/strap-cut.yaml"),
                     help="what the wearer does (default: scenarios/strap-cut.yaml)")
     dp.add_argument("--pty", action="store_true", help="the console on a pseudo-terminal (the default, and only, way)")
     dp.add_argument("--speed", type=float, default=1.0, help="virtual seconds per real second (default 1)")
-    dp.add_argument("--token", default="0123456789abcdef", help="the technician token (hex) the tag will accept")
+    dp.add_argument("--token", default="0123456789abcdef",
+                    help="the technician token (hex) the tag, and its home unit, will accept")
+    dp.add_argument("--db", type=Path, help="keep the centre's SQLite database here (tagsim centre ... --db)")
     dp.set_defaults(func=cmd_device)
     co = sub.add_parser("cohort", help="generate a synthetic pilot cohort as scenario files",
                         description=cmd_cohort.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -206,6 +206,33 @@ class Centre:
     def alerts(self, device: str | None = None) -> list[dict[str, Any]]:
         return self._rows("alerts", device)
 
+    def pairings(self, device: str | None = None) -> list[dict[str, Any]]:
+        """Tags and home units as technicians paired them, from the pairing events (23) both
+        sides send: the key id and the tag's beacon id in zone_id, the side (1 tag, 2 unit)
+        in depth_m. A device's latest pairing is the one in force; a pairing is whole once
+        both sides have reported it, and replaced when the other side has paired again."""
+        history = self.db.execute("SELECT device, utc, depth_m, zone_id FROM events WHERE kind = ? AND depth_m IN "
+                                  "(1, 2) ORDER BY device, seq", (wire.Kind.PAIRED,)).fetchall()
+        latest = {dev: (utc, side, ident) for dev, utc, side, ident in history}
+        pairs: dict[str, dict[str, Any]] = {}
+        for dev, (utc, side, ident) in latest.items():
+            p = pairs.setdefault(ident, {"tag": None, "unit": None, "key_id": ident[:8], "tag_beacon": ident[8:16],
+                                         "paired_utc": utc})
+            p["tag" if side == 1 else "unit"] = dev
+            p["paired_utc"] = max(p["paired_utc"], utc)
+        rows = []
+        for ident, p in pairs.items():
+            if p["tag"] and p["unit"]:
+                state = "paired"
+            else:
+                side, missing = (2, "unit") if p["tag"] else (1, "tag")
+                before = [dev for dev, _, s, i in history if i == ident and s == side]
+                state = f"replaced: {before[-1]} paired again" if before else f"waiting for the {missing}"
+                p[missing] = before[-1] if before else None
+            rows.append({**p, "state": state})
+        rows.sort(key=lambda r: (r["paired_utc"], r["key_id"]))
+        return [r for r in rows if device is None or device in (r["tag"], r["unit"])]
+
     def rejects(self) -> list[dict[str, Any]]:
         self.flush_rejects()
         return self._rows("rejects", None)

@@ -15,7 +15,8 @@ from typing import Any
 
 from host_sim.centre.server import Centre
 from host_sim.device import device_image
-from host_sim.run.lockstep import Firmware
+from host_sim.device.pty_console import PtyConsole
+from host_sim.run.lockstep import POWER_ON, Firmware
 from host_sim.run.uplink import ONE_WAY_MS, Uplink
 from host_sim.world.rf import RfModel
 from host_sim.world.scenario import Curfew, Scenario
@@ -71,8 +72,10 @@ class Stats:
 
 class HomeUnit:
     def __init__(self, sc: Scenario, folder: Path, centre: Centre, port: int, truth: list[TruePoint],
-                 heap: str, clock: list[int]) -> None:
-        """clock: the centre's idea of now, set to each frame's virtual time as it leaves."""
+                 heap: str, clock: list[int], console: PtyConsole | None = None,
+                 config: dict[str, Any] | None = None) -> None:
+        """clock: the centre's idea of now, set to each frame's virtual time as it leaves;
+        console: the unit's technician console (tagsim device); config: settings over the scenario's."""
         c = sc.curfew
         assert c is not None
         self.sc, self.c, self.truth = sc, c, truth
@@ -80,7 +83,8 @@ class HomeUnit:
         centre.register(unit_id(sc), _key("unit", sc))
         self._centre = centre
         self._orders = list(enumerate(c.orders, 1))  # (version, (at s, rules)) still to issue
-        self._image = device_image.build(folder, unit_settings(sc, c),
+        self.console = console
+        self._image = device_image.build(folder, {**unit_settings(sc, c), **(config or {})},
                                          board_changes={"role": "hmu", "name": "host-hmu", "strap": None})
         self._heap, self._clock = heap, clock
         self.rf = RfModel(c.radio, c.unit, sc.seed)
@@ -93,11 +97,12 @@ class HomeUnit:
         self._next_replay_ms = self.start_ms + c.replayer.replay[0] * 1000 if c.replayer else None
         self._mains = True
         self._case = list(c.inputs)  # the case opened or shut, still to come
+        self._case_open = False
         self._quiet = self.start_ms  # until when nothing reaches the unit from here
         self.stats = Stats()
 
-    def _boot(self, at_ms: int) -> Firmware:
-        fw = Firmware(at_ms, self._image, heap=self._heap)
+    def _boot(self, at_ms: int, cause: int = POWER_ON) -> Firmware:
+        fw = Firmware(at_ms, self._image, heap=self._heap, reset_cause=cause)
         # between deliveries the unit runs its own deadlines without a round trip
         fw.quiet_until = lambda: min([self._quiet, *(d for d, _ in self.uplink.pending)])
 
@@ -107,7 +112,16 @@ class HomeUnit:
 
         fw.on_link = to_centre
         fw.on_advert = self._unit_advert
+        if self.console:
+            fw.on_console = self.console.from_tag
         return fw
+
+    def _restart(self, at_ms: int, cause: int) -> None:
+        self.fw = self._boot(at_ms, cause)
+        if not self._mains:  # its pins read as they are
+            self.fw.set_input("mains", 0)
+        if self._case_open:
+            self.fw.set_input("case", 1)
 
     def _powered(self, until_ms: int) -> bool:
         # False through a unit_off spell: the process killed at its start, booted again at its end
@@ -117,8 +131,8 @@ class HomeUnit:
             self.uplink.pending.clear()  # answers to a unit that is gone
             self._dead = True
         elif not off and self._dead:
-            self.fw = self._boot(until_ms)
             self._mains = True
+            self._restart(until_ms, POWER_ON)
             self._dead = False
         return not self._dead
 
@@ -150,6 +164,10 @@ class HomeUnit:
         if not self._powered(until_ms):
             self._from_tag = []  # nobody listening
             return
+        if self.fw.reset:  # the unit reset itself (a new pairing, its watchdog): it boots again at once
+            self.fw.kill()
+            self.uplink.pending.clear()
+            self._restart(self.fw.now_ms, self.fw.reset)
         events: list[tuple[int, int, bytes]] = []
         for t, adv in self._from_tag:
             if t > until_ms:
@@ -177,7 +195,11 @@ class HomeUnit:
             self._mains = mains
             self.fw.set_input("mains", int(mains))
         while self._case and self.start_ms + self._case[0].at_s * 1000 <= until_ms:
-            self.fw.set_input("case", int(self._case.pop(0).opened))  # the host board's case pin: 0 closed
+            self._case_open = self._case.pop(0).opened
+            self.fw.set_input("case", int(self._case_open))  # the host board's case pin: 0 closed
+        typed = self.console.poll() if self.console else b""
+        if typed:
+            self.fw.console(typed)
         self._answers(until_ms)
         self._quiet = until_ms
         self.fw.advance(max(until_ms, self.fw.now_ms))
@@ -188,6 +210,6 @@ class HomeUnit:
             self.fw.advance(max(due, self.fw.now_ms))
 
     def stop(self) -> None:
-        if not self._dead:
+        if not self._dead and not self.fw.reset:
             self.fw.stop()
         self.uplink.close()

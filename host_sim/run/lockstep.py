@@ -16,7 +16,7 @@ from pathlib import Path
 
 from host_sim.device import device_image, mp, romfs
 
-POWER_ON, WATCHDOG = 1, 3  # reset causes, as machine.PWRON_RESET and machine.WDT_RESET
+POWER_ON, WATCHDOG, SOFT = 1, 3, 5  # reset causes, as machine.PWRON_RESET, WDT_RESET and SOFT_RESET
 
 
 class FirmwareExited(RuntimeError):
@@ -87,7 +87,7 @@ class Firmware:
         self.now_ms = self.boot_ms = start_ms  # the board counts from power-on
         self.wake_ms: int | None = None
         self.cut = False  # the power went mid-program (cut_during_program): the process stands dead
-        self.bitten = False  # the watchdog reset the chip (hang): the process stands dead
+        self.reset = 0  # the chip reset itself (WATCHDOG after a hang, SOFT asked for): the process stands dead
         self._pending: list[bytes] = []
         self._wake([])
 
@@ -122,7 +122,7 @@ class Firmware:
 
     def hang(self) -> None:
         """A fault: the firmware's loop blocks from its next turn; only the board's
-        watchdog ends it (bitten), as on the chip."""
+        watchdog ends it (reset WATCHDOG), as on the chip."""
         self._message(b"Z", b"")
 
     # time ---------------------------------------------------------------------
@@ -145,8 +145,8 @@ class Firmware:
 
     @property
     def dead(self) -> bool:
-        """The process stands dead: the power cut mid-program, or the watchdog bit."""
-        return self.cut or self.bitten
+        """The process stands dead: the power cut mid-program, or the chip reset itself."""
+        return self.cut or self.reset != 0
 
     def settle(self, until_ms: int) -> None:
         """Account the wait in progress up to until_ms (the run ends, or the power goes)."""
@@ -202,7 +202,7 @@ class Firmware:
                 self.cut, self.wake_ms = True, None
                 return
             if kind == b"B":
-                self.bitten, self.wake_ms = True, None
+                self.reset, self.wake_ms = payload[0] if payload else WATCHDOG, None
                 return
             if kind == b"N":  # turns the firmware ran on its own before a quiet time
                 up_ms, turns, awake_ms, light_ms = struct.unpack(">IIII", payload)

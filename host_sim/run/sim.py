@@ -95,8 +95,13 @@ class Order:
 
 def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = None,
             cuts: list[PowerCut] | None = None, console: PtyConsole | None = None,
-            config: dict[str, Any] | None = None, heap: str | None = None) -> Run:
-    """heap: the firmware's heap cap (default HEAP, host_sim/run/heap.py)."""
+            config: dict[str, Any] | None = None, heap: str | None = None,
+            unit_console: PtyConsole | None = None, unit_config: dict[str, Any] | None = None,
+            db: Path | None = None) -> Run:
+    """heap: the firmware's heap cap (default HEAP, host_sim/run/heap.py); console and
+    unit_console: the tag's and the home unit's technician consoles; config and
+    unit_config: settings over the scenario's; db: the centre's database (default: a
+    temporary one)."""
     heap = heap or HEAP
     t0 = time.perf_counter()
     own0, kids0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
@@ -120,10 +125,11 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         image = device_image.build(Path(tmp) / "tag", settings, blob,
                                    board_changes={"modem": {"dialect": sc.link.dialect}})
         clock = [start_ms]
-        centre = Centre(Path(tmp) / "centre.db", clock=lambda: clock[0])
+        centre = Centre(db or Path(tmp) / "centre.db", clock=lambda: clock[0])
         centre.register(device, key)
         with Server(centre) as server:
-            unit = HomeUnit(sc, Path(tmp) / "unit", centre, server.port, truth, heap, clock) if sc.curfew else None
+            unit = (HomeUnit(sc, Path(tmp) / "unit", centre, server.port, truth, heap, clock, unit_console, unit_config)
+                    if sc.curfew else None)
             tag = TagRig(sc, image, heap, server.port, clock, cuts or [], unit, console)
             issued = list(orders or [])
             for t_ms in range(0, end_ms + 1000, tag.step_ms):

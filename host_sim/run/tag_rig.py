@@ -99,11 +99,13 @@ class TagRig:
         if not self.on and t_ms >= self._off_until:  # power back
             self._off_until = -1
             self._restart(t_ms, POWER_ON)
-        if self.on and self.fw.bitten:  # the watchdog reset the chip: it boots again at once
+        if self.on and self.fw.reset:  # the watchdog, or the firmware, reset the chip: it boots again at once
+            cause = self.fw.reset
             self._collect()
             self.fw.kill()
-            self.resets.append(t_ms / 1000)
-            self._restart(t_ms, WATCHDOG)
+            if cause == WATCHDOG:
+                self.resets.append(t_ms / 1000)
+            self._restart(t_ms, cause)
         while self._hangs and self._hangs[0] * 1000 <= t_ms:
             self._hangs.pop(0)
             if self.on:
@@ -156,7 +158,10 @@ class TagRig:
     def finish(self) -> tuple[int, int]:
         """Stop the firmware (booted again if the run ends in a cut) and the link; the last
         boot's loop turns and round trips."""
-        if not self.on:
+        if self.on and self.fw.reset:  # reset at the very end: nothing more to hear from that boot
+            self._collect()
+            self.fw.kill()
+        if not self.on or self.fw.reset:
             self.fw = self._boot(self.start_ms + self.end_ms)
         self.fw.settle(self.start_ms + self.end_ms)
         self.fw.stop()

@@ -5,6 +5,7 @@ import beacon
 import config
 import curfew
 import hmu
+import pairing
 import scratch
 
 
@@ -67,6 +68,14 @@ class _Console:
         return len(data)
 
 
+def _no_log(text):
+    pass
+
+
+class _Reset(Exception):
+    pass
+
+
 class _Board:
     # Virtual time; the tag's adverts arrive at their times; mains as scheduled; a
     # console if something is typed.
@@ -97,6 +106,9 @@ class _Board:
 
     def reset_cause(self):
         return 1  # powered on
+
+    def reset(self):
+        raise _Reset  # machine.reset(): the run ends here; its caller starts the unit again
 
     def wait(self, ms, hears):
         nxt = self.end if ms < 0 else self.now + ms
@@ -130,8 +142,9 @@ def hmu_run(folder, overrides, start, end, heard, mains_off, first_counter=1):
     # The home unit, its flash the folder (empty: a first start; as a run left it: a
     # restart), between start and end (UTC s) hearing the tag at each [utc, rssi, how]
     # (how: 0 a fresh advert, 1 a replay of the first one, 2 a forgery; the tag's
-    # counter from first_counter on); the events it stored this run.
-    cfg = config.merge(config.defaults(), overrides, "test")
+    # counter from first_counter on); the events it stored this run. The keys are a
+    # technician's pairing's, if one was made (as start.py reads them).
+    cfg = pairing.apply(config.merge(config.defaults(), overrides, "test"), folder, _no_log)
     key = binascii.unhexlify(cfg["pair_key"])
     ident = int(cfg["beacon_id"], 16)
     arrivals = []
@@ -185,10 +198,14 @@ def defaults(keys):
 
 def hmu_console(folder, overrides, at, lines, case_open):
     # The home unit with its case open or shut, a technician typing lines at its console
-    # at UTC at; the lines it answered, and the events it stored
-    cfg = config.merge(config.defaults(), overrides, "test")
+    # at UTC at; the lines it answered, the events it stored, and whether it reset itself
+    cfg = pairing.apply(config.merge(config.defaults(), overrides, "test"), folder, _no_log)
     board = _Board(folder, at, at + 5, [], [], "".join(ln + "\n" for ln in lines).encode())
     board.case_open = case_open
     app = hmu.App(board, cfg)
-    app.run()
-    return bytes(board.console.written).decode().splitlines(), [k for k, _, _ in _events(app.store)]
+    try:
+        app.run()
+        reset = False
+    except _Reset:
+        reset = True
+    return bytes(board.console.written).decode().splitlines(), [k for k, _, _ in _events(app.store)], reset

@@ -4,6 +4,7 @@ a restart raises no second alert and lets no recording in; the centre's orders a
 put in force or refused, and stay in force; and a technician's console speaks the
 tag's protocol (firmware/diag.py)."""
 
+import hashlib
 import json
 import struct
 from pathlib import Path
@@ -86,17 +87,43 @@ def test_orders_are_put_in_force_or_refused_and_survive_a_restart(fw: mp.Service
 def test_a_technician_speaks_to_the_unit_as_to_a_tag(fw: mp.Service, tmp_path: Path) -> None:
     token = "ab" * 16
     cfg = {**CFG, "tech_token": token}
-    lines = ["EMTAG?1 status", "EMTAG?1 selftest", "EMTAG?1 fit " + token, "EMTAG?1 pair tag-0042 " + token,
-             "EMTAG?1 pairing"]
-    out, events = fw.call("rf_probe", "hmu_console", str(tmp_path), cfg, START, lines, True)
+    lines = ["EMTAG?1 status", "EMTAG?1 selftest", "EMTAG?1 fit " + token, "EMTAG?1 pairing"]
+    out, events, reset = fw.call("rf_probe", "hmu_console", str(tmp_path), cfg, START, lines, True)
     said = {a.split()[1]: a for a in out if a.startswith("EMTAG!")}  # the rest: its heartbeat
     assert said["status"].startswith("EMTAG!1 status ok board=probe chip=esp32c3 role=hmu")
     assert "gnss=none" in said["status"] and "strap=none case=open" in said["status"]
     assert said["selftest"].startswith("EMTAG!1 selftest ok result=fail") and "case=fail" in said["selftest"]
     assert "gnss=" not in said["selftest"] and "strap=" not in said["selftest"]
     assert said["fit"] == "EMTAG!1 fit err strap or case still open: close them first"
-    assert said["pair"] == "EMTAG!1 pair ok paired=tag-0042" and said["pairing"] == "EMTAG!1 pairing ok tag=tag-0042"
-    assert 21 in events and 23 in events  # the case tamper, then the pairing
-    out, events = fw.call("rf_probe", "hmu_console", str(tmp_path), cfg, START + 60, ["EMTAG?1 fit " + token], False)
+    key_id = hashlib.sha256(bytes.fromhex(CFG["pair_key"])).hexdigest()[:8]  # the configured key's
+    assert said["pairing"] == f"EMTAG!1 pairing ok tag=none key_id={key_id} tag_beacon=0000abcd unit_beacon=none"
+    assert 21 in events and not reset  # the case tamper
+    out, events, _ = fw.call("rf_probe", "hmu_console", str(tmp_path), cfg, START + 60, ["EMTAG?1 fit " + token],
+                             False)
     assert [a for a in out if a.startswith("EMTAG!")] == ["EMTAG!1 fit ok fitted"]
     assert 22 in events  # its case shut again: the latch cleared by the technician
+
+
+def test_pairing_gives_the_unit_a_new_key_and_forgets_the_old_tag(fw: mp.Service, tmp_path: Path) -> None:
+    token, key, tag_beacon, unit_beacon = "ab" * 16, "c3" * 32, "7a60beef", "4b55cafe"
+    cfg = {**CFG, "tech_token": token}
+    first = _run(fw, tmp_path, START, START + 600, _every_5_s(START, START + 600))  # the old tag, counters to 120
+    assert [k for k in first if k in CURFEW_KINDS + (SPOOF,)] == []
+    pair = f"EMTAG?1 pair tag-0099 {token} {key} {tag_beacon} {unit_beacon}"
+    refused = [pair.replace(token, "cd" * 16), pair.replace(key, key[:62]), pair.replace(unit_beacon, tag_beacon),
+               pair.replace(tag_beacon, "00000000"), f"EMTAG?1 pair tag-0099 {token}"]
+    out, events, reset = fw.call("rf_probe", "hmu_console", str(tmp_path), cfg, START + 601, [*refused, pair], False)
+    said = [a for a in out if a.startswith("EMTAG!")]
+    assert said[:5] == ["EMTAG!1 pair err refused: bad token", "EMTAG!1 pair err pair key: 64 hex digits (32 bytes)",
+                        "EMTAG!1 pair err beacon ids: the tag's and the unit's must differ",
+                        "EMTAG!1 pair err beacon ids: 8 hex digits each, not zero",
+                        "EMTAG!1 pair err usage: pair <device-id> <token> <pair-key> <tag-beacon-id> <unit-beacon-id>"]
+    key_id = hashlib.sha256(bytes.fromhex(key)).hexdigest()[:8]
+    assert said[5:] == [f"EMTAG!1 pair ok paired=tag-0099 key_id={key_id} restarting=1"] and reset
+    assert events.count(23) == 1  # the pairing, for the centre; the refused ones changed nothing
+    # restarted: the new key and ids; the new tag counts from 1, which the old tag's marks would call replays
+    out, _, _ = fw.call("rf_probe", "hmu_console", str(tmp_path), cfg, START + 602, ["EMTAG?1 pairing"], False)
+    assert [a for a in out if a.startswith("EMTAG!")] == [
+        f"EMTAG!1 pairing ok tag=tag-0099 key_id={key_id} tag_beacon={tag_beacon} unit_beacon={unit_beacon}"]
+    second = _run(fw, tmp_path, START + 603, START + 1800, _every_5_s(START + 603, START + 1800))
+    assert [k for k in second if k in CURFEW_KINDS + (SPOOF,)] == []
