@@ -16,6 +16,10 @@ property_m of the unit: garden and doorstep too) and away (beyond away_m).
 - A replayer's recording requires a spoof alert stamped while it plays; a
   spoof alert at any other time is false. Each mains-off spell requires a
   mains-lost alert within SLACK_S of the cut.
+- The unit's backup battery (drained with the mains off, the scenario's model)
+  falling to LOW_MV requires the unit's battery-low alert within SLACK_S, once
+  until it is charged back above REARM_MV; one raised while it has stood above
+  LOW_MV for SLACK_S is false.
 A unit standing beyond the registered home's circle and 300 m requires the tag's
 "unit moved" when the wearer first comes beside it; one raised at home is false.
 The rules are the curfew's until the centre's first order and each order's from
@@ -34,6 +38,8 @@ from host_sim.world.scenario import HOME_RADIUS_M, UNIT_MOVED_M, Curfew, Scenari
 from host_sim.world.trace import TruePoint
 
 SLACK_S = 60  # adverts every 1 to 10 s, lost ones, checks every 5 s
+# A single Li-ion cell at rest: 20 % left at 3.65 V, the programme's "battery low"; 30 % at 3.7 V
+LOW_MV, REARM_MV = 3650, 3700
 
 
 @dataclass
@@ -106,7 +112,27 @@ def required(sc: Scenario, ct: CurfewTruth) -> list[Required]:
         out.append(Required("spoof", a, b, a))
     for a, _ in c.mains_off:
         out.append(Required("mains_lost", a, a + SLACK_S, a))
+    out += [Required("battery_low", t, t + SLACK_S, t) for t in backup_low(c, len(ct.enforced))]
     return out
+
+
+def backup_low(c: Curfew, n: int) -> list[int]:
+    """The seconds the unit's backup battery falls to LOW_MV, each once until recharged."""
+    out, armed = [], True
+    for t in range(n):
+        mv = c.backup_mv(t)
+        if armed and mv <= LOW_MV:
+            out.append(t)
+            armed = False
+        elif mv > REARM_MV:
+            armed = True
+    return out
+
+
+def false_backup_low(sc: Scenario, t: int) -> bool:
+    c = sc.curfew
+    assert c is not None
+    return min(c.backup_mv(t), c.backup_mv(max(0, t - SLACK_S))) > LOW_MV
 
 
 def false_absence(sc: Scenario, ct: CurfewTruth, t: int) -> bool:

@@ -13,9 +13,9 @@ from host_sim.wire import Kind
 from host_sim.world.scenario import Scenario
 from host_sim.world.trace import TruePoint
 
-ABSENT, LEFT, RETURNED, SPOOF, MAINS_LOST = (Kind.CURFEW_ABSENT, Kind.CURFEW_LEFT, Kind.CURFEW_RETURNED,
-                                             Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST)
-KINDS = {"absence": (ABSENT, LEFT), "spoof": (SPOOF,), "mains_lost": (MAINS_LOST,)}
+ABSENT, LEFT, RETURNED, SPOOF, MAINS_LOST, LOW = (Kind.CURFEW_ABSENT, Kind.CURFEW_LEFT, Kind.CURFEW_RETURNED,
+                                                  Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST, Kind.BATTERY_LOW)
+KINDS = {"absence": (ABSENT, LEFT), "spoof": (SPOOF,), "mains_lost": (MAINS_LOST,), "battery_low": (LOW,)}
 
 
 @dataclass
@@ -63,6 +63,8 @@ def score(sc: Scenario, truth: list[TruePoint], stored: list[dict[str, Any]], ta
             why = "spoof alert with no recording playing"
         elif r["kind"] == MAINS_LOST and curfew_oracle.false_mains(sc, t):
             why = "mains lost while on mains"
+        elif r["kind"] == LOW and curfew_oracle.false_backup_low(sc, t):
+            why = "battery low while the backup battery was not"
         if why:
             out.false.append({"curfew": why, "at_s": t, "distance_m": round(float(ct.distance_m[t]), 1)})
     return out

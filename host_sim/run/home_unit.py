@@ -98,6 +98,7 @@ class HomeUnit:
         self._mains = True
         self._case = list(c.inputs)  # the case opened or shut, still to come
         self._case_open = False
+        self._minute = -1  # the last minute the backup battery's voltage was given
         self._quiet = self.start_ms  # until when nothing reaches the unit from here
         self.stats = Stats()
 
@@ -118,6 +119,7 @@ class HomeUnit:
 
     def _restart(self, at_ms: int, cause: int) -> None:
         self.fw = self._boot(at_ms, cause)
+        self._minute = -1
         if not self._mains:  # its pins read as they are
             self.fw.set_input("mains", 0)
         if self._case_open:
@@ -194,6 +196,10 @@ class HomeUnit:
         if mains != self._mains:
             self._mains = mains
             self.fw.set_input("mains", int(mains))
+        minute = (until_ms - self.start_ms) // 60000
+        if minute != self._minute:  # the backup battery, read as the tag's is, once a minute
+            self._minute = minute
+            self.fw.set_input("battery", self.c.backup_mv((until_ms - self.start_ms) / 1000))
         while self._case and self.start_ms + self._case[0].at_s * 1000 <= until_ms:
             self._case_open = self._case.pop(0).opened
             self.fw.set_input("case", int(self._case_open))  # the host board's case pin: 0 closed

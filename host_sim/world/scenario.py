@@ -55,6 +55,9 @@ true trace and the zones. Every error names the file, the line and the fix.
       radio: {rssi_1m_dbm: -45, path_loss_exponent: 2.6, wall_db: 8, shadowing_db: 4, loss: 0.1}
       replayer: {capture: {from: 10m, to: 20m}, replay: {from: 1h, to: 2h}}   # a recording at home
       mains_off: [{from: 2h, to: 3h}]     # the unit on its backup battery
+      backup: {start_mv: 4100, drain_mv_per_h: 150, charge_mv_per_h: 300}   # which drains with the
+                                          # mains off, charges with it on (default: full, no drain);
+                                          # at 3650 mV (20 %) the unit must report its battery low
       unit_off: [{from: 4h, to: 5h}]      # the unit with no power at all: battery out, or smashed
       inputs: [{at: 2h, case: open}]      # the unit's case opened
       orders: [{at: 1h, schedule: [{days: daily, start: "18:00", end: "07:00"}]}]   # the court changes
@@ -64,6 +67,7 @@ true trace and the zones. Every error names the file, the line and the fix.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -82,6 +86,7 @@ ENVIRONMENTS = ("open_sky", "urban_canyon", "indoors", "tunnel")
 SENTENCES = ("RMC", "GGA", "GSA", "GSV", "VTG", "GLL", "ZDA")
 HOME_RADIUS_M = 100  # the tag's idea of "at home" (its home setting), around the scenario's home
 UNIT_MOVED_M = 300  # a home unit heard this far beyond that circle has been moved (firmware/tag.py)
+FULL_MV, FLAT_MV = 4200, 3000  # a single Li-ion cell's range, as batteries here are modelled
 _DURATION = re.compile(r"^(-)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -146,7 +151,7 @@ class Battery:
     def mv_at(self, t_s: float) -> int:
         charged = sum(max(0, min(t_s, b) - a) for a, b in self.charging)
         mv = self.start_mv - self.drain_mv_per_h * (t_s - charged) / 3600 + self.charge_mv_per_h * charged / 3600
-        return round(min(4200, max(3000, mv)))
+        return round(min(FULL_MV, max(FLAT_MV, mv)))
 
 
 @dataclass(frozen=True)
@@ -191,10 +196,31 @@ class Curfew:
     inputs: list[Input] = field(default_factory=list)  # the unit's case opened or closed
     # the centre's orders to the unit: (seconds from the start, the rules from then on)
     orders: list[tuple[int, Curfew]] = field(default_factory=list)
+    backup: Backup = field(default_factory=lambda: Backup())
 
     def in_force(self, t: int) -> Curfew:
         """The rules the unit is ordered to enforce at t seconds from the start."""
         return next((c for at, c in reversed(self.orders) if at <= t), self)
+
+    def backup_mv(self, t_s: float) -> int:
+        """The unit's backup battery at t_s: drained while the mains is off, charged while on."""
+        b, mv, on_since = self.backup, float(self.backup.start_mv), 0.0
+        for a, z in [*sorted(self.mains_off), (math.inf, math.inf)]:
+            mv = min(FULL_MV, mv + b.charge_mv_per_h * max(0.0, min(t_s, a) - on_since) / 3600)
+            if t_s <= a:
+                break
+            mv = max(FLAT_MV, mv - b.drain_mv_per_h * (min(t_s, z) - a) / 3600)
+            on_since = z
+        return round(mv)
+
+
+@dataclass(frozen=True)
+class Backup:
+    """The home unit's backup battery: what keeps it going with the mains off."""
+
+    start_mv: int = FULL_MV  # long on the mains
+    drain_mv_per_h: float = 0.0  # with the mains off
+    charge_mv_per_h: float = 300.0  # with the mains on, up to full
 
 
 @dataclass
@@ -406,7 +432,7 @@ def _rules(r: _Reader, m: dict[str, yaml.Node], c: Curfew, what: str) -> Curfew:
 def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, duration: int) -> Curfew:
     m = r.mapping(node, "curfew", {
         **_RULES, "schedule": True, "unit": False, "property_m": False, "away_m": False, "radio": False,
-        "replayer": False, "mains_off": False, "unit_off": False, "orders": False, "inputs": False})
+        "replayer": False, "mains_off": False, "unit_off": False, "orders": False, "inputs": False, "backup": False})
     if "unit" in m:
         unit = r.point(m["unit"], "curfew unit")
     elif home is None:
@@ -434,6 +460,13 @@ def _curfew(r: _Reader, node: yaml.Node, home: tuple[float, float] | None, durat
         c.replayer = Replayer(cap, rep)
     if "mains_off" in m:
         c.mains_off = _gaps(r, m["mains_off"], duration, "mains_off spell")
+    if "backup" in m:
+        bm = r.mapping(m["backup"], "backup", {"start_mv": False, "drain_mv_per_h": False, "charge_mv_per_h": False})
+        full = Backup()
+        c.backup = Backup(int(r.number(bm["start_mv"], "start_mv", FLAT_MV, FULL_MV, integer=True))
+                          if "start_mv" in bm else full.start_mv,
+                          *(float(r.number(bm[k], k, 0, 2000)) if k in bm else getattr(full, k)
+                            for k in ("drain_mv_per_h", "charge_mv_per_h")))
     if "unit_off" in m:
         c.unit_off = _gaps(r, m["unit_off"], duration, "unit_off spell")
     if "inputs" in m:

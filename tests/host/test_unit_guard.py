@@ -62,3 +62,32 @@ def test_the_units_case_tamper_is_required() -> None:
     run.unit_stored = [r for r in run.unit_stored if r["kind"] != Kind.TAMPER_CASE]
     result = verdict.score(run)
     assert not result.passed and result.missed[0]["tamper"] == "unit case"
+
+
+def test_the_units_backup_battery_low_is_required_and_never_early() -> None:
+    sc = _load("curfew-unit-backup-low")
+    assert sc.curfew is not None
+    (low_s,) = curfew_oracle.backup_low(sc.curfew, sc.duration_s)
+    assert sc.curfew.backup_mv(low_s) <= curfew_oracle.LOW_MV < sc.curfew.backup_mv(low_s - 60)
+    run = sim.execute(sc, keep_nmea=False)
+    said = [r for r in run.unit_stored if r["kind"] == Kind.BATTERY_LOW]
+    assert len(said) == 1 and 0 <= said[0]["utc"] - sc.start_utc - low_s <= 60  # the unit reads it once a minute
+    assert verdict.score(run).passed
+    run.unit_stored = [r for r in run.unit_stored if r["kind"] != Kind.BATTERY_LOW]
+    missed = verdict.score(run)
+    assert not missed.passed and [m["curfew"] for m in missed.missed] == ["battery_low"]
+    early = {**said[0], "utc": sc.start_utc + 3600}  # an hour into the night: the backup still near full
+    run.unit_stored += [early, said[0]]
+    false = verdict.score(run)
+    assert not false.passed and [f["curfew"] for f in false.false] == ["battery low while the backup battery was not"]
+
+
+def test_the_backup_drains_off_the_mains_and_charges_on_it() -> None:
+    sc = _load("curfew-unit-backup-low")
+    c = sc.curfew
+    assert c is not None and c.mains_off == [(1800, 18000)]
+    assert c.backup_mv(0) == 3950 and c.backup_mv(1800) == 4100  # charging for its first half hour
+    assert c.backup_mv(1800 + 3600) == 3950  # 150 mV an hour off the mains
+    assert c.backup_mv(18000) == 3425 and c.backup_mv(18000 + 1800) == 3575  # back on: 300 mV an hour
+    full = _load("curfew-unit-power-loss").curfew
+    assert full is not None and {full.backup_mv(t) for t in range(0, 3 * 3600, 60)} == {4200}  # by default, no drain
