@@ -210,6 +210,25 @@ class HomeUnit:
         self._quiet = until_ms
         self.fw.advance(max(until_ms, self.fw.now_ms))
 
+    def next_ms(self, until_ms: int) -> int:
+        """After an advance to until_ms, the UTC ms by which the unit must be advanced again:
+        at once while it has adverts for the tag or a technician may type; else its own next
+        deadline, an answer due, an order, a replay, a mains, power or case change, a minute
+        (its backup battery), or the end."""
+        if self.for_tag or self.console or (not self._dead and self.fw.reset):
+            return until_ms
+        s = self.start_ms
+        due = [s + self.sc.duration_s * 1000, s + ((until_ms - s) // 60000 + 1) * 60000]
+        if not self._dead and self.fw.wake_ms is not None:
+            due.append(self.fw.wake_ms)
+        due += [d for d, _ in self.uplink.pending]
+        due += [s + at * 1000 for _, (at, _) in self._orders[:1]] + [s + i.at_s * 1000 for i in self._case[:1]]
+        if self._next_replay_ms is not None:
+            due.append(self._next_replay_ms)
+        edges = [s + e * 1000 for spell in (*self.c.mains_off, *self.c.unit_off) for e in spell]
+        due += [e for e in edges if e > until_ms]
+        return min(due)
+
     def _answers(self, before_ms: int) -> None:
         for due, data in self.uplink.due(before_ms):
             self.fw.link(data)

@@ -132,7 +132,8 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     if sc.curfew else None)
             tag = TagRig(sc, image, heap, server.port, clock, cuts or [], unit, console)
             issued = list(orders or [])
-            for t_ms in range(0, end_ms + 1000, tag.step_ms):
+            t_ms = 0
+            while t_ms <= end_ms:
                 tag.inputs(t_ms)
                 while issued and issued[0].at_s * 1000 <= t_ms:
                     o = issued.pop(0)
@@ -143,12 +144,18 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                     centre.check_silence()
                 tag.answers(t_ms)
                 if t_ms >= end_ms:
-                    continue
+                    break
                 i = t_ms // 1000
                 tag.epoch(t_ms, truth[i], truth[min(i + 1, len(truth) - 1)], unit.for_tag if unit else [], keep_nmea)
+                nxt = tag.next_step(t_ms)
                 if unit:
                     unit.for_tag.clear()
                     unit.advance(start_ms + t_ms + NMEA_DELAY_MS)
+                    nxt = min(nxt, max(t_ms + tag.step_ms, _on_grid(unit.next_ms(start_ms + t_ms + NMEA_DELAY_MS)
+                                                                    - start_ms - NMEA_DELAY_MS, tag.step_ms)))
+                if issued:
+                    nxt = min(nxt, max(t_ms + tag.step_ms, _on_grid(issued[0].at_s * 1000, tag.step_ms)))
+                t_ms = min(nxt, end_ms)  # the steps between: nothing reaches either device
             turns = tag.finish()
             if unit:
                 unit.stop()
@@ -169,6 +176,10 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                time.perf_counter() - t0, stored, link_stats, tag.energy(), tag.gnss.switches, unit_stored,
                unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, tag.logs,
                tag.outages, turns, tag.resets)
+
+
+def _on_grid(ms: int, step_ms: int) -> int:
+    return -(-ms // step_ms) * step_ms
 
 
 def _console(lines: list[tuple[int, str]]) -> tuple[dict[str, int], int, int]:

@@ -155,6 +155,26 @@ class TagRig:
         self._quiet = self.start_ms + t_ms + self.step_ms
         self.fw.advance(self.start_ms + t_ms + NMEA_DELAY_MS)
 
+    def next_step(self, t_ms: int) -> int:
+        """The first step after t_ms that anything reaches the tag, or that it needs: the next
+        while its receiver streams or a technician may type; else the next of its own
+        deadlines, an answer due, a pin, hang, cut, power back, coverage edge, or minute (its
+        battery). The steps between would find nothing to do (host_sim/run/sim.py skips them)."""
+        nxt = t_ms + self.step_ms
+        if self.console or self._tear_until >= 0 or (self.on and (self.gnss.on or self.fw.reset)):
+            return nxt
+        due = [self.end_ms, (t_ms // 60000 + 1) * 60000]
+        if not self.on:
+            due.append(self._off_until)
+        elif self.fw.wake_ms is not None:
+            due.append(self.fw.wake_ms - self.start_ms - NMEA_DELAY_MS)
+        due += [d - self.start_ms - NMEA_DELAY_MS for d, _ in (*self.uplink.pending, *self.modem.pending)]
+        due += [a * 1000 for a in (*(p.at_s for p in self._pins[:1]), *self._hangs[:1],
+                                  *(c.at_s for c in self._cuts[:1]))]
+        due += [e - self.start_ms for gap in self.modem.f.gaps_ms for e in gap if e > self.start_ms + t_ms]
+        first = -(-min(due) // self.step_ms) * self.step_ms  # on the step grid, rounded up
+        return max(nxt, first)
+
     def finish(self) -> tuple[int, int]:
         """Stop the firmware (booted again if the run ends in a cut) and the link; the last
         boot's loop turns and round trips."""
