@@ -18,6 +18,7 @@ from typing import Any
 
 from host_sim import wire
 from host_sim.device import mpy_gate
+from host_sim.exits import CliError
 from host_sim.judge import report
 from host_sim.paths import BOARDS, BUILD, FIRMWARE
 
@@ -66,7 +67,7 @@ def run_tag(path: str) -> dict[str, Any]:
 def scenarios(cohort: Path) -> list[Path]:
     found = sorted(cohort.glob("*.yaml"))
     if not found:
-        raise SystemExit(f"tagsim fleet: no scenario files (*.yaml) in {cohort}; make one with tagsim cohort generate")
+        raise CliError(f"fleet: no scenario files (*.yaml) in {cohort}; make one with tagsim cohort generate")
     return found
 
 

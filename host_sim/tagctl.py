@@ -18,7 +18,9 @@ Commands:
 
 A home monitoring unit's console answers the same commands (gnss=none, no strap).
 
-Exit status: 0 done, 1 a device refused or a check failed, 2 no device or no answer.
+Exit status: 0 done, 1 a device refused or a check failed, 2 bad usage (a token
+that is not 8 to 32 bytes of hex, two tags to pair), 3 no device or no answer, 130
+interrupted; each error is one line.
 """
 
 from __future__ import annotations
@@ -32,15 +34,13 @@ import time
 
 import serial
 
+from host_sim import exits
+from host_sim.exits import CliError
 from host_sim.run.replay import parse_console
 
 PROTO = 1
 RESEND_S = 0.25
 RESTART_S = 30.0  # a device restarting after a pairing answers within this
-
-
-class UsageError(ValueError):
-    """The command cannot be done as asked (exit 2)."""
 
 
 class TagError(RuntimeError):
@@ -136,7 +136,7 @@ def cmd_pair(args: argparse.Namespace, port: serial.Serial) -> int:
         boards = {name: awake(p) for name, (p, _) in ports.items()}
         roles = sorted(b.get("role", "?") for b in boards.values())
         if roles != ["hmu", "tag"]:
-            raise UsageError(f"pair needs a tag and a home unit; {args.port} and {args.other} are "
+            raise CliError(f"pair needs a tag and a home unit; {args.port} and {args.other} are "
                              f"{' and '.join(roles)}")
         tag = next(n for n, b in boards.items() if b["role"] == "tag")
         unit = next(n for n, b in boards.items() if b["role"] == "hmu")
@@ -211,21 +211,26 @@ def main(argv: list[str] | None = None) -> int:
     log.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")
     log.set_defaults(func=cmd_log)
     args = ap.parse_args(argv)
+    return exits.main("tagctl", lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    for name in ("token", "other_token"):
+        if getattr(args, name, None):
+            exits.hex_bytes(getattr(args, name), "--" + name.replace("_", "-"), (8, 32))
     try:
         port = serial.Serial(args.port, args.baud, timeout=0.1)
     except serial.SerialException as e:
-        print(f"tagctl: cannot open {args.port}: {e}", file=sys.stderr)
-        return 2
+        raise CliError(f"cannot open {args.port}: {e}", exits.ENVIRONMENT) from None
     try:
         with port:
-            result: int = args.func(args, port)
-    except (TagError, UsageError) as e:
-        print(f"tagctl: {e}", file=sys.stderr)
-        return 2
-    except ValueError as e:
-        print(f"tagctl: the tag refused {args.command}: {e}", file=sys.stderr)
-        return 1
-    return result
+            return int(args.func(args, port))
+    except (TagError, serial.SerialException) as e:  # no answer, or the device gone
+        raise CliError(str(e), exits.ENVIRONMENT) from None
+    except CliError:
+        raise
+    except ValueError as e:  # the device's own refusal, with its reason
+        raise CliError(f"{args.command}: {e}", exits.FAILED) from None
 
 
 if __name__ == "__main__":

@@ -17,6 +17,12 @@ Commands:
            written as ordinary scenario files, with a share of planted breaches
   fleet    run a cohort (parallel workers here, or a Dask cluster), resumable,
            and report it: detection, alerts per tag-day, latency, battery, centre
+
+Exit codes, the same for every command (and tagctl): 0 done, 1 a check failed (a
+scenario, a capture, a tag), 2 bad input or usage (a missing or malformed file, a
+bad key or token), 3 the environment (a port in use, a device missing, the
+firmware's interpreter not built), 130 interrupted (Ctrl-C, SIGTERM); each error is
+one line naming the thing and the fix, and nothing half-made is left behind.
 """
 
 from __future__ import annotations
@@ -24,11 +30,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
+from host_sim import exits
 from host_sim.centre.server import SILENCE_S
 from host_sim.device import mp
+from host_sim.exits import CliError
 from host_sim.judge import report
 from host_sim.paths import CAPTURES
 from host_sim.run.heap import BUDGET, HEAP
@@ -43,9 +52,9 @@ def _files(paths: list[Path], patterns: tuple[str, ...], command: str) -> list[P
         elif p.is_file():
             found.append(p)
         else:
-            raise SystemExit(f"tagsim {command}: {p}: no such file or folder")
+            raise CliError(f"{command}: {p}: no such file or folder")
     if not found:
-        raise SystemExit(f"tagsim {command}: no {' or '.join(patterns)} in {', '.join(map(str, paths))}")
+        raise CliError(f"{command}: no {' or '.join(patterns)} in {', '.join(map(str, paths))}")
     return found
 
 
@@ -121,14 +130,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             errors.append(str(e))
     if errors:
         print("\n".join(errors), file=sys.stderr)
-        return 2
+        return exits.BAD_INPUT
     results: dict[Path, dict[str, object]] = {}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = {pool.submit(_run_one, f, args.out, args.nmea, args.heap): f for f in files}
         report.progress(0, len(files), "starting")
-        for n, fut in enumerate(as_completed(futures), 1):
-            results[futures[fut]] = fut.result()
-            report.progress(n, len(files), futures[fut].stem)
+        try:
+            for n, fut in enumerate(as_completed(futures), 1):
+                results[futures[fut]] = fut.result()
+                report.progress(n, len(files), futures[fut].stem)
+        except KeyboardInterrupt:  # each worker ends its run and removes its temporary folder
+            for proc in list(pool._processes.values()):  # the executor keeps its workers here
+                proc.terminate()
+            pool.shutdown(cancel_futures=True)
+            raise
     ordered = [results[f] for f in files]
     rows = []
     for r in ordered:
@@ -178,11 +193,13 @@ def cmd_centre(args: argparse.Namespace) -> int:
             pass
         return 0
     if not args.db.exists():
-        print(f"tagsim centre: no database at {args.db}", file=sys.stderr)
-        return 2
-    c = centre.Centre(args.db)
-    rows = {"alerts": c.alerts, "events": c.events, "silences": c.silences,
-            "pairings": c.pairings}[args.action](args.device)
+        raise CliError(f"centre: no database at {args.db}: give --db, or start one with tagsim centre serve")
+    c = centre.open_centre(args.db)
+    try:
+        rows = {"alerts": c.alerts, "events": c.events, "silences": c.silences,
+                "pairings": c.pairings}[args.action](args.device)
+    except sqlite3.DatabaseError as e:  # a file cut short: its header reads, its pages do not
+        raise CliError(f"{args.db}: not a readable emtag centre database ({e}): give another --db") from None
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
@@ -208,8 +225,8 @@ def cmd_device(args: argparse.Namespace) -> int:
     try:
         sc = scenario.load(args.scenario)
     except scenario.ScenarioError as e:
-        print(e, file=sys.stderr)
-        return 2
+        raise CliError(str(e)) from None
+    exits.hex_bytes(args.token, "--token", (8, 32))
     console = PtyConsole(speed=args.speed)
     unit_console = PtyConsole(speed=args.speed) if sc.curfew else None
     print(f"tag {sc.name[:8]} console on {console.port} (technician token {args.token}); "
@@ -240,8 +257,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     from host_sim.world import cohort
 
     if args.tags < 1:
-        print("tagsim cohort: --tags must be at least 1", file=sys.stderr)
-        return 2
+        raise CliError("cohort: --tags must be at least 1")
     m = cohort.generate(args.out, args.tags, args.seed, args.breach_share, args.curfew_share)
     curfews = sum(w["curfew"] for w in m["wearers"])
     print(f"{args.out}: {m['tags']} wearers ({curfews} with a curfew), {m['planted']} planted breaches; "
@@ -273,6 +289,16 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     report.write_json(args.json or plots / "report.json", {"summary": summary, "tags": got})
     clean = not summary["failed"] and summary["planted_detected"] == summary["planted"] and not summary["false_alerts"]
     return 0 if clean and summary["run"] == summary["tags"] else 1
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     dp.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/strap-cut.yaml"),
                     help="what the wearer does (default: scenarios/strap-cut.yaml)")
     dp.add_argument("--pty", action="store_true", help="the console on a pseudo-terminal (the default, and only, way)")
-    dp.add_argument("--speed", type=float, default=1.0, help="virtual seconds per real second (default 1)")
+    dp.add_argument("--speed", type=_positive, default=1.0, help="virtual seconds per real second (default 1)")
     dp.add_argument("--token", default="0123456789abcdef",
                     help="the technician token (hex) the tag, and its home unit, will accept")
     dp.add_argument("--db", type=Path, help="keep the centre's SQLite database here (tagsim centre ... --db)")
@@ -346,9 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     runs_firmware = args.command in ("run", "replay", "device") or (args.command == "fleet" and args.action == "run")
     if runs_firmware and not mp.MP32.exists():
         print(f"tagsim: the firmware's interpreter {mp.MP32} is not built; run: make interpreters", file=sys.stderr)
-        return 2
-    result: int = args.func(args)
-    return result
+        return exits.ENVIRONMENT
+    return exits.main("tagsim", lambda: int(args.func(args)))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from host_sim import wire
+from host_sim.exits import ENVIRONMENT, KEY_BYTES, CliError, hex_bytes
 
 SCHEMA = [
     # version 1
@@ -75,6 +76,7 @@ class Centre:
     """The centre's logic, one frame at a time; serve() puts it on TCP."""
 
     def __init__(self, db: Path | str, clock: Callable[[], int] = real_clock_ms) -> None:
+        self.path = db
         self.db = sqlite3.connect(str(db), check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.clock = clock
@@ -86,6 +88,9 @@ class Centre:
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(SCHEMA):
+            raise CliError(f"{self.path}: a centre database from a newer emtag (schema {version}, this one knows "
+                           f"{len(SCHEMA)}): use that version, or another --db")
         for v, script in enumerate(SCHEMA[version:], version + 1):
             self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {v}; COMMIT;")
 
@@ -316,11 +321,38 @@ class Server:
         self.stop()
 
 
+def open_centre(db: Path) -> Centre:
+    """The centre on an existing or new database, or CliError if the file is not one of ours."""
+    try:
+        return Centre(db)
+    except sqlite3.DatabaseError as e:
+        raise CliError(f"{db}: not a readable emtag centre database ({e}): give another --db") from None
+
+
+def load_keys(path: Path) -> dict[str, bytes]:
+    """A keys file, {"device": "64 hex digits"}, checked whole: CliError naming what is wrong."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise CliError(f"keys file {path}: cannot be read ({e.strerror})") from None
+    try:
+        given = json.loads(text)
+    except ValueError as e:
+        raise CliError(f"keys file {path}: not valid JSON ({e})") from None
+    if not isinstance(given, dict) or not all(isinstance(k, str) for k in given.values()):
+        raise CliError(f'keys file {path}: expected a JSON object of hex keys, {{"tag-0001": "64 hex digits"}}')
+    return {device: hex_bytes(key, f"keys file {path}: {device}'s key", (KEY_BYTES, KEY_BYTES))
+            for device, key in given.items()}
+
+
 def serve_forever(db: Path, host: str, port: int, keys: Path | None, silence_s: int = SILENCE_S) -> None:
-    centre = Centre(db)
-    if keys:
-        for device, key in json.loads(keys.read_text()).items():
-            centre.register(device, bytes.fromhex(key))
+    """Serve until interrupted. CliError for bad keys, a database not ours, or a port in use;
+    a database this call created is removed again if it cannot serve."""
+    given = load_keys(keys) if keys else {}
+    new = not db.exists()
+    centre = open_centre(db)
+    for device, key in given.items():
+        centre.register(device, key)
 
     async def watch() -> None:
         while True:
@@ -330,7 +362,15 @@ def serve_forever(db: Path, host: str, port: int, keys: Path | None, silence_s: 
                       f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(quiet['last_heard_ms'] / 1000))}", flush=True)
 
     async def main() -> None:
-        server = await asyncio.start_server(lambda r, w: _session(centre, r, w), host, port)
+        try:
+            server = await asyncio.start_server(lambda r, w: _session(centre, r, w), host, port)
+        except OSError as e:
+            centre.db.close()
+            if new:  # nothing half-created left behind
+                for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                    leftover.unlink(missing_ok=True)
+            raise CliError(f"cannot listen on {host}:{port} ({e.strerror}): stop what holds it, or give another "
+                           f"--port", ENVIRONMENT) from None
         print(f"centre listening on {host}:{server.sockets[0].getsockname()[1]}, database {db}", flush=True)
         watcher = asyncio.create_task(watch())
         async with server:

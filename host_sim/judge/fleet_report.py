@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Ellipse  # noqa: E402
 
+from host_sim.exits import CliError  # noqa: E402
 from host_sim.judge import report  # noqa: E402
 
 PLANTED_TO = {"zone": "zone", "curfew": "absence"}  # a planted breach, and the oracle's name for its alert
@@ -174,8 +175,8 @@ def load(cohort: Path, results: Path) -> tuple[dict[str, Any], dict[str, dict[st
     try:
         manifest: dict[str, Any] = json.loads((cohort / "cohort.json").read_text())
     except (OSError, ValueError) as e:
-        raise SystemExit(f"tagsim fleet: {cohort / 'cohort.json'}: cannot be read ({e}); "
-                         "make the cohort with tagsim cohort generate") from None
+        raise CliError(f"fleet: {cohort / 'cohort.json'}: cannot be read ({e}); "
+                       "make the cohort with tagsim cohort generate") from None
     out = {}
     for f in sorted(results.glob("*.json")):
         out[f.stem] = json.loads(f.read_text())

@@ -33,7 +33,7 @@ def test_fitting_a_tag_then_a_strap_cut() -> None:
         assert "zone" not in diag.stdout and "lat" not in diag.stdout  # nothing of places
 
         alone = _tagctl(port, "pair", "/dev/no-such-unit", "--token", TOKEN)  # pairing is for two devices
-        assert alone.returncode == 2 and "cannot open /dev/no-such-unit" in alone.stderr
+        assert alone.returncode == 3 and "cannot open /dev/no-such-unit" in alone.stderr
 
         time.sleep(max(0.0, 4.0 - (time.monotonic() - t0)))  # past the strap cut
         status = _tagctl(port, "status", "--json")  # as the README writes it
@@ -61,7 +61,7 @@ def test_no_answer_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untype
     finally:
         os.close(master)
         os.close(slave)
-    assert proc.returncode == 2 and "no answer" in proc.stderr
+    assert proc.returncode == 3 and "no answer" in proc.stderr
 
 
 def test_refit_clears_the_tamper(tmp_path) -> None:  # type: ignore[no-untyped-def]

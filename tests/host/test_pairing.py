@@ -55,7 +55,7 @@ def test_pairing_over_two_ptys(tmp_path: Path) -> None:
         unit = device.stdout.readline().split(" console on ")[1].split()[0]
         time.sleep(4)  # two virtual minutes: both have booted, set their clocks and heard each other
 
-        wrong = _tagctl("--port", tag, "pair", unit, "--token", "ffff")
+        wrong = _tagctl("--port", tag, "pair", unit, "--token", "ee" * 16)
         assert wrong.returncode == 1 and "bad token" in wrong.stderr, wrong.stderr
         same = _tagctl("--port", tag, "pair", tag, "--token", TOKEN)
         assert same.returncode == 2 and "a tag and a home unit" in same.stderr, same.stderr

@@ -51,4 +51,4 @@ def test_log_shows_the_fixes_and_counters(tmp_path: Path) -> None:
 def test_no_device_is_a_clear_error() -> None:
     proc = subprocess.run([sys.executable, "-m", "host_sim.tagctl", "--port", "/dev/nonexistent-tag", "status"],
                           capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 2 and "cannot open /dev/nonexistent-tag" in proc.stderr
+    assert proc.returncode == 3 and "cannot open /dev/nonexistent-tag" in proc.stderr
