@@ -27,6 +27,8 @@ _MAX_LINE = const(192)  # a pair request: 64 hex digits of key beside the token 
 _COMMANDS = ("version", "board", "gnss", "modem", "queue", "strap", "battery", "pairing", "counters", "status",
              "selftest", "fit", "pair")
 
+# modem.py's states, by number: what the technician reads
+_MODEM_STATES = ("starting", "initialising", "registering", "attaching", "opening", "ready", "off", "asking-time")
 # events this module sends (docs/frames.md)
 _EV_PAIRED = const(23)  # depth: the side, _SIDE_TAG or _SIDE_UNIT
 _SIDE_TAG = const(1)
@@ -111,16 +113,16 @@ class Diag:
         fr = g.framer
         last = self._locwatch.fix_utc
         age = self.board.utc() - last if last else -1
-        return "ok fix=%s last_valid_age_s=%d sentences=%d checksum_errors=%d fixes=%d" % (
-            "valid" if 0 <= age <= 5 else "none", age, fr.count(nmea.C_SENTENCES), fr.count(nmea.C_CHECKSUM),
-            g.count(gnss.C_FIXES))
+        return "ok fix=%s last_valid_age_s=%s sentences=%d checksum_errors=%d fixes=%d" % (
+            "valid" if 0 <= age <= 5 else "none", age if last else "none", fr.count(nmea.C_SENTENCES),
+            fr.count(nmea.C_CHECKSUM), g.count(gnss.C_FIXES))
 
     def _q_modem(self, args):
         m = self._modem
         if m is None:
             return "ok transport=%s" % self._cfg["transport"]
-        return "ok transport=cellular state=%d registered=%d rssi=%d resets=%d errors=%d" % (
-            m.state, m.registered, m.rssi, m.resets, m.errors)
+        return "ok transport=cellular state=%s registered=%s rssi=%d resets=%d errors=%d" % (
+            _MODEM_STATES[m.state], _yes(m.registered), m.rssi, m.resets, m.errors)
 
     def _q_queue(self, args):
         s, lk = self._store, self._link
@@ -135,7 +137,8 @@ class Diag:
 
     def _q_battery(self, args):
         p = self._power
-        return "ok mv=%d percent=%d low=%d critical=%d" % (self.board.battery_mv(), p.pct, p.low, p.critical)
+        return "ok mv=%d percent=%d low=%s critical=%s" % (self.board.battery_mv(), p.pct, _yes(p.low),
+                                                          _yes(p.critical))
 
     def _q_pairing(self, args):
         c = self._cfg
@@ -223,6 +226,10 @@ class Diag:
 
 def _hex(text):
     return not text.strip("0123456789abcdefABCDEF")
+
+
+def _yes(flag):
+    return "yes" if flag else "no"
 
 
 def _switch(fitted, closed):

@@ -15,6 +15,7 @@ import civil
 import frames
 from micropython import const
 
+# states, in order (diag.py names them for the technician)
 _SYNC = const(0)
 _INIT = const(1)
 _REG = const(2)

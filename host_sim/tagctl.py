@@ -4,7 +4,8 @@ Commands:
   diag       everything a fitting needs, as a table: board, GNSS, modem, queue,
              strap, battery, pairing
   status     the same in one line (or --json)
-  log        the tag's fixes and counters as they come, for --seconds
+  log        the tag's fixes and counters as they come, for --seconds; whether
+             each has a position, not where (--positions shows it)
   selftest   the tag's own checks: storage, GNSS, strap, case, battery, link
   fit        after fitting or re-fitting: clear the tamper latch (needs --token)
   pair PORT  pair the device on --port with the one on PORT: a tag with its home
@@ -17,6 +18,7 @@ Commands:
              pairings).
 
 A home monitoring unit's console answers the same commands (gnss=none, no strap).
+Every answer's keys, and their JSON types with --json: docs/technician.md.
 
 Exit status: 0 done, 1 a device refused or a check failed, 2 bad usage (a token
 that is not 8 to 32 bytes of hex, two tags to pair), 3 no device or no answer, 130
@@ -31,6 +33,7 @@ import json
 import secrets
 import sys
 import time
+from typing import Any
 
 import serial
 
@@ -76,9 +79,26 @@ def request(port: serial.Serial, command: str, *args: str, timeout: float = 5.0,
     raise TagError(f"no answer to {command!r} in {timeout:g} s: is this an emtag tag, and its console port?")
 
 
+# the answers' numbers and flags (docs/technician.md); every other value is a word, "none" is null
+NUMBERS = {"protocol", "naps", "last_valid_age_s", "sentences", "checksum_errors", "fixes", "rssi", "resets",
+           "errors", "queued", "acked_seq", "next_seq", "sent", "rejected", "mv", "percent"}
+FLAGS = {"registered", "low", "critical"}
+
+
+def typed(answer: dict[str, str]) -> dict[str, Any]:
+    """An answer as JSON would have it: numbers as numbers, yes/no as true/false, none as null."""
+    def value(key: str, text: str) -> Any:
+        if text == "none":
+            return None
+        if key in FLAGS:
+            return text == "yes"
+        return int(text) if key in NUMBERS else text
+    return {k: value(k, v) for k, v in answer.items()}
+
+
 def _show(args: argparse.Namespace, answer: dict[str, str]) -> None:
     if args.json:
-        print(json.dumps(answer))
+        print(json.dumps(typed(answer)))
     else:
         width = max(len(k) for k in answer) if answer else 0
         for k, v in answer.items():
@@ -92,7 +112,7 @@ def cmd_diag(args: argparse.Namespace, port: serial.Serial) -> int:
 
 def cmd_status(args: argparse.Namespace, port: serial.Serial) -> int:
     answer = request(port, "status")
-    print(json.dumps(answer) if args.json else " ".join(f"{k}={v}" for k, v in answer.items()))
+    print(json.dumps(typed(answer)) if args.json else " ".join(f"{k}={v}" for k, v in answer.items()))
     return 0
 
 
@@ -168,13 +188,18 @@ def cmd_log(args: argparse.Namespace, port: serial.Serial) -> int:
     while time.monotonic() < deadline:
         text += port.read(4096)
     fixes, counters = parse_console(text.decode(errors="replace"))
+    # a fix's place is the wearer's: shown only when asked for (docs/technician.md)
+    rows = [{"utc": f.utc, "valid": f.valid, "has_position": f.has_pos,
+             **({"lat": f.lat_e7 / 1e7, "lon": f.lon_e7 / 1e7} if args.positions and f.has_pos else {})}
+            for f in fixes]
     if args.json:
-        print(json.dumps({"fixes": [f.__dict__ for f in fixes], "counters": counters}))
+        print(json.dumps({"fixes": rows, "counters": counters}))
         return 0
-    for f in fixes:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(f.utc)) if f.utc >= 0 else "no time"
-        where = f"{f.lat_e7 / 1e7:.7f} {f.lon_e7 / 1e7:.7f}" if f.has_pos else "no position"
-        print(f"fix  {stamp}  {where}  {'valid' if f.valid else 'not valid'}")
+    for f in rows:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(f["utc"])) if f["utc"] >= 0 else "no time"
+        where = (f"{f['lat']:.7f} {f['lon']:.7f}" if "lat" in f else "position" if f["has_position"]
+                 else "no position")
+        print(f"fix  {stamp}  {where}  {'valid' if f['valid'] else 'not valid'}")
     if counters:
         print("gnss " + "  ".join(f"{k}={v}" for k, v in counters.items()))
     if not fixes and not counters:
@@ -209,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     pair.set_defaults(func=cmd_pair)
     log = sub.add_parser("log", parents=[either], help="the tag's fixes and counters for a while")
     log.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")
+    log.add_argument("--positions", action="store_true",
+                     help="show each fix's latitude and longitude (the wearer's place: only when needed)")
     log.set_defaults(func=cmd_log)
     args = ap.parse_args(argv)
     return exits.main("tagctl", lambda: _run(args))

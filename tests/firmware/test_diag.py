@@ -62,3 +62,16 @@ def test_unknown_commands_leave_nothing_in_the_heap():
         assert _ask(d, "EMTAG?1 cmd%04dxyz" % i) == ["EMTAG!1 cmd%04dxyz err unknown command\n" % i]
     gc.collect()
     assert gc.mem_alloc() - before < 256, gc.mem_alloc() - before
+
+
+class _Modem:
+    state, registered, rssi, resets, errors = 5, 1, 17, 0, 2
+
+
+def test_the_modem_and_battery_read_in_words():
+    d = diag.Diag(_Board(), {"tech_token": "", "device_id": "tag-0001", "transport": "cellular"}, None, None, None,
+                  None, _Modem(), None, None, None, None)
+    assert _ask(d, "EMTAG?1 modem") == [
+        "EMTAG!1 modem ok transport=cellular state=ready registered=yes rssi=17 resets=0 errors=2\n"]
+    _Modem.state, _Modem.registered = 2, 0
+    assert "state=registering registered=no" in _ask(d, "EMTAG?1 modem")[0]

@@ -1,6 +1,8 @@
 """A field technician's session: tagctl against a virtual tag (tagsim device --pty)
 through a real pseudo-terminal, as against hardware on /dev/ttyUSB0."""
 
+import json
+import re
 import subprocess
 import sys
 import time
@@ -8,6 +10,7 @@ import time
 from host_sim.paths import ROOT
 
 TOKEN = "00112233445566778899aabbccddeeff"
+MODEM_STATES = {"starting", "initialising", "registering", "attaching", "opening", "ready", "off", "asking-time"}
 
 
 def _tagctl(port: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -38,8 +41,14 @@ def test_fitting_a_tag_then_a_strap_cut() -> None:
         time.sleep(max(0.0, 4.0 - (time.monotonic() - t0)))  # past the strap cut
         status = _tagctl(port, "status", "--json")  # as the README writes it
         assert status.returncode == 0, status.stderr
-        assert '"strap": "open"' in status.stdout and '"strap_tamper": "latched"' in status.stdout
-        assert '"hmu": "none"' in status.stdout and '"key_id": "none"' in status.stdout  # a tag with no home unit
+        answer = json.loads(status.stdout)
+        assert answer["strap"] == "open" and answer["strap_tamper"] == "latched"
+        assert answer["hmu"] is None and answer["key_id"] is None  # a tag with no home unit
+        assert answer["transport"] == "cellular" and answer["state"] in MODEM_STATES
+        assert isinstance(answer["registered"], bool) and isinstance(answer["low"], bool)
+        assert all(isinstance(answer[k], int) for k in ("mv", "percent", "queued", "sentences", "naps"))
+        documented = set(re.findall(r"`([a-z_]+)`", (ROOT / "docs" / "technician.md").read_text()))
+        assert set(answer) <= documented, set(answer) - documented  # every key the tag says is in the table
         refit = _tagctl(port, "fit", "--token", TOKEN)
         assert refit.returncode == 1 and "still open" in refit.stderr  # the latch holds
         selftest = _tagctl(port, "selftest")
@@ -87,3 +96,26 @@ def test_refit_clears_the_tamper(tmp_path) -> None:  # type: ignore[no-untyped-d
     finally:
         device.kill()
     assert "tamper_strap" in out and "fitted" not in out.split("alerts:")[1]  # a fit is no alert
+
+
+def test_log_shows_no_place_unless_asked() -> None:
+    import os
+    import pty
+    import tty
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    fix = b"FIX 1796083200 0 524534000 -19110000 1 1\n"
+    try:
+        shown = {}
+        for extra in ((), ("--positions",)):
+            log = subprocess.Popen([sys.executable, "-m", "host_sim.tagctl", "--port", os.ttyname(slave), "log",
+                                    "--seconds", "1.5", *extra], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            time.sleep(0.5)
+            os.write(master, fix * 3)
+            shown[extra] = log.communicate(timeout=30)[0]
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert shown[()].splitlines() == ["fix  2026-12-01 00:00:00  position  valid"] * 3
+    assert "52.4534000 -1.9110000" in shown[("--positions",)]

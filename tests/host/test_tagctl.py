@@ -20,7 +20,8 @@ def test_log_shows_the_fixes_and_counters(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     tty.setraw(slave)
     port = os.ttyname(slave)
-    watch = subprocess.Popen([sys.executable, "-m", "host_sim.tagctl", "--port", port, "log", "--seconds", "4"],
+    watch = subprocess.Popen([sys.executable, "-m", "host_sim.tagctl", "--port", port, "log", "--seconds", "4",
+                              "--positions"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     start = 1_419_998_400_000  # the capture's day, 2014-12-31
 
