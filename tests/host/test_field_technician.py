@@ -8,14 +8,14 @@ import sys
 import time
 
 from host_sim.paths import ROOT
+from tests.host.virtual import stop, tagctl
 
 TOKEN = "00112233445566778899aabbccddeeff"
 MODEM_STATES = {"starting", "initialising", "registering", "attaching", "opening", "ready", "off", "asking-time"}
 
 
 def _tagctl(port: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "host_sim.tagctl", "--port", port, *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=30)
+    return tagctl("--port", port, *args, timeout=30)
 
 
 def test_fitting_a_tag_then_a_strap_cut() -> None:
@@ -55,7 +55,7 @@ def test_fitting_a_tag_then_a_strap_cut() -> None:
         assert selftest.returncode == 1 and "strap" in selftest.stdout and "fail" in selftest.stdout
         out, err = device.communicate(timeout=60)
     finally:
-        device.kill()
+        stop(device)
     assert "alerts:" in out and "tamper_strap" in out and "tamper_case" in out, out + err
 
 
@@ -94,7 +94,7 @@ def test_refit_clears_the_tamper(tmp_path) -> None:  # type: ignore[no-untyped-d
         assert '"strap_tamper": "clear"' in after.stdout
         out, _ = device.communicate(timeout=60)
     finally:
-        device.kill()
+        stop(device)
     assert "tamper_strap" in out and "fitted" not in out.split("alerts:")[1]  # a fit is no alert
 
 

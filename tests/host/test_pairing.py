@@ -12,6 +12,7 @@ from pathlib import Path
 
 from host_sim.centre.server import Centre
 from host_sim.paths import ROOT
+from tests.host.virtual import stop, tagctl
 
 TOKEN = "00112233445566778899aabbccddeeff"
 # at home all evening, in the curfew: any absence or spoof alert after a pairing is the pairing's fault
@@ -31,13 +32,8 @@ gnss: {default: indoors}
 """
 
 
-def _tagctl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "host_sim.tagctl", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=90)
-
-
 def _pair(tag: str, unit: str, token: str = TOKEN) -> dict[str, str]:
-    done = _tagctl("--port", unit, "--json", "pair", tag, "--token", token)  # from either end
+    done = tagctl("--port", unit, "--json", "pair", tag, "--token", token)  # from either end
     assert done.returncode == 0, done.stderr
     answer: dict[str, str] = json.loads(done.stdout)
     return answer
@@ -55,16 +51,16 @@ def test_pairing_over_two_ptys(tmp_path: Path) -> None:
         unit = device.stdout.readline().split(" console on ")[1].split()[0]
         time.sleep(4)  # two virtual minutes: both have booted, set their clocks and heard each other
 
-        wrong = _tagctl("--port", tag, "pair", unit, "--token", "ee" * 16)
+        wrong = tagctl("--port", tag, "pair", unit, "--token", "ee" * 16)
         assert wrong.returncode == 1 and "bad token" in wrong.stderr, wrong.stderr
-        same = _tagctl("--port", tag, "pair", tag, "--token", TOKEN)
+        same = tagctl("--port", tag, "pair", tag, "--token", TOKEN)
         assert same.returncode == 2 and "a tag and a home unit" in same.stderr, same.stderr
 
         first = _pair(tag, unit)
         assert (first["tag"], first["unit"]) == ("pairing-", "u-pairin")
         assert re.fullmatch("[0-9a-f]{8}", first["key_id"]) and first["tag_beacon"] != first["unit_beacon"]
         for port, other in ((tag, "hmu=u-pairin"), (unit, "tag=pairing-")):
-            shown = _tagctl("--port", port, "status")
+            shown = tagctl("--port", port, "status")
             assert shown.returncode == 0 and other in shown.stdout and f"key_id={first['key_id']}" in shown.stdout
             assert not re.search("[0-9a-f]{64}", shown.stdout)  # the key itself is never shown
         time.sleep(8)  # four virtual minutes under the new key: the unit hears the tag, the tag its unit
@@ -72,7 +68,7 @@ def test_pairing_over_two_ptys(tmp_path: Path) -> None:
         assert again["key_id"] != first["key_id"] and again["tag_beacon"] != first["tag_beacon"]
         out, err = device.communicate(timeout=120)
     finally:
-        device.kill()
+        stop(device)
     assert device.returncode == 0, err
     assert "done: PASS" in out, out
     centre = Centre(db)
