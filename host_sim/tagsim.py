@@ -180,24 +180,28 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_centre(args: argparse.Namespace) -> int:
-    """The monitoring centre: serve tags over TCP, or show what it stored: events, alerts
-    (breaches, tampers, ...), silences (comms-loss alerts: a device heard before, then
-    not for --silence-s), and pairings (tags and home units as technicians paired them
-    with tagctl pair, from what both devices reported)."""
+    """The monitoring centre: serve tags over TCP (a line per frame received and per
+    alert raised, unless -q), or show what it stored: events, alerts (breaches,
+    tampers, ...), silences (comms-loss alerts: a device heard before, then not for
+    --silence-s), pairings (tags and home units as technicians paired them with tagctl
+    pair, from what both devices reported) and rejects (frames refused, and why).
+    Tables give London time and degrees; --json gives ISO 8601 UTC, kind names and codes."""
     from host_sim.centre import server as centre
+    from host_sim.centre import views
 
     if args.action == "serve":
         try:
-            centre.serve_forever(args.db, args.host, args.port, args.keys, args.silence_s)
+            centre.serve_forever(args.db, args.host, args.port, args.keys, args.silence_s, quiet=args.quiet)
         except KeyboardInterrupt:
             pass
         return 0
     if not args.db.exists():
         raise CliError(f"centre: no database at {args.db}: give --db, or start one with tagsim centre serve")
+    after = views.since(args.since) if args.since else None
+    kinds = views.kind_codes(args.kind or [])
     c = centre.open_centre(args.db)
     try:
-        rows = {"alerts": c.alerts, "events": c.events, "silences": c.silences,
-                "pairings": c.pairings}[args.action](args.device)
+        rows = views.rows(c, args.action, args.device, after, kinds, machine=args.json)
     except sqlite3.DatabaseError as e:  # a file cut short: its header reads, its pages do not
         raise CliError(f"{args.db}: not a readable emtag centre database ({e}): give another --db") from None
     if args.json:
@@ -325,12 +329,15 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--json", type=Path, help="write per-capture results and a summary here")
     rp.add_argument("--junit", type=Path, help="write JUnit XML here (one test case per capture)")
     rp.set_defaults(func=cmd_replay)
-    cp = sub.add_parser("centre", help="the monitoring centre: serve, events, alerts, silences, pairings",
+    cp = sub.add_parser("centre", help="the monitoring centre: serve, events, alerts, silences, pairings, rejects",
                         description=cmd_centre.__doc__)
-    cp.add_argument("action", choices=["serve", "events", "alerts", "silences", "pairings"])
+    cp.add_argument("action", choices=["serve", "events", "alerts", "silences", "pairings", "rejects"])
     cp.add_argument("--db", type=Path, default=Path("centre.db"), help="SQLite database (created if new)")
-    cp.add_argument("--device", help="only this device's rows (events, alerts, silences, pairings)")
-    cp.add_argument("--json", action="store_true", help="rows as JSON (events, alerts, silences, pairings)")
+    cp.add_argument("--device", help="only this device's rows")
+    cp.add_argument("--since", help='only rows from this London time on: "YYYY-MM-DD" or "YYYY-MM-DD HH:MM"')
+    cp.add_argument("--kind", action="append", help="only events or alerts of this kind, e.g. breach (repeatable)")
+    cp.add_argument("--json", action="store_true", help="rows as JSON: ISO 8601 UTC times, kind names and codes")
+    cp.add_argument("-q", "--quiet", action="store_true", help="serve without a line per frame and alert")
     cp.add_argument("--host", default="127.0.0.1", help="address to listen on (serve)")
     cp.add_argument("--port", type=int, default=7600, help="TCP port (serve; 0 picks one)")
     cp.add_argument("--keys", type=Path, help='JSON {"device": "hex key"} to register (serve)')

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sqlite3
 import threading
 import time
@@ -75,11 +76,14 @@ class Stats:
 class Centre:
     """The centre's logic, one frame at a time; serve() puts it on TCP."""
 
-    def __init__(self, db: Path | str, clock: Callable[[], int] = real_clock_ms) -> None:
+    def __init__(self, db: Path | str, clock: Callable[[], int] = real_clock_ms,
+                 log: Callable[[str], None] | None = None) -> None:
+        """log: a line per frame received, alert raised and frame refused (tagsim centre serve)."""
         self.path = db
         self.db = sqlite3.connect(str(db), check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.clock = clock
+        self.log = log
         self.stats = Stats()
         self.lock = threading.Lock()
         self.cpu_s = 0.0  # CPU spent verifying, storing and answering frames
@@ -105,13 +109,15 @@ class Centre:
         # read, not one commit (and its sync) a frame, which would stall every other tag.
         self.stats.rejected += 1
         self._rejected.append((self.clock(), peer, device, reason))
+        if self.log:
+            self.log(f"refused {device or 'a frame'} from {peer}: {reason}")
 
     def flush_rejects(self) -> None:
         with self.lock:
-            if self._rejected:
+            pending, self._rejected = self._rejected, []
+            if pending:
                 with self.db:
-                    self.db.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?)", self._rejected)
-                self._rejected.clear()
+                    self.db.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?)", pending)
 
     def handle(self, frame: bytes, peer: str = "") -> list[bytes]:
         """The frames to send back for one received frame (none for a rejected one)."""
@@ -152,6 +158,9 @@ class Centre:
         self._heard(name, now, wire.sent_of(payload), last_sent, self.stats.events > before)
         if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
+        elif self.log:
+            self.log(f"{name}: {len(events)} events, {self.stats.events - before} new, up to seq "
+                     f"{max((e.seq for e in events), default=0)}")
         replies = [wire.ack_frame(key, dev, max((e.seq for e in events), default=0), now)]
         newer = self.db.execute("SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
                                 "ORDER BY version DESC LIMIT 1", (name, config_version)).fetchone()
@@ -175,6 +184,9 @@ class Centre:
             if e.kind in wire.ALERTS:
                 self.db.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?)",
                                 (name, e.seq, utc, wire.EVENT_NAMES[e.kind], e.zone_id.hex(), now))
+                if self.log:
+                    self.log(f"ALERT {name} {wire.EVENT_NAMES[e.kind]} at "
+                             f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(utc))} (seq {e.seq})")
             if e.kind == wire.Kind.CONFIG_APPLIED:  # depth_m carries the version
                 config_version = max(config_version, e.depth_m)
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
@@ -250,6 +262,10 @@ class Centre:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
+def _say(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+
+
 async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     peer = str(writer.get_extra_info("peername"))
     unslip = wire.Unslip()
@@ -321,10 +337,10 @@ class Server:
         self.stop()
 
 
-def open_centre(db: Path) -> Centre:
+def open_centre(db: Path, log: Callable[[str], None] | None = None) -> Centre:
     """The centre on an existing or new database, or CliError if the file is not one of ours."""
     try:
-        return Centre(db)
+        return Centre(db, log=log)
     except sqlite3.DatabaseError as e:
         raise CliError(f"{db}: not a readable emtag centre database ({e}): give another --db") from None
 
@@ -345,12 +361,13 @@ def load_keys(path: Path) -> dict[str, bytes]:
             for device, key in given.items()}
 
 
-def serve_forever(db: Path, host: str, port: int, keys: Path | None, silence_s: int = SILENCE_S) -> None:
+def serve_forever(db: Path, host: str, port: int, keys: Path | None, silence_s: int = SILENCE_S,
+                  quiet: bool = False) -> None:
     """Serve until interrupted. CliError for bad keys, a database not ours, or a port in use;
     a database this call created is removed again if it cannot serve."""
     given = load_keys(keys) if keys else {}
     new = not db.exists()
-    centre = open_centre(db)
+    centre = open_centre(db, None if quiet else _say)
     for device, key in given.items():
         centre.register(device, key)
 
@@ -358,8 +375,8 @@ def serve_forever(db: Path, host: str, port: int, keys: Path | None, silence_s: 
         while True:
             await asyncio.sleep(60)
             for quiet in centre.check_silence(silence_s):
-                print(f"comms lost: {quiet['device']} not heard since "
-                      f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(quiet['last_heard_ms'] / 1000))}", flush=True)
+                _say(f"ALERT {quiet['device']} comms lost: not heard since "
+                     f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(quiet['last_heard_ms'] / 1000))}")
 
     async def main() -> None:
         try:
@@ -373,8 +390,13 @@ def serve_forever(db: Path, host: str, port: int, keys: Path | None, silence_s: 
                            f"--port", ENVIRONMENT) from None
         print(f"centre listening on {host}:{server.sockets[0].getsockname()[1]}, database {db}", flush=True)
         watcher = asyncio.create_task(watch())
+        stop = asyncio.Event()  # Ctrl-C or SIGTERM: stop between frames, not in the middle of one
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         async with server:
-            await server.serve_forever()
+            await stop.wait()
         watcher.cancel()
+        if not quiet:
+            _say("centre stopped")
 
     asyncio.run(main())

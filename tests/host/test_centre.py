@@ -164,7 +164,6 @@ def test_orders_follow_the_ack_until_applied(tmp_path: Path) -> None:
 def test_centre_command_serves_and_lists(tmp_path: Path) -> None:
     import subprocess
     import sys
-    import time
 
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps({"tag-0001": KEY.hex()}))
@@ -178,17 +177,32 @@ def test_centre_command_serves_and_lists(tmp_path: Path) -> None:
         with socket.create_connection(("127.0.0.1", port)) as s:
             s.sendall(wire.slip(wire.events_frame(KEY, DEV, [_ev(1), _ev(2, kind=1)])))
             (reply,) = _recv_frames(s, 1)
+            s.sendall(wire.slip(b"not a frame at all"))
         assert wire.open_frame(KEY, reply)[0] == wire.ACK
+        said = [proc.stdout.readline() for _ in range(3)]  # the operator sees each frame and alert as it comes
     finally:
         proc.terminate()
         proc.wait(10)
-    time.sleep(0.1)
-    out = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "alerts", "--db", str(db),
-                          "--device", "tag-0001"], capture_output=True, text=True).stdout
-    assert "breach" in out and "tag-0001" in out
-    rows = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "events", "--db", str(db), "--json"],
-                          capture_output=True, text=True).stdout
-    assert [r["seq"] for r in json.loads(rows)] == [1, 2]
+    assert proc.returncode == 0  # SIGTERM stops the centre between frames, cleanly
+    assert "ALERT tag-0001 breach at 2026-12-01 00:00:02Z (seq 2)" in said[0]
+    assert "tag-0001: 2 events, 2 new, up to seq 2" in said[1] and "refused a frame from" in said[2]
+
+    def centre(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", *args, "--db", str(db)],
+                              capture_output=True, text=True)
+
+    out = centre("alerts", "--device", "tag-0001").stdout
+    assert "breach" in out and "tag-0001" in out and "2026-12-01 00:00:02 GMT" in out  # London time, in winter
+    rows = json.loads(centre("events", "--json").stdout)
+    assert [r["seq"] for r in rows] == [1, 2]
+    assert rows[1]["kind"] == "breach" and rows[1]["kind_code"] == 1 and rows[1]["time"] == "2026-12-01T00:00:02Z"
+    assert (rows[1]["lat"], rows[1]["lon"]) == (52.4862, -1.8904)  # degrees, not e7
+    assert [r["seq"] for r in json.loads(centre("events", "--json", "--kind", "breach").stdout)] == [2]
+    assert json.loads(centre("events", "--json", "--since", "2026-12-02").stdout) == []
+    assert centre("events", "--kind", "nosuch").returncode == 2
+    (refused,) = json.loads(centre("rejects", "--json").stdout)  # the garbage, and why it was refused
+    assert refused["device"] is None and refused["reason"] and refused["at"].endswith("Z")
+    assert refused["reason"] in centre("rejects").stdout
 
 
 def test_a_silent_device_raises_one_comms_loss_alert_until_heard_again(tmp_path: Path) -> None:

@@ -1,0 +1,90 @@
+"""What the centre stored, as an operator reads it: event kinds by name, times in
+London (the table) or ISO 8601 UTC (--json), positions in degrees; filtered by
+device, time and kind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from host_sim import wire
+from host_sim.centre.server import Centre
+from host_sim.exits import CliError
+
+LONDON = ZoneInfo("Europe/London")
+# columns holding epoch milliseconds, and those holding Unix seconds
+_MS = ("received_ms", "last_heard_ms", "raised_ms", "ended_ms", "at_ms")
+_S = ("utc", "paired_utc")
+
+
+def since(text: str) -> int:
+    """A --since in London time, "YYYY-MM-DD" or "YYYY-MM-DD HH:MM", as Unix seconds."""
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return int(datetime.strptime(text, fmt).replace(tzinfo=LONDON).timestamp())
+        except ValueError:
+            pass
+    raise CliError(f'--since {text!r}: expected "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" (London time)')
+
+
+def kind_codes(names: list[str]) -> set[int]:
+    by_name = {v: k for k, v in wire.EVENT_NAMES.items()}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise CliError(f"--kind {unknown[0]!r}: not an event kind; known: {', '.join(sorted(by_name))}")
+    return {by_name[n] for n in names}
+
+
+def rows(centre: Centre, table: str, device: str | None, after: int | None, kinds: set[int],
+         machine: bool) -> list[dict[str, Any]]:
+    """The table's rows, decoded; machine: times in ISO 8601 UTC, else London local time."""
+    got = centre.rejects() if table == "rejects" else getattr(centre, table)(device)
+    out = []
+    for r in got:
+        if device and table == "rejects" and r["device"] != device:
+            continue
+        if after is not None and _when(r) < after:
+            continue
+        if kinds and _code(r) not in kinds:
+            continue
+        out.append(_decoded(r, machine))
+    return out
+
+
+def _when(r: dict[str, Any]) -> float:
+    for k in _S:
+        if k in r:
+            return float(r[k])
+    return next(float(r[k]) / 1000 for k in _MS if r.get(k) is not None)
+
+
+def _code(r: dict[str, Any]) -> int | None:
+    kind = r.get("kind")
+    if isinstance(kind, str):  # alerts store the name
+        return {v: k for k, v in wire.EVENT_NAMES.items()}.get(kind)
+    return kind if isinstance(kind, int) else None
+
+
+def _decoded(r: dict[str, Any], machine: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in r.items():
+        if k in _MS or k in _S:
+            name = k.removesuffix("_ms").removesuffix("_utc") or k
+            out["time" if k == "utc" else name] = None if v is None else _time(v / 1000 if k in _MS else v, machine)
+        elif k == "kind" and isinstance(v, int):
+            out["kind"] = wire.EVENT_NAMES.get(v, str(v))
+            if machine:
+                out["kind_code"] = v
+        elif k in ("lat_e7", "lon_e7"):
+            out[k[:3]] = None if v is None or (r["lat_e7"] == 0 and r["lon_e7"] == 0) else round(v / 1e7, 7)
+        elif k == "stamped_at_centre":
+            out[k] = bool(v)
+        else:
+            out[k] = v
+    return out
+
+
+def _time(seconds: float, machine: bool) -> str:
+    t = datetime.fromtimestamp(seconds, UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if machine else t.astimezone(LONDON).strftime("%Y-%m-%d %H:%M:%S %Z")
