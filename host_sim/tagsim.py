@@ -262,7 +262,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
 
     if args.tags < 1:
         raise CliError("cohort: --tags must be at least 1")
-    m = cohort.generate(args.out, args.tags, args.seed, args.breach_share, args.curfew_share)
+    m = cohort.generate(args.out, args.tags, args.seed, args.breach_share, args.curfew_share, report.progress)
     curfews = sum(w["curfew"] for w in m["wearers"])
     print(f"{args.out}: {m['tags']} wearers ({curfews} with a curfew), {m['planted']} planted breaches; "
           f"run it with: tagsim fleet run {args.out}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -223,13 +224,16 @@ def wearer(k: int, seed: int, breach_share: float, curfew_share: float) -> tuple
     return sc, entry
 
 
-def generate(out: Path, tags: int, seed: int, breach_share: float = 0.2, curfew_share: float = 0.35) -> dict[str, Any]:
+def generate(out: Path, tags: int, seed: int, breach_share: float = 0.2, curfew_share: float = 0.35,
+             on_progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     wearers = []
     for k in range(tags):
         sc, entry = wearer(k, seed, breach_share, curfew_share)
         (out / entry["file"]).write_text(yaml.safe_dump(sc, sort_keys=False, width=120))
         wearers.append(entry)
+        if on_progress:
+            on_progress(k + 1, tags, entry["file"])
     manifest = {"seed": seed, "tags": tags, "breach_share": breach_share, "curfew_share": curfew_share,
                 "planted": sum(len(w["planted"]) for w in wearers), "wearers": wearers}
     (out / "cohort.json").write_text(json.dumps(manifest, indent=1) + "\n")
