@@ -33,11 +33,12 @@ import json
 import secrets
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import serial
 
-from host_sim import exits
+from host_sim import exits, keys
 from host_sim.exits import CliError
 from host_sim.run.replay import parse_console
 
@@ -222,14 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", parents=[either], help="the tag's health in one line").set_defaults(func=cmd_status)
     sub.add_parser("selftest", parents=[either], help="the tag's own checks").set_defaults(func=cmd_selftest)
     fit = sub.add_parser("fit", parents=[either], help="clear the tamper latch after a fitting")
-    fit.add_argument("--token", required=True, help="the technician token")
+    fit.add_argument("--token", required=True, help="the technician token, or @FILE: the device's secrets file")
     fit.set_defaults(func=cmd_fit)
     pair = sub.add_parser("pair", parents=[either], help="pair a tag and its home unit: new keys to both",
                           description="Pair the device on --port with the one on PORT (a tag and its home unit, "
                                       "either way round): a new pair key and beacon ids to both, each restarted "
                                       "and checked.")
     pair.add_argument("other", metavar="PORT", help="the other device's console port, e.g. /dev/ttyUSB1")
-    pair.add_argument("--token", required=True, help="the technician token")
+    pair.add_argument("--token", required=True, help="the technician token, or @FILE: the device's secrets file")
     pair.add_argument("--other-token", help="the second device's technician token, if not the same")
     pair.set_defaults(func=cmd_pair)
     log = sub.add_parser("log", parents=[either], help="the tag's fixes and counters for a while")
@@ -243,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     for name in ("token", "other_token"):
-        if getattr(args, name, None):
-            exits.hex_bytes(getattr(args, name), "--" + name.replace("_", "-"), (8, 32))
+        given = getattr(args, name, None)
+        if given and given.startswith("@"):  # the device's secrets file (tagsim keys new)
+            setattr(args, name, given := keys.device_secrets(Path(given[1:]))["tech_token"])
+        if given:
+            exits.hex_bytes(given, "--" + name.replace("_", "-"), (8, 32))
     try:
         port = serial.Serial(args.port, args.baud, timeout=0.1)
     except serial.SerialException as e:

@@ -13,6 +13,8 @@ Commands:
   device   a virtual tag (and, in a curfew scenario, its home unit): a scenario
            through the firmware, paced to the wall clock, each console on a real
            pseudo-terminal for tagctl
+  keys     make a device's secrets: its HMAC key and technician token, kept
+           readable by their owner only, and the centre's keys file
   cohort   generate a synthetic pilot cohort: N wearers across Midlands towns,
            written as ordinary scenario files, with a share of planted breaches
   fleet    run a cohort (parallel workers here, or a Dask cluster), resumable,
@@ -250,6 +252,19 @@ def cmd_device(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    """A device's secrets from the OS's random source: its HMAC key (32 bytes) and its
+    technician token (16 bytes), in OUT/DEVICE.json (for make deploy SECRETS=…), and its
+    key added to OUT/centre-keys.json (for tagsim centre serve --keys). Both files are
+    readable by their owner only; a device's existing secrets are never overwritten."""
+    from host_sim import keys
+
+    path = keys.new(args.device, args.out)
+    print(f"{path}: {args.device}'s key and technician token (owner only); its key added to "
+          f"{args.out / keys.CENTRE_KEYS}")
+    return 0
+
+
 def cmd_cohort(args: argparse.Namespace) -> int:
     """Write a synthetic pilot cohort as scenario files, and cohort.json saying what was planted.
 
@@ -355,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="the technician token (hex) the tag, and its home unit, will accept")
     dp.add_argument("--db", type=Path, help="keep the centre's SQLite database here (tagsim centre ... --db)")
     dp.set_defaults(func=cmd_device)
+    kp = sub.add_parser("keys", help="make a device's key and technician token", description=cmd_keys.__doc__)
+    kp.add_argument("action", choices=["new"])
+    kp.add_argument("device", help="the device id, 1 to 8 letters, digits or dashes, e.g. tag-0001")
+    kp.add_argument("--out", type=Path, default=Path("secrets"), help="folder for the secrets (default secrets/)")
+    kp.set_defaults(func=cmd_keys)
     co = sub.add_parser("cohort", help="generate a synthetic pilot cohort as scenario files",
                         description=cmd_cohort.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     co.add_argument("action", choices=["generate"])

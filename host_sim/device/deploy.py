@@ -19,9 +19,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+from host_sim import keys
 from host_sim.device import boards, romfs
+from host_sim.exits import CliError
 from host_sim.paths import BOARDS, BUILD, FIRMWARE, venv_tool
 
 
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--board", default="", help=f"one of: {', '.join(boards.names())}")
     ap.add_argument("--port", default="", help="serial port of the board")
     ap.add_argument("--config", default="devices/example-tag.json", help="device configuration")
+    ap.add_argument("--secrets", type=Path,
+                    help="the device's secrets (tagsim keys new): its key and technician token, added to config.json")
     ap.add_argument("--mpy", type=Path, default=BUILD / "mpy", help="compiled modules (make mpy)")
     ap.add_argument("--no-reset", action="store_true", help="leave the board running as it is")
     ap.add_argument("--romfs", action="store_true",
@@ -95,11 +100,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make deploy: CONFIG {config} is not a file; see devices/ for examples",
               file=sys.stderr)
         return 2
-    try:
-        copies = files(args.board, config, args.mpy)
-    except FileNotFoundError as e:
-        print(f"make deploy: {e}", file=sys.stderr)
-        return 2
+    with tempfile.TemporaryDirectory(prefix="emtag-deploy-") as tmp:
+        if args.secrets:
+            try:
+                config = with_secrets(config, args.secrets, Path(tmp))
+            except CliError as e:
+                print(f"make deploy: {e}", file=sys.stderr)
+                return 2
+        try:
+            copies = files(args.board, config, args.mpy)
+        except FileNotFoundError as e:
+            print(f"make deploy: {e}", file=sys.stderr)
+            return 2
+        return _deploy(args, copies)
+
+
+def with_secrets(config: Path, secrets_file: Path, folder: Path) -> Path:
+    """config with the device's secrets added, written only its owner can read in folder."""
+    given = keys.read(config)
+    secret = keys.device_secrets(secrets_file)
+    if given.get("device_id", secret["device_id"]) != secret["device_id"]:
+        raise CliError(f"{config} is for {given['device_id']}, {secrets_file} for {secret['device_id']}")
+    out = folder / "config.json"
+    keys.write_private(out, {**given, **secret})
+    return out
+
+
+def _deploy(args: argparse.Namespace, copies: list[tuple[Path, str]]) -> int:
     image = None
     if args.romfs:
         modules, copies = split(copies)
