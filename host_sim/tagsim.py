@@ -225,7 +225,7 @@ def cmd_device(args: argparse.Namespace) -> int:
     from host_sim.device.pty_console import PtyConsole
     from host_sim.judge import verdict
     from host_sim.run import sim
-    from host_sim.run.home_unit import unit_id
+    from host_sim.run.home_unit import tag_id, unit_id
     from host_sim.world import scenario
 
     try:
@@ -235,7 +235,7 @@ def cmd_device(args: argparse.Namespace) -> int:
     exits.hex_bytes(args.token, "--token", (8, 32))
     console = PtyConsole(speed=args.speed)
     unit_console = PtyConsole(speed=args.speed) if sc.curfew else None
-    print(f"tag {sc.name[:8]} console on {console.port} (technician token {args.token}); "
+    print(f"tag {tag_id(sc)} console on {console.port} (technician token {args.token}); "
           f"{sc.duration_s} s of scenario at {args.speed:g}x", flush=True)
     if unit_console:
         print(f"home unit {unit_id(sc)} console on {unit_console.port} (technician token {args.token})", flush=True)

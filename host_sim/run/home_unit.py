@@ -29,8 +29,13 @@ TAG_BEACON_ID, UNIT_BEACON_ID = "7a600001", "4b550001"
 NO_ZONES = b"EZS\0"  # a zones file with none: a unit's order carries no zones
 
 
+def tag_id(sc: Scenario) -> str:
+    """The scenario's tag's device id: 8 characters, as the frame holds, named like a real tag's."""
+    return "tag-" + hashlib.sha256(sc.name.encode()).hexdigest()[:4]
+
+
 def unit_id(sc: Scenario) -> str:
-    return ("u-" + sc.name)[:8]
+    return "hmu-" + tag_id(sc)[4:]
 
 
 def _key(kind: str, sc: Scenario) -> bytes:

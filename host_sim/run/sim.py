@@ -21,7 +21,7 @@ from host_sim.device import device_image, zone_compiler
 from host_sim.device.pty_console import PtyConsole
 from host_sim.run.energy import Energy
 from host_sim.run.heap import HEAP
-from host_sim.run.home_unit import HomeUnit, tag_settings, unit_id
+from host_sim.run.home_unit import HomeUnit, tag_id, tag_settings, unit_id
 from host_sim.run.tag_rig import NMEA_DELAY_MS, PowerCut, TagRig
 from host_sim.wire import Kind
 from host_sim.world import trace, zones
@@ -114,7 +114,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         extra, _ = zone_compiler.compile_zones(o.zones, seed=f"{sc.name}/{sc.seed}/{o.version}")
         ids.update({c.zone_id.hex(): len(sc.zones) + k for k, c in enumerate(extra) if c.zone_id.hex() not in ids})
     start_ms, end_ms = sc.start_utc * 1000, sc.duration_s * 1000
-    device, key = sc.name[:8], device_key(sc)
+    device, key = tag_id(sc), device_key(sc)
     with tempfile.TemporaryDirectory(prefix="emtag-sim-") as tmp:
         settings: dict[str, Any] = {"device_id": device, "key": key.hex(), "transport": sc.link.transport}
         if sc.home:

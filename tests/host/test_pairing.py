@@ -12,6 +12,8 @@ from pathlib import Path
 
 from host_sim.centre.server import Centre
 from host_sim.paths import ROOT
+from host_sim.run.home_unit import tag_id, unit_id
+from host_sim.world import scenario
 from tests.host.virtual import stop, tagctl
 
 TOKEN = "00112233445566778899aabbccddeeff"
@@ -42,6 +44,8 @@ def _pair(tag: str, unit: str, token: str = TOKEN) -> dict[str, str]:
 def test_pairing_over_two_ptys(tmp_path: Path) -> None:
     path, db = tmp_path / "pairing.yaml", tmp_path / "centre.db"
     path.write_text(SCENARIO)
+    sc = scenario.load(path)
+    tag_dev, unit_dev = tag_id(sc), unit_id(sc)  # the devices, as the simulator names them
     device = subprocess.Popen([sys.executable, "-m", "host_sim.tagsim", "device", str(path), "--speed", "30",
                                "--token", TOKEN, "--db", str(db)],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -57,9 +61,9 @@ def test_pairing_over_two_ptys(tmp_path: Path) -> None:
         assert same.returncode == 2 and "a tag and a home unit" in same.stderr, same.stderr
 
         first = _pair(tag, unit)
-        assert (first["tag"], first["unit"]) == ("pairing-", "u-pairin")
+        assert (first["tag"], first["unit"]) == (tag_dev, unit_dev)
         assert re.fullmatch("[0-9a-f]{8}", first["key_id"]) and first["tag_beacon"] != first["unit_beacon"]
-        for port, other in ((tag, "hmu=u-pairin"), (unit, "tag=pairing-")):
+        for port, other in ((tag, f"hmu={unit_dev}"), (unit, f"tag={tag_dev}")):
             shown = tagctl("--port", port, "status")
             assert shown.returncode == 0 and other in shown.stdout and f"key_id={first['key_id']}" in shown.stdout
             assert not re.search("[0-9a-f]{64}", shown.stdout)  # the key itself is never shown
@@ -74,7 +78,7 @@ def test_pairing_over_two_ptys(tmp_path: Path) -> None:
     centre = Centre(db)
     assert [a["kind"] for a in centre.alerts()] == []  # no absence, no spoof, no unit moved: nothing
     paired = [e["device"] for e in centre.events() if e["kind"] == 23]
-    assert sorted(paired) == ["pairing-"] * 2 + ["u-pairin"] * 2  # each side reported each pairing
+    assert sorted(paired) == [unit_dev] * 2 + [tag_dev] * 2  # each side reported each pairing
     pairings = centre.pairings()
     assert [(p["tag"], p["unit"], p["key_id"], p["tag_beacon"], p["state"]) for p in pairings] == [
-        ("pairing-", "u-pairin", again["key_id"], again["tag_beacon"], "paired")]  # the first, superseded, is gone
+        (tag_dev, unit_dev, again["key_id"], again["tag_beacon"], "paired")]  # the first, superseded, is gone

@@ -8,6 +8,7 @@ from host_sim.device import mp
 from host_sim.judge import verdict
 from host_sim.paths import ROOT
 from host_sim.run import sim, tag_rig
+from host_sim.run.home_unit import tag_id
 from host_sim.world import scenario
 
 
@@ -51,7 +52,7 @@ def test_a_tag_without_power_for_40_minutes_raises_a_comms_loss_alert() -> None:
     sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
     cut_at, off_s = 3 * 3600, 2400
     result = verdict.score(sim.execute(sc, keep_nmea=False, cuts=[tag_rig.PowerCut(cut_at, off_s)]))
-    (quiet,) = [q for q in result.silences if q["device"] == sc.name[:8]]
+    (quiet,) = [q for q in result.silences if q["device"] == tag_id(sc)]
     assert cut_at - 900 <= quiet["silent_from_s"] <= cut_at  # its last call before the cut
     assert 1800 <= quiet["raised_s"] - quiet["silent_from_s"] <= 1860  # checked once a minute
     assert cut_at + off_s <= quiet["ended_s"] <= cut_at + off_s + 120
