@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "and checked.")
     pair.add_argument("other", metavar="PORT", help="the other device's console port, e.g. /dev/ttyUSB1")
     pair.add_argument("--token", required=True, help="the technician token, or @FILE: the device's secrets file")
-    pair.add_argument("--other-token", help="the second device's technician token, if not the same")
+    pair.add_argument("--other-token", help="the second device's technician token (or @FILE), if not the same")
     pair.set_defaults(func=cmd_pair)
     log = sub.add_parser("log", parents=[either], help="the tag's fixes and counters for a while")
     log.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")

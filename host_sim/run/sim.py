@@ -22,7 +22,7 @@ from host_sim.device.pty_console import PtyConsole
 from host_sim.run.energy import Energy
 from host_sim.run.heap import HEAP
 from host_sim.run.home_unit import HomeUnit, tag_id, tag_settings, unit_id
-from host_sim.run.tag_rig import NMEA_DELAY_MS, PowerCut, TagRig
+from host_sim.run.tag_rig import NMEA_DELAY_MS, PowerCut, TagRig, on_grid
 from host_sim.wire import Kind
 from host_sim.world import trace, zones
 from host_sim.world.gnss_model import Reported
@@ -151,10 +151,10 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                 if unit:
                     unit.for_tag.clear()
                     unit.advance(start_ms + t_ms + NMEA_DELAY_MS)
-                    nxt = min(nxt, max(t_ms + tag.step_ms, _on_grid(unit.next_ms(start_ms + t_ms + NMEA_DELAY_MS)
+                    nxt = min(nxt, max(t_ms + tag.step_ms, on_grid(unit.next_ms(start_ms + t_ms + NMEA_DELAY_MS)
                                                                     - start_ms - NMEA_DELAY_MS, tag.step_ms)))
                 if issued:
-                    nxt = min(nxt, max(t_ms + tag.step_ms, _on_grid(issued[0].at_s * 1000, tag.step_ms)))
+                    nxt = min(nxt, max(t_ms + tag.step_ms, on_grid(issued[0].at_s * 1000, tag.step_ms)))
                 t_ms = min(nxt, end_ms)  # the steps between: nothing reaches either device
             turns = tag.finish()
             if unit:
@@ -176,10 +176,6 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
                time.perf_counter() - t0, stored, link_stats, tag.energy(), tag.gnss.switches, unit_stored,
                unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, tag.logs,
                tag.outages, turns, tag.resets)
-
-
-def _on_grid(ms: int, step_ms: int) -> int:
-    return -(-ms // step_ms) * step_ms
 
 
 def _console(lines: list[tuple[int, str]]) -> tuple[dict[str, int], int, int]:

@@ -23,6 +23,11 @@ NMEA_DELAY_MS = 50  # an epoch's NMEA reaches the UART this long after its time
 TEAR_WAIT_S = 120  # a torn cut waits this long for a flash program, then cuts anyway
 
 
+def on_grid(ms: int, step_ms: int) -> int:
+    """ms rounded up to the run's step grid."""
+    return -(-ms // step_ms) * step_ms
+
+
 @dataclass
 class PowerCut:
     """The tag loses power at at_s for off_s. With tear, the power goes instead during
@@ -172,8 +177,7 @@ class TagRig:
         due += [a * 1000 for a in (*(p.at_s for p in self._pins[:1]), *self._hangs[:1],
                                   *(c.at_s for c in self._cuts[:1]))]
         due += [e - self.start_ms for gap in self.modem.f.gaps_ms for e in gap if e > self.start_ms + t_ms]
-        first = -(-min(due) // self.step_ms) * self.step_ms  # on the step grid, rounded up
-        return max(nxt, first)
+        return max(nxt, on_grid(min(due), self.step_ms))
 
     def finish(self) -> tuple[int, int]:
         """Stop the firmware (booted again if the run ends in a cut) and the link; the last
