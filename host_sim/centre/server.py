@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from host_sim import wire
+from host_sim import keys, wire
 from host_sim.exits import ENVIRONMENT, KEY_BYTES, CliError, hex_bytes
 
 SCHEMA = [
@@ -347,25 +347,18 @@ def open_centre(db: Path, log: Callable[[str], None] | None = None) -> Centre:
 
 def load_keys(path: Path) -> dict[str, bytes]:
     """A keys file, {"device": "64 hex digits"}, checked whole: CliError naming what is wrong."""
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise CliError(f"keys file {path}: cannot be read ({e.strerror})") from None
-    try:
-        given = json.loads(text)
-    except ValueError as e:
-        raise CliError(f"keys file {path}: not valid JSON ({e})") from None
-    if not isinstance(given, dict) or not all(isinstance(k, str) for k in given.values()):
+    given = keys.read(path)
+    if not all(isinstance(k, str) for k in given.values()):
         raise CliError(f'keys file {path}: expected a JSON object of hex keys, {{"tag-0001": "64 hex digits"}}')
     return {device: hex_bytes(key, f"keys file {path}: {device}'s key", (KEY_BYTES, KEY_BYTES))
             for device, key in given.items()}
 
 
-def serve_forever(db: Path, host: str, port: int, keys: Path | None, silence_s: int = SILENCE_S,
+def serve_forever(db: Path, host: str, port: int, keys_file: Path | None, silence_s: int = SILENCE_S,
                   quiet: bool = False) -> None:
     """Serve until interrupted. CliError for bad keys, a database not ours, or a port in use;
     a database this call created is removed again if it cannot serve."""
-    given = load_keys(keys) if keys else {}
+    given = load_keys(keys_file) if keys_file else {}
     new = not db.exists()
     centre = open_centre(db, None if quiet else _say)
     for device, key in given.items():

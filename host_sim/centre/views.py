@@ -16,6 +16,7 @@ LONDON = ZoneInfo("Europe/London")
 # columns holding epoch milliseconds, and those holding Unix seconds
 _MS = ("received_ms", "last_heard_ms", "raised_ms", "ended_ms", "at_ms")
 _S = ("utc", "paired_utc")
+_CODES = {name: code for code, name in wire.EVENT_NAMES.items()}
 
 
 def since(text: str) -> int:
@@ -29,11 +30,10 @@ def since(text: str) -> int:
 
 
 def kind_codes(names: list[str]) -> set[int]:
-    by_name = {v: k for k, v in wire.EVENT_NAMES.items()}
-    unknown = [n for n in names if n not in by_name]
+    unknown = [n for n in names if n not in _CODES]
     if unknown:
-        raise CliError(f"--kind {unknown[0]!r}: not an event kind; known: {', '.join(sorted(by_name))}")
-    return {by_name[n] for n in names}
+        raise CliError(f"--kind {unknown[0]!r}: not an event kind; known: {', '.join(sorted(_CODES))}")
+    return {_CODES[n] for n in names}
 
 
 def rows(centre: Centre, table: str, device: str | None, after: int | None, kinds: set[int],
@@ -62,7 +62,7 @@ def _when(r: dict[str, Any]) -> float:
 def _code(r: dict[str, Any]) -> int | None:
     kind = r.get("kind")
     if isinstance(kind, str):  # alerts store the name
-        return {v: k for k, v in wire.EVENT_NAMES.items()}.get(kind)
+        return _CODES.get(kind)
     return kind if isinstance(kind, int) else None
 
 

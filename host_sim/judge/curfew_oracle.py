@@ -118,6 +118,8 @@ def required(sc: Scenario, ct: CurfewTruth) -> list[Required]:
 
 def backup_low(c: Curfew, n: int) -> list[int]:
     """The seconds the unit's backup battery falls to LOW_MV, each once until recharged."""
+    if not c.backup.drain_mv_per_h and c.backup.start_mv > LOW_MV:
+        return []  # never drained, never low: no second need be read
     out, armed = [], True
     for t in range(n):
         mv = c.backup_mv(t)

@@ -50,7 +50,8 @@ def test_a_port_in_use_is_the_environment_and_leaves_no_database(tmp_path: Path)
 @pytest.mark.parametrize(("text", "says"), [
     (None, "cannot be read"),
     ('{"tag-0001": ', "not valid JSON"),
-    ('["tag-0001"]', "expected a JSON object of hex keys"),
+    ('["tag-0001"]', "expected a JSON object"),
+    ('{"tag-0001": 7}', "expected a JSON object of hex keys"),
     ('{"tag-0001": "not hex at all"}', "tag-0001's key is not hex"),
     ('{"tag-0001": "abcd"}', "tag-0001's key is 2 bytes: expected 32 bytes (64 hex digits)"),
 ])
