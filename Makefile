@@ -104,8 +104,8 @@ lint: $(STAMP) ## ruff over every Python file
 flash: $(STAMP) ## write MicroPython to a board: BOARD=… PORT=… FIRMWARE=… [DRY_RUN=1]
 	$(PY) -m host_sim.device.flash --board "$(BOARD)" --port "$(PORT)" --firmware "$(FIRMWARE)" $(if $(DRY_RUN),--dry-run)
 
-deploy: $(STAMP) mpy ## copy compiled firmware, board and configuration: BOARD=… PORT=… [CONFIG=…] [SECRETS=…] [ROMFS=1] [DRY_RUN=1]
-	$(PY) -m host_sim.device.deploy --board "$(BOARD)" --port "$(PORT)" --config "$(CONFIG)" $(if $(SECRETS),--secrets "$(SECRETS)") $(if $(ROMFS),--romfs) $(if $(DRY_RUN),--dry-run)
+deploy: $(STAMP) mpy ## copy compiled firmware, board and configuration: BOARD=… PORT=… [CONFIG=…] [SECRETS=…] [CENTRE=host:port] [ROMFS=1] [DRY_RUN=1]
+	$(PY) -m host_sim.device.deploy --board "$(BOARD)" --port "$(PORT)" --config "$(CONFIG)" $(if $(SECRETS),--secrets "$(SECRETS)") $(if $(CENTRE),--centre "$(CENTRE)") $(if $(ROMFS),--romfs) $(if $(DRY_RUN),--dry-run)
 
 repl: $(STAMP) $(MP32) ## REPL on a device (PORT=…), or the unix-port interpreter with the firmware on its path
 	@if [ -n "$(PORT)" ]; then $(BIN)/mpremote connect "$(PORT)" repl; \

@@ -79,7 +79,7 @@ def merge(base, given, where, allowed=None):
         if type(value) is not type(base[key]):
             raise ValueError("%s: %r must be %s" % (where, key, type(base[key]).__name__))
         out[key] = value
-    _check_rf(out, where)
+    _check(out, where)
     return out
 
 
@@ -87,14 +87,20 @@ def _ints(row, n):
     return isinstance(row, list) and len(row) == n and all(type(v) is int for v in row)
 
 
-def _check_rf(cfg, where):
-    # The beacon and curfew settings hang together; say which one does not.
-    for key in ("beacon_id", "hmu_beacon_id"):
-        v = cfg[key]
-        if v and (len(v) != 8 or v.strip("0123456789abcdefABCDEF")):
-            raise ValueError("%s: %r must be 8 hex digits" % (where, key))
-    if len(cfg["pair_key"]) % 2 or cfg["pair_key"].strip("0123456789abcdefABCDEF"):
-        raise ValueError("%s: 'pair_key' must be hex" % where)
+def _hex(cfg, key, lo, hi, where):
+    # A secret or an id: empty, or whole bytes of hex, lo to hi digits.
+    v = cfg[key]
+    if v and (len(v) % 2 or not lo <= len(v) <= hi or v.strip("0123456789abcdefABCDEF")):
+        raise ValueError("%s: %r must be %s hex digits" % (where, key, lo if lo == hi else "%d to %d" % (lo, hi)))
+
+
+def _check(cfg, where):
+    # The settings hang together; say which one does not.
+    _hex(cfg, "key", 64, 64, where)
+    _hex(cfg, "tech_token", 16, 64, where)
+    _hex(cfg, "pair_key", 32, 64, where)
+    _hex(cfg, "beacon_id", 8, 8, where)
+    _hex(cfg, "hmu_beacon_id", 8, 8, where)
     if not 4 <= cfg["beacon_mac_len"] <= 11:
         raise ValueError("%s: 'beacon_mac_len' must be 4 to 11 (bytes)" % where)
     if not 20 <= cfg["beacon_min_ms"] <= cfg["beacon_max_ms"]:

@@ -31,7 +31,7 @@ def hex_bytes(text: str, what: str, sizes: tuple[int, int]) -> bytes:
     lo, hi = sizes
     if not lo <= len(raw) <= hi:
         want = f"{lo} bytes ({2 * lo} hex digits)" if lo == hi else f"{lo} to {hi} bytes"
-        raise CliError(f"{what} is {len(raw)} bytes: expected {want}")
+        raise CliError(f"{what} is {len(raw)} byte{'' if len(raw) == 1 else 's'}: expected {want}")
     return raw
 
 

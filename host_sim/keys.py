@@ -64,6 +64,14 @@ def device_secrets(path: Path) -> dict[str, str]:
     return {k: given[k] for k in ("device_id", "key", "tech_token")}
 
 
+def token(given: str, flag: str) -> str:
+    """A technician token as a command line gives it: hex, or @FILE, the device's secrets file."""
+    if given.startswith("@"):
+        given = device_secrets(Path(given[1:]))["tech_token"]
+    hex_bytes(given, flag, (8, 32))
+    return given
+
+
 def write_private(path: Path, data: dict[str, Any]) -> None:
     """data as JSON in a file only its owner can read or write, from its first byte."""
     tmp = path.with_name(path.name + ".new")

@@ -33,7 +33,6 @@ import json
 import secrets
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import serial
@@ -244,11 +243,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     for name in ("token", "other_token"):
-        given = getattr(args, name, None)
-        if given and given.startswith("@"):  # the device's secrets file (tagsim keys new)
-            setattr(args, name, given := keys.device_secrets(Path(given[1:]))["tech_token"])
-        if given:
-            exits.hex_bytes(given, "--" + name.replace("_", "-"), (8, 32))
+        if given := getattr(args, name, None):
+            setattr(args, name, keys.token(given, "--" + name.replace("_", "-")))
     try:
         port = serial.Serial(args.port, args.baud, timeout=0.1)
     except serial.SerialException as e:

@@ -36,7 +36,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from host_sim import exits
+from host_sim import exits, keys
 from host_sim.centre.server import SILENCE_S
 from host_sim.device import mp
 from host_sim.exits import CliError
@@ -232,7 +232,7 @@ def cmd_device(args: argparse.Namespace) -> int:
         sc = scenario.load(args.scenario)
     except scenario.ScenarioError as e:
         raise CliError(str(e)) from None
-    exits.hex_bytes(args.token, "--token", (8, 32))
+    args.token = keys.token(args.token, "--token")
     console = PtyConsole(speed=args.speed)
     unit_console = PtyConsole(speed=args.speed) if sc.curfew else None
     print(f"tag {tag_id(sc)} console on {console.port} (technician token {args.token}); "
@@ -257,8 +257,6 @@ def cmd_keys(args: argparse.Namespace) -> int:
     technician token (16 bytes), in OUT/DEVICE.json (for make deploy SECRETS=…), and its
     key added to OUT/centre-keys.json (for tagsim centre serve --keys). Both files are
     readable by their owner only; a device's existing secrets are never overwritten."""
-    from host_sim import keys
-
     path = keys.new(args.device, args.out)
     print(f"{path}: {args.device}'s key and technician token (owner only); its key added to "
           f"{args.out / keys.CENTRE_KEYS}")
@@ -367,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     dp.add_argument("--pty", action="store_true", help="the console on a pseudo-terminal (the default, and only, way)")
     dp.add_argument("--speed", type=_positive, default=1.0, help="virtual seconds per real second (default 1)")
     dp.add_argument("--token", default="0123456789abcdef",
-                    help="the technician token (hex) the tag, and its home unit, will accept")
+                    help="the technician token the tag, and its home unit, will accept: hex, or @FILE, "
+                         "a secrets file from tagsim keys new")
     dp.add_argument("--db", type=Path, help="keep the centre's SQLite database here (tagsim centre ... --db)")
     dp.set_defaults(func=cmd_device)
     kp = sub.add_parser("keys", help="make a device's key and technician token", description=cmd_keys.__doc__)

@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="devices/example-tag.json", help="device configuration")
     ap.add_argument("--secrets", type=Path,
                     help="the device's secrets (tagsim keys new): its key and technician token, added to config.json")
+    ap.add_argument("--centre", metavar="HOST:PORT", default="",
+                    help="the centre the tag reports to (sets centre_host and centre_port in config.json)")
     ap.add_argument("--mpy", type=Path, default=BUILD / "mpy", help="compiled modules (make mpy)")
     ap.add_argument("--no-reset", action="store_true", help="leave the board running as it is")
     ap.add_argument("--romfs", action="store_true",
@@ -101,28 +103,38 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="emtag-deploy-") as tmp:
-        if args.secrets:
-            try:
-                config = with_secrets(config, args.secrets, Path(tmp))
-            except CliError as e:
-                print(f"make deploy: {e}", file=sys.stderr)
-                return 2
         try:
+            config = device_config(config, args.secrets, args.centre, Path(tmp))
             copies = files(args.board, config, args.mpy)
-        except FileNotFoundError as e:
+        except (CliError, FileNotFoundError) as e:
             print(f"make deploy: {e}", file=sys.stderr)
             return 2
         return _deploy(args, copies)
 
 
-def with_secrets(config: Path, secrets_file: Path, folder: Path) -> Path:
-    """config with the device's secrets added, written only its owner can read in folder."""
+PLACEHOLDER_HOST = "centre.example.net"
+
+
+def device_config(config: Path, secrets_file: Path | None, centre: str, folder: Path) -> Path:
+    """config as the device gets it, written only its owner can read in folder: with the
+    device's secrets and the centre's address added. A cellular tag left pointing at the
+    example's centre is refused: it could never report."""
     given = keys.read(config)
-    secret = keys.device_secrets(secrets_file)
-    if given.get("device_id", secret["device_id"]) != secret["device_id"]:
-        raise CliError(f"{config} is for {given['device_id']}, {secrets_file} for {secret['device_id']}")
+    if secrets_file:
+        secret = keys.device_secrets(secrets_file)
+        if given.get("device_id", secret["device_id"]) != secret["device_id"]:
+            raise CliError(f"{config} is for {given['device_id']}, {secrets_file} for {secret['device_id']}")
+        given |= secret
+    if centre:
+        host, _, port = centre.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise CliError(f"CENTRE {centre!r}: expected HOST:PORT, e.g. CENTRE=192.168.1.20:7600")
+        given |= {"centre_host": host, "centre_port": int(port)}
+    if given.get("transport") == "cellular" and given.get("centre_host", PLACEHOLDER_HOST) == PLACEHOLDER_HOST:
+        raise CliError(f"{config}: centre_host is the example's {PLACEHOLDER_HOST}; "
+                       "give CENTRE=HOST:PORT (the centre as the tag's network reaches it)")
     out = folder / "config.json"
-    keys.write_private(out, {**given, **secret})
+    keys.write_private(out, given)
     return out
 
 

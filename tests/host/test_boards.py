@@ -119,15 +119,24 @@ def test_main_boots_the_home_unit_role(tmp_path: Path) -> None:
     assert len(beats) == 3  # at 0, 60 and 120 s of virtual time
 
 
-def test_broken_config_is_refused_with_the_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("given", "said"), [
+    ('"status_period": 5', "unknown key 'status_period'"),
+    ('"key": "abcd"', "'key' must be 64 hex digits"),
+    ('"key": "' + "g0" * 32 + '"', "'key' must be 64 hex digits"),
+    ('"tech_token": "00112233"', "'tech_token' must be 16 to 64 hex digits"),
+    ('"tech_token": "' + "0" * 17 + '"', "'tech_token' must be 16 to 64 hex digits"),
+    ('"pair_key": "' + "5a" * 33 + '"', "'pair_key' must be 32 to 64 hex digits"),
+    ('"beacon_id": "0000abc"', "'beacon_id' must be 8 hex digits"),
+])
+def test_broken_config_is_refused_with_the_key(tmp_path: Path, given: str, said: str) -> None:
     bad = tmp_path / "config.json"
-    bad.write_text('{"device_id": "t1", "status_period": 5}')
+    bad.write_text('{"device_id": "t1", ' + given + '}')
     env = {**os.environ, "EMTAG_RUN_S": "1", "EMTAG_CONFIG": str(bad)}
     env.pop("EMTAG_SIM", None)
     proc = subprocess.run([mp.micropython(), "firmware/main.py"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1
-    assert "unknown key 'status_period'" in proc.stderr
+    assert said in proc.stderr
 
 
 def _names(part: str) -> set[str]:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+from host_sim import keys
 from host_sim.paths import ROOT
 from tests.host.virtual import stop, tagctl
 
@@ -74,21 +75,27 @@ def test_no_answer_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untype
 
 
 def test_refit_clears_the_tamper(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The README's bench-rig walk-through on a virtual tag: secrets from tagsim keys new,
+    the token read from their file, the fit seen at the centre."""
     text = (ROOT / "scenarios/strap-cut.yaml").read_text()
     text = text.replace("inputs: [{at: 6m, strap: open}, {at: 11m, case: open}]",
                         "inputs: [{at: 1m, strap: open}, {at: 2m, strap: closed}]")
     text = text.replace("duration: 30m", "duration: 6m").replace("charging: [{from: 24m, to: 30m}]", "charging: []")
     path = tmp_path / "refit.yaml"
     path.write_text(text)
+    token = "@" + str(keys.new("tag-0001", tmp_path / "secrets"))
+    db = tmp_path / "bench.db"
     device = subprocess.Popen([sys.executable, "-m", "host_sim.tagsim", "device", str(path), "--speed", "60",
-                               "--token", TOKEN], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               "--token", token, "--db", str(db)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert device.stdout is not None
-        port = device.stdout.readline().split(" console on ")[1].split()[0]
+        tag, port = device.stdout.readline().split(" console on ")
+        port = port.split()[0]
         time.sleep(3)  # past the cut (1 min) and the re-fit of the strap (2 min), at 60x
         before = _tagctl(port, "--json", "status")
         assert '"strap": "closed"' in before.stdout and '"strap_tamper": "latched"' in before.stdout
-        fit = _tagctl(port, "fit", "--token", TOKEN)
+        fit = _tagctl(port, "fit", "--token", token)
         assert fit.returncode == 0 and "fitted" in fit.stdout, fit.stderr
         after = _tagctl(port, "--json", "status")
         assert '"strap_tamper": "clear"' in after.stdout
@@ -96,6 +103,11 @@ def test_refit_clears_the_tamper(tmp_path) -> None:  # type: ignore[no-untyped-d
     finally:
         stop(device)
     assert "tamper_strap" in out and "fitted" not in out.split("alerts:")[1]  # a fit is no alert
+    events = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "events", "--db", str(db),
+                             "--device", tag.split()[1], "--json"], cwd=ROOT, capture_output=True, text=True)
+    assert events.returncode == 0, events.stderr
+    kinds = [e["kind"] for e in json.loads(events.stdout)]
+    assert kinds.index("tamper_strap") < kinds.index("fitted"), kinds
 
 
 def test_log_shows_no_place_unless_asked() -> None:

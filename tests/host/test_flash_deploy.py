@@ -1,5 +1,6 @@
 """make flash and make deploy, as a firmware engineer types them."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,8 @@ import pytest
 from host_sim.device import deploy, mp, mpy_gate, romfs
 from host_sim.device.pty_device import PtyDevice
 from host_sim.paths import ROOT, venv_tool
+
+CENTRE = "192.0.2.10:7600"  # TEST-NET-1: a documentation address
 
 
 def _make(*args: str) -> subprocess.CompletedProcess[str]:
@@ -61,6 +64,16 @@ def test_deploy_bad_input() -> None:
     assert proc.returncode != 0 and "no PORT given" in proc.stderr
 
 
+@pytest.mark.parametrize(("centre", "said"), [
+    ("", "centre_host is the example's centre.example.net; give CENTRE=HOST:PORT"),
+    ("192.0.2.10", "CENTRE '192.0.2.10': expected HOST:PORT"),
+    ("192.0.2.10:70000", "CENTRE '192.0.2.10:70000': expected HOST:PORT"),
+])
+def test_deploy_refuses_a_tag_that_could_not_reach_its_centre(centre: str, said: str) -> None:
+    proc = _make("deploy", "BOARD=lilygo_t_sim7000g", "PORT=/dev/null", f"CENTRE={centre}", "DRY_RUN=1")
+    assert proc.returncode != 0 and said in proc.stderr and "mpremote" not in proc.stdout
+
+
 def _esp32_build_and_device(tmp_path: Path) -> tuple[Path, Path]:
     """(the compiled modules, an empty folder for the device's filesystem)"""
     mpy_dir = tmp_path / "mpy"
@@ -75,12 +88,16 @@ def test_deploy_to_a_micropython_repl_on_a_pty(tmp_path: Path) -> None:
     mpy_dir, device = _esp32_build_and_device(tmp_path)
     with PtyDevice.repl(device) as dev:
         rc = deploy.main(["--board", "lilygo_t_sim7000g", "--port", dev.port, "--mpy", str(mpy_dir),
-                          "--config", str(ROOT / "devices/example-tag.json"), "--no-reset"])
+                          "--config", str(ROOT / "devices/example-tag.json"), "--centre", CENTRE, "--no-reset"])
     assert rc == 0
     expected = deploy.files("lilygo_t_sim7000g", ROOT / "devices/example-tag.json", mpy_dir)
     assert sorted(p.name for p in device.iterdir()) == sorted(name for _, name in expected)
     for local, name in expected:
-        assert (device / name).read_bytes() == local.read_bytes(), name
+        if name != "config.json":
+            assert (device / name).read_bytes() == local.read_bytes(), name
+    example = json.loads((ROOT / "devices/example-tag.json").read_text())
+    assert json.loads((device / "config.json").read_text()) == example | {"centre_host": "192.0.2.10",
+                                                                          "centre_port": 7600}
     assert (device / "esp32_board.mpy").exists() and (device / "nmea.mpy").exists()
 
 
@@ -90,7 +107,7 @@ def test_deployed_host_build_boots(tmp_path: Path) -> None:
     device.mkdir()
     with PtyDevice.repl(device) as dev:
         rc = deploy.main(["--board", "host", "--port", dev.port,
-                          "--config", str(ROOT / "devices/example-tag.json"), "--no-reset"])
+                          "--config", str(ROOT / "devices/example-tag.json"), "--centre", CENTRE, "--no-reset"])
     assert rc == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EMTAG_", "MICROPYPATH"))}
     env["EMTAG_RUN_S"] = "2"
@@ -105,7 +122,7 @@ def test_pyserial_ports_tool_exists() -> None:
 
 
 def test_deploy_romfs_dry_run_puts_the_modules_in_one_image() -> None:
-    proc = _make("deploy", "BOARD=lilygo_t_sim7000g", "PORT=/dev/null", "ROMFS=1", "DRY_RUN=1")
+    proc = _make("deploy", "BOARD=lilygo_t_sim7000g", "PORT=/dev/null", f"CENTRE={CENTRE}", "ROMFS=1", "DRY_RUN=1")
     assert proc.returncode == 0, proc.stderr
     (line,) = [x for x in proc.stdout.splitlines() if x.startswith("mpremote")]
     cmd = line.split()
@@ -123,7 +140,7 @@ def test_deploy_romfs_to_a_board_without_romfs_says_so(tmp_path: Path) -> None:
     with PtyDevice.repl(device) as dev:
         proc = subprocess.run([sys.executable, "-m", "host_sim.device.deploy", "--board", "lilygo_t_sim7000g",
                                "--port", dev.port, "--mpy", str(mpy_dir), "--romfs", "--no-reset",
-                               "--config", str(ROOT / "devices/example-tag.json")],
+                               "--config", str(ROOT / "devices/example-tag.json"), "--centre", CENTRE],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "ROMFS is not enabled on this device" in proc.stdout + proc.stderr

@@ -44,17 +44,18 @@ def test_keys_new_makes_private_secrets_and_the_centres_keys(tmp_path: Path) -> 
 
 def test_deploy_adds_the_secrets_to_the_config_and_checks_them(tmp_path: Path) -> None:
     made = keys.new("tag-0001", tmp_path / "s")
-    config = deploy.with_secrets(ROOT / "devices/example-tag.json", made, tmp_path)
+    config = deploy.device_config(ROOT / "devices/example-tag.json", made, "192.0.2.10:7600", tmp_path)
     given = json.loads(config.read_text())
     assert given["device_id"] == "tag-0001" and len(given["key"]) == 64 and _private(config)
     assert given["status_period_s"] == 300  # the example's own settings stand
+    assert (given["centre_host"], given["centre_port"]) == ("192.0.2.10", 7600)
     other = keys.new("tag-0002", tmp_path / "s")
     with pytest.raises(CliError, match="is for tag-0001"):
-        deploy.with_secrets(ROOT / "devices/example-tag.json", other, tmp_path)
+        deploy.device_config(ROOT / "devices/example-tag.json", other, "192.0.2.10:7600", tmp_path)
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"device_id": "tag-0001", "key": "abcd", "tech_token": "00" * 16}))
     with pytest.raises(CliError, match="key is 2 bytes"):
-        deploy.with_secrets(ROOT / "devices/example-tag.json", broken, tmp_path)
+        deploy.device_config(ROOT / "devices/example-tag.json", broken, "192.0.2.10:7600", tmp_path)
 
 
 def test_tagctl_reads_the_token_from_the_secrets_file(tmp_path: Path) -> None:
