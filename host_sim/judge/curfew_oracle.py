@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host_sim.judge.oracle import GEOD, schedule_mask
+from host_sim.judge.oracle import GEOD, runs, schedule_mask
 from host_sim.world.scenario import HOME_RADIUS_M, UNIT_MOVED_M, Curfew, Scenario
 from host_sim.world.trace import TruePoint
 
@@ -86,12 +86,6 @@ def truth(sc: Scenario, trace: list[TruePoint]) -> CurfewTruth:
     _, _, dist = GEOD.inv(np.full(n, c.unit[1]), np.full(n, c.unit[0]), lons, lats)
     d = np.asarray(dist)
     return CurfewTruth(enforced, d <= c.property_m, d > c.away_m, d)
-
-
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) second of each run of True."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def required(sc: Scenario, ct: CurfewTruth) -> list[Required]:

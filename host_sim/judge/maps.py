@@ -19,7 +19,7 @@ from pyproj import Transformer  # noqa: E402
 from shapely.geometry import Point, mapping  # noqa: E402
 
 from host_sim.judge import curfew_oracle  # noqa: E402
-from host_sim.judge.oracle import project  # noqa: E402
+from host_sim.judge.oracle import project, runs  # noqa: E402
 from host_sim.judge.verdict import Result  # noqa: E402
 from host_sim.run.sim import ENTER, EVENT_NAMES, WARN_ENTER, Run  # noqa: E402
 from host_sim.wire import EVENT_NAMES as ALL_EVENTS  # noqa: E402
@@ -97,7 +97,7 @@ def _timeline(ax: Any, run: Run) -> None:
     sc = run.scenario
     ct = curfew_oracle.truth(sc, run.truth)
     hours = [t / 3600 for t in range(len(run.truth))]
-    for a, b in curfew_oracle.runs(ct.enforced):
+    for a, b in runs(ct.enforced):
         ax.axvspan(a / 3600, b / 3600, color="#9467bd", alpha=0.12, lw=0)
     ax.plot(hours, [max(1.0, float(d)) for d in ct.distance_m], color="black", lw=1, label="distance from unit")
     assert sc.curfew is not None

@@ -3,10 +3,17 @@
 calls firmware code and never looks at the reported fixes.
 
 For each zone, second by second, the violation depth (metres into the forbidden
-side: inside an exclusion zone, outside an inclusion zone) and whether the zone's
-schedule has it in force. From those:
-- must-alert intervals: in force and at least must_depth_m deep for at least
-  must_duration_s; the breach began when that spell inside began;
+side: inside an exclusion zone, outside an inclusion zone), whether the zone's
+schedule has it in force, and what the sky let a receiver see (a fix at all; an
+open sky's metre-level fix). From those, for each spell on the forbidden side
+with the zone in force (docs/breach-policy.md, What must be alerted):
+- a breach alert is required when, with fixes possible, the wearer stayed at
+  least must_depth_m deep for must_duration_s, or under an open sky at least
+  shallow_depth_m deep for shallow_duration_s; latency counts from the spell's
+  first second;
+- a spell that would need one but that no fix could see (all of it in a tunnel,
+  a jammer's reach) requires a location-unavailable alert instead, once per outage,
+  when the outage lasts the tag's LOCATION_LOST_S: due then;
 - false-alert times: the wearer at least safe_distance_m clear of the forbidden
   side, or the zone out of force (beyond a minute's grace either side);
 - everything else is grey: an alert there is neither required nor false.
@@ -22,20 +29,24 @@ import numpy as np
 import shapely
 from pyproj import Geod, Transformer
 
+from host_sim.world.gnss_model import SKIES, env_at
 from host_sim.world.scenario import LONDON, Scenario
 from host_sim.world.trace import TruePoint
 from host_sim.world.zones import Window, Zone
 
 GEOD = Geod(ellps="WGS84")
 SCHEDULE_GRACE_S = 60
+LOCATION_LOST_S = 600  # the tag's location_lost_s (docs/config.md): no fix this long raises location lost
 
 
 @dataclass
 class MustAlert:
     zone: int
     entry_t: int  # seconds from the start: the wearer crossed into the zone
-    deep_t: int  # first second at must_depth_m
-    end_t: int  # last second of the spell
+    deep_t: int  # first second of the stay that met the rule; for location lost, when it is due
+    end_t: int  # last second of the spell; for location lost, of the outage
+    kind: str = "breach"  # or "location_lost": the spell unseen, inside an outage from outage_t
+    outage_t: int = -1
 
 
 @dataclass
@@ -43,6 +54,8 @@ class ZoneTruth:
     zone: Zone
     depth_m: np.ndarray  # violation depth per second
     active: np.ndarray  # bool per second
+    seen: np.ndarray | None = None  # bool per second: a fix possible (None: everywhere)
+    clear: np.ndarray | None = None  # bool per second: an open sky (None: everywhere)
 
     def false_at(self, t: int, safe_m: float) -> bool:
         lo, hi = max(0, t - SCHEDULE_GRACE_S), min(len(self.active), t + SCHEDULE_GRACE_S + 1)
@@ -98,33 +111,51 @@ def schedule_mask(schedule: list[Window], start_utc: int, n: int) -> np.ndarray:
 def truths(sc: Scenario, trace: list[TruePoint]) -> list[ZoneTruth]:
     lats = np.array([p.lat for p in trace])
     lons = np.array([p.lon for p in trace])
+    skies = [env_at(sc, p.t, p.env) for p in trace]
+    seen = np.array([SKIES[e].fix_prob > 0 for e in skies], dtype=bool)
+    clear = np.array([e == "open_sky" for e in skies], dtype=bool)
     out = []
     for z in sc.zones:
         d = signed_depth(z, lats, lons)
-        out.append(ZoneTruth(z, d if z.kind == "exclusion" else -d, active_mask(z, sc.start_utc, len(trace))))
+        out.append(ZoneTruth(z, d if z.kind == "exclusion" else -d, active_mask(z, sc.start_utc, len(trace)),
+                             seen, clear))
     return out
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) second of each run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _stay(mask: np.ndarray, at_least: int) -> int | None:
+    """The first second of the first run of True at least at_least long."""
+    return next((a for a, b in runs(mask) if b - a + 1 >= at_least), None)
 
 
 def must_alerts(sc: Scenario, zt: list[ZoneTruth]) -> list[MustAlert]:
     out: list[MustAlert] = []
     o = sc.oracle
     for k, z in enumerate(zt):
-        deep = (z.depth_m >= o.must_depth_m) & z.active
-        inside = (z.depth_m > 0) & z.active
-        t, n = 0, len(deep)
-        while t < n:
-            if not deep[t]:
-                t += 1
-                continue
-            start = t
-            while t < n and deep[t]:
-                t += 1
-            if t - start >= o.must_duration_s:
-                entry = start
-                while entry > 0 and inside[entry - 1]:
-                    entry -= 1
-                if out and out[-1].zone == k and out[-1].end_t >= entry:
-                    out[-1].end_t = t - 1  # the same spell inside, deep twice
-                else:
-                    out.append(MustAlert(k, entry, start, t - 1))
+        n = len(z.depth_m)
+        seen = np.ones(n, dtype=bool) if z.seen is None else z.seen
+        clear = np.ones(n, dtype=bool) if z.clear is None else z.clear
+        for a, b in runs((z.depth_m > 0) & z.active):
+            d, s, c = z.depth_m[a:b + 1], seen[a:b + 1], clear[a:b + 1]
+            deep, shallow = d >= o.must_depth_m, d >= o.shallow_depth_m
+            met = [t for t in (_stay(deep & s, o.must_duration_s), _stay(shallow & c, o.shallow_duration_s))
+                   if t is not None]
+            if met:
+                out.append(MustAlert(k, a, a + min(met), b))
+            elif not s.any() and (_stay(deep, o.must_duration_s) is not None
+                                  or _stay(shallow, o.shallow_duration_s) is not None):
+                o0 = a
+                while o0 > 0 and not seen[o0 - 1]:
+                    o0 -= 1
+                o1 = b
+                while o1 + 1 < n and not seen[o1 + 1]:
+                    o1 += 1
+                known = any(m.kind == "location_lost" and m.outage_t == o0 for m in out)
+                if o1 - o0 + 1 >= LOCATION_LOST_S and not known:
+                    out.append(MustAlert(k, a, o0 + LOCATION_LOST_S, o1, "location_lost", o0))
     return out

@@ -53,13 +53,15 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def write_junit(path: Path, suite: str, cases: Sequence[tuple[str, bool, str]]) -> None:
-    """cases: (name, passed, message shown on failure)."""
+def write_junit(path: Path, suite: str, cases: Sequence[tuple[str, bool, str] | tuple[str, bool, str, str]]) -> None:
+    """cases: (name, passed, message shown on failure[, the case's output, always shown])."""
     root = ET.Element("testsuite", name=suite, tests=str(len(cases)),
-                      failures=str(sum(not ok for _, ok, _ in cases)))
-    for name, ok, message in cases:
+                      failures=str(sum(not c[1] for c in cases)))
+    for name, ok, message, *out in cases:
         case = ET.SubElement(root, "testcase", classname=suite, name=name)
         if not ok:
             ET.SubElement(case, "failure", message=message).text = message
+        if out and out[0]:
+            ET.SubElement(case, "system-out").text = out[0]
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="unicode", xml_declaration=True)

@@ -2,18 +2,24 @@
 centre received (each within the latency limit), false alerts (every confirming fix
 taken well clear of the zone, or the zone out of force), tamper stamped and delivered
 in time, the curfew's own score, and the centre's comms-loss alerts for a home unit
-that went quiet."""
+that went quiet.
+
+Every alert the centre holds is then classified, once: "required" (it answered a
+requirement, with its latency), "false" (the oracle forbids it), or "acceptable"
+(real, but nothing required it: a breach shallower than the rule, a warning, a
+location lost the rule did not ask for)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from host_sim.centre.server import SILENCE_S
 from host_sim.judge import curfew_score, oracle
-from host_sim.run.home_unit import unit_id
+from host_sim.run.home_unit import tag_id, unit_id
 from host_sim.run.sim import ENTER, WARN_ENTER, Event, Run
-from host_sim.wire import Kind
+from host_sim.wire import ALERTS, EVENT_NAMES, Kind
 from host_sim.world.scenario import Scenario
 
 CONFIRM_WINDOW_S = 2  # an event's confirming fixes: its own second and the two before
@@ -44,6 +50,7 @@ class Result:
     events: list[Event] = field(default_factory=list)
     required: list[dict[str, Any]] = field(default_factory=list)
     silences: list[dict[str, Any]] = field(default_factory=list)  # comms-loss alerts, seconds from the start
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # every alert, classified
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +60,7 @@ class Result:
             "tamper_latencies_s": self.tamper_latencies_s, "energy": self.energy, "fixes": self.fixes,
             "valid_fixes": self.valid_fixes, "heap_peak_bytes": self.heap_peak_bytes,
             "duration_s": self.duration_s, "required": self.required, "silences": self.silences,
+            "alerts": self.alerts, "acceptable": sum(a["class"] == "acceptable" for a in self.alerts),
         }
 
 
@@ -66,24 +74,35 @@ def crashed(sc: Scenario, e: Exception) -> dict[str, Any]:
 def score(run: Run) -> Result:
     sc = run.scenario
     zt = oracle.truths(sc, run.truth)
-    musts = oracle.must_alerts(sc, zt)
     breaches = [e for e in run.events if e.kind == ENTER and 0 <= e.zone < len(sc.zones)]
-    start = sc.start_utc
+    start, limit = sc.start_utc, sc.oracle.latency_limit_s
+    answered: dict[Any, float] = {}  # an alert's key, (device, seq), -> the latency of what it answered
+    false_keys: set[Any] = set()
     latencies, missed = [], []
     required: list[dict[str, Any]] = []  # every alert the oracle asked for, and what became of it
-    for m in musts:
-        entry_ms = (start + m.entry_t) * 1000
-        limit_ms = (start + m.end_t + sc.oracle.latency_limit_s) * 1000
-        hits = [e.received_ms for e in breaches if e.zone == m.zone and entry_ms <= e.received_ms <= limit_ms]
-        latency = (min(hits) - entry_ms) / 1000 if hits else None
-        ok = latency is not None and latency <= sc.oracle.latency_limit_s
-        required.append({"kind": "zone", "zone": sc.zones[m.zone].name, "at_s": m.entry_t, "detected": ok,
-                         "latency_s": round(latency, 1) if latency is not None else None})
-        if latency is not None and ok:
-            latencies.append(round(latency, 1))
+    for m in oracle.must_alerts(sc, zt):
+        zone = sc.zones[m.zone].name
+        if m.kind == "breach":
+            due_ms = (start + m.entry_t) * 1000
+            hits = [(e.received_ms, e.seq) for e in breaches
+                    if e.zone == m.zone and due_ms <= e.received_ms <= (start + m.end_t + limit) * 1000]
+        else:  # unseen: a location-unavailable alert stamped in the outage answers it
+            due_ms = (start + m.deep_t) * 1000
+            hits = [(r["received_ms"], r["seq"]) for r in run.stored
+                    if r["kind"] in (Kind.LOCATION_LOST, Kind.SHIELDING)
+                    and m.outage_t <= r["utc"] - start <= m.end_t + limit]
+        first = min(hits) if hits else None
+        latency = round((first[0] - due_ms) / 1000, 1) if first else None
+        ok = latency is not None and latency <= limit
+        required.append({"kind": "zone" if m.kind == "breach" else m.kind, "zone": zone, "at_s": m.entry_t,
+                         "detected": ok, "latency_s": latency})
+        if first and ok and latency is not None:
+            latencies.append(latency)
+            answered[(tag_id(sc), first[1])] = latency
         else:
-            missed.append({"zone": sc.zones[m.zone].name, "entry_s": m.entry_t, "end_s": m.end_t,
-                           "why": "late" if hits else "no breach event"})
+            missed.append({"zone": zone, "entry_s": m.entry_t, "end_s": m.end_t,
+                           "why": "late" if hits else "no breach event" if m.kind == "breach"
+                           else f"no location-unavailable alert (the incursion was unseen from {m.outage_t} s)"})
     false = []
     for e in breaches:
         t = min(max(0, e.confirm_utc - start), len(run.truth) - 1)
@@ -91,27 +110,39 @@ def score(run: Run) -> Result:
         if all(zt[e.zone].false_at(s, sc.oracle.safe_distance_m) for s in range(t_first, t + 1)):
             false.append({"zone": sc.zones[e.zone].name, "at_s": t,
                           "true_depth_m": round(float(zt[e.zone].depth_m[t]), 1)})
+            false_keys.add((tag_id(sc), e.seq))
     tamper_latencies = []
-    opened = [(p, run.stored, p.name) for p in sc.inputs if p.opened]
-    opened += [(p, run.unit_stored, f"unit {p.name}") for p in (sc.curfew.inputs if sc.curfew else []) if p.opened]
-    for pin, stored, what in opened:
+    pins = [(p, run.stored) for p in sc.inputs] + [(p, run.unit_stored) for p in sc.curfew.inputs] \
+        if sc.curfew else [(p, run.stored) for p in sc.inputs]
+    for pin, stored in pins:
+        if not pin.opened:
+            continue
+        what = pin.name if stored is run.stored else f"unit {pin.name}"
         kind = Kind.TAMPER_STRAP if pin.name == "strap" else Kind.TAMPER_CASE
         t = start + pin.at_s
         seen = [r for r in stored if r["kind"] == kind and abs(r["utc"] - t) <= TAMPER_STAMP_S]
         if seen and seen[0]["received_ms"] <= seen[0]["utc"] * 1000 + TAMPER_DELIVERY_S * 1000:
             tamper_latencies.append(round(seen[0]["received_ms"] / 1000 - t, 1))
+            answered[(seen[0]["device"], seen[0]["seq"])] = tamper_latencies[-1]
         else:
             missed.append({"tamper": what, "at_s": pin.at_s,
                            "why": "late" if seen else f"no {what} tamper stamped within {TAMPER_STAMP_S} s"})
-    detected = len(musts) - len([m for m in missed if "zone" in m])
+    for r in run.stored + run.unit_stored:  # a tamper with that switch never opened before it
+        if r["kind"] in (Kind.TAMPER_STRAP, Kind.TAMPER_CASE) and not _opened_before(sc, r):
+            false.append({"tamper": EVENT_NAMES[r["kind"]], "at_s": r["utc"] - start,
+                          "why": "never opened before it"})
+            false_keys.add((r["device"], r["seq"]))
+    detected = len(required) - len([m for m in missed if "zone" in m])
     curfew = (curfew_score.score(sc, run.truth, run.unit_stored, run.stored) if sc.curfew
               else curfew_score.CurfewScore())
     missed += curfew.missed
     false += curfew.false
-    must = len(musts) + curfew.required
+    must = len(required) + curfew.required
     detected += curfew.detected
     latencies += curfew.latencies_s
     required += curfew.required_list
+    answered |= curfew.answered
+    false_keys |= curfew.false_keys
     silences = [{"device": q["device"], "silent_from_s": (q["last_heard_ms"] - start * 1000) / 1000,
                  "raised_s": (q["raised_ms"] - start * 1000) / 1000,
                  "ended_s": None if q["ended_ms"] is None else (q["ended_ms"] - start * 1000) / 1000}
@@ -123,9 +154,11 @@ def score(run: Run) -> Result:
         hit = [q for q in silences if q["device"] == unit_id(sc) and q["silent_from_s"] <= a
                and a < q["raised_s"] <= a + SILENCE_S + COMMS_SLACK_S]
         required.append({"kind": "comms_lost", "at_s": a, "latency_s": hit[0]["raised_s"] - a if hit else None,
-                         "detected": bool(hit)})
+                         "detected": bool(hit), "rule": f"due when the unit's power goes; raised after "
+                                                        f"{SILENCE_S} s of silence"})
         if hit:
             detected += 1
+            answered[("centre", hit[0]["device"], hit[0]["raised_s"])] = hit[0]["raised_s"] - a
         else:
             missed.append({"comms_lost": "home unit", "at_s": a,
                            "why": f"no comms-loss alert within {SILENCE_S + COMMS_SLACK_S} s of its power going"})
@@ -134,4 +167,45 @@ def score(run: Run) -> Result:
                   run.energy.as_dict() if run.energy else {}, run.fixes,
                   run.valid_fixes,
                   run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events, required,
-                  silences)
+                  silences, classify(run, answered, false_keys, silences))
+
+
+def _opened_before(sc: Scenario, r: dict[str, Any]) -> bool:
+    """Whether the alert's switch was opened at or before its stamp (a clock a few seconds off allowed)."""
+    pins = sc.inputs if r["device"] == tag_id(sc) else sc.curfew.inputs if sc.curfew else []
+    name = "strap" if r["kind"] == Kind.TAMPER_STRAP else "case"
+    return any(p.opened and p.name == name and sc.start_utc + p.at_s <= r["utc"] + TAMPER_STAMP_S for p in pins)
+
+
+def classify(run: Run, answered: dict[Any, float], false_keys: set[Any],
+             silences: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every alert the centre holds, in the order received, each with one class."""
+    sc = run.scenario
+    zones = {(tag_id(sc), e.seq): sc.zones[e.zone].name for e in run.events if 0 <= e.zone < len(sc.zones)}
+    out = []
+    for r in sorted(run.stored + run.unit_stored, key=lambda r: (r["received_ms"], r["device"], r["seq"])):
+        if r["kind"] not in ALERTS:
+            continue
+        key: Any = (r["device"], r["seq"])
+        a: dict[str, Any] = {"kind": EVENT_NAMES[r["kind"]], "device": r["device"], "seq": r["seq"],
+                             "time": _iso(r["utc"]), "at_s": r["utc"] - sc.start_utc,
+                             "received_s": round(r["received_ms"] / 1000 - sc.start_utc, 1)}
+        if key in zones:
+            a["zone"] = zones[key]
+        a |= _class(key, answered, false_keys)
+        out.append(a)
+    for q in silences:
+        key = ("centre", q["device"], q["raised_s"])
+        out.append({"kind": "comms_lost", "device": q["device"], "time": _iso(sc.start_utc + int(q["raised_s"])),
+                    "at_s": q["raised_s"], "received_s": q["raised_s"], **_class(key, answered, false_keys)})
+    return out
+
+
+def _class(key: Any, answered: dict[Any, float], false_keys: set[Any]) -> dict[str, Any]:
+    if key in answered:
+        return {"class": "required", "latency_s": answered[key]}
+    return {"class": "false" if key in false_keys else "acceptable"}
+
+
+def _iso(utc: float) -> str:
+    return datetime.fromtimestamp(utc, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

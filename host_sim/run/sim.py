@@ -43,6 +43,7 @@ class Event:
     depth_m: int
     lat: float
     lon: float
+    seq: int = -1  # the tag's sequence number: (device, seq) names the event at the centre
 
 
 @dataclass
@@ -166,7 +167,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         link_stats = {**modem.stats, "commands": len(modem.log), "rejected": centre.stats.rejected,
                       "duplicates": centre.stats.duplicates, "frames": centre.stats.frames}
     events = [Event(r["kind"], ids.get(r["zone_id"], -1), r["utc"], r["utc"], r["received_ms"], r["depth_m"],
-                    r["lat_e7"] / 1e7, r["lon_e7"] / 1e7) for r in stored if r["kind"] in EVENT_NAMES]
+                    r["lat_e7"] / 1e7, r["lon_e7"] / 1e7, r["seq"]) for r in stored if r["kind"] in EVENT_NAMES]
     counters, fixes, valid = _console(tag.lines)
     synth_s += tag.synth_s
     own, kids = _cpu(resource.RUSAGE_SELF) - own0, _cpu(resource.RUSAGE_CHILDREN) - kids0

@@ -49,6 +49,14 @@ SKIES = {
 }
 
 
+def env_at(sc: Scenario, t: float, leg_env: str | None = None) -> str:
+    """The sky at t: an environment segment's, else the leg's, else the default."""
+    for seg in sc.environment:
+        if seg.start_s <= t < seg.end_s:
+            return seg.env
+    return leg_env or sc.default_env
+
+
 @dataclass
 class Reported:
     """What the receiver said at one instant (for maps and reports)."""
@@ -81,11 +89,7 @@ class Receiver:
             self.ttff_left = self.rnd.randint(2, 5)
 
     def env_at(self, t: float, leg_env: str | None = None) -> str:
-        """The sky at t: an environment segment's, else the leg's, else the default."""
-        for seg in self.sc.environment:
-            if seg.start_s <= t < seg.end_s:
-                return seg.env
-        return leg_env or self.sc.default_env
+        return env_at(self.sc, t, leg_env)
 
     def epoch(self, t_ms: int, truth: TruePoint, nxt: TruePoint) -> tuple[bytes, Reported]:
         """The NMEA burst for the instant t_ms (ms from the start), between truth and nxt.

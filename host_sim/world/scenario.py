@@ -31,7 +31,8 @@ true trace and the zones. Every error names the file, the line and the fix.
       start: hot                          # how the receiver starts at each power-on of the tag:
                                           # hot (it kept its almanac and time), or cold (none:
                                           # no time for a while, a fix within two minutes)
-    oracle: {must_depth_m: 20, must_duration_s: 20, safe_distance_m: 25, latency_limit_s: 240}
+    oracle: {must_depth_m: 20, must_duration_s: 20, shallow_depth_m: 15, shallow_duration_s: 120,
+             safe_distance_m: 25, latency_limit_s: 240}   # what must be alerted: docs/breach-policy.md
     coverage_gaps: [{from: 1h, to: 7h}]   # no link to the centre meanwhile
     link: {transport: cellular, dialect: a7670, drop_rate: 0.05, send_fail_rate: 0.05, slow_ms: 300,
            garbage_rate: 0.02, denied: false, nitz: true}   # default: serial; nitz: the network
@@ -97,7 +98,9 @@ class ScenarioError(ValueError):
 @dataclass(frozen=True)
 class Oracle:
     must_depth_m: float = 20.0  # an alert is required once this deep in ...
-    must_duration_s: int = 20  # ... for this long
+    must_duration_s: int = 20  # ... for this long,
+    shallow_depth_m: float = 15.0  # or this deep under an open sky ...
+    shallow_duration_s: int = 120  # ... for this long (docs/breach-policy.md, What must be alerted)
     safe_distance_m: float = 25.0  # an alert while this far outside is false
     latency_limit_s: int = 240  # NIJ: an active alert within 4 minutes
 
@@ -665,15 +668,10 @@ def _gnss(r: _Reader, node: yaml.Node | None,
 
 
 def _oracle(r: _Reader, node: yaml.Node) -> Oracle:
-    m = r.mapping(node, "oracle", {"must_depth_m": False, "must_duration_s": False, "safe_distance_m": False,
-                                   "latency_limit_s": False})
-    d = Oracle()
-    return Oracle(
-        float(r.number(m["must_depth_m"], "must_depth_m", 0, 1000)) if "must_depth_m" in m else d.must_depth_m,
-        int(r.number(m["must_duration_s"], "must_duration_s", 1, 86400, integer=True))
-        if "must_duration_s" in m else d.must_duration_s,
-        float(r.number(m["safe_distance_m"], "safe_distance_m", 0, 5000))
-        if "safe_distance_m" in m else d.safe_distance_m,
-        int(r.number(m["latency_limit_s"], "latency_limit_s", 1, 3600, integer=True))
-        if "latency_limit_s" in m else d.latency_limit_s,
-    )
+    limits: dict[str, tuple[float, float, bool]] = {
+        "must_depth_m": (0, 1000, False), "must_duration_s": (1, 86400, True),
+        "shallow_depth_m": (0, 1000, False), "shallow_duration_s": (1, 86400, True),
+        "safe_distance_m": (0, 5000, False), "latency_limit_s": (1, 3600, True)}
+    m = r.mapping(node, "oracle", dict.fromkeys(limits, False))
+    given = {k: r.number(m[k], k, lo, hi, integer=whole) for k, (lo, hi, whole) in limits.items() if k in m}
+    return Oracle(**{k: int(v) if limits[k][2] else float(v) for k, v in given.items()})  # type: ignore[arg-type]

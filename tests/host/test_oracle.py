@@ -3,6 +3,7 @@
 import json
 from datetime import UTC
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from hypothesis import given, settings
@@ -14,27 +15,47 @@ from host_sim.world import scenario, trace
 from host_sim.world.scenario import Oracle
 from host_sim.world.zones import Zone
 
+LOST_S = 20  # the tag's location-lost delay, shortened to fit the drawn traces
 
-def _reference_musts(depth: list[float], active: list[bool], o: Oracle) -> list[tuple[int, int, int]]:
-    """(entry, deep start, end) by the definition, the slow way."""
+
+def _stays(ok: list[bool], a: int, b: int, at_least: int) -> int | None:
+    """The first t in [a, b] that starts at_least seconds of ok, counted one by one."""
+    for t in range(a, b + 1):
+        if t + at_least - 1 <= b and all(ok[t:t + at_least]):
+            return t
+    return None
+
+
+def _reference_musts(depth: list[float], active: list[bool], seen: list[bool], clear: list[bool],
+                     o: Oracle) -> list[tuple[str, int, int, int]]:
+    """(kind, entry, deep start or due time, end) by the definition, the slow way."""
     n = len(depth)
-    out: list[tuple[int, int, int]] = []
+    out: list[tuple[str, int, int, int]] = []
     t = 0
     while t < n:
-        run = 0
-        while t + run < n and active[t + run] and depth[t + run] >= o.must_depth_m:
-            run += 1
-        if run >= o.must_duration_s:
-            entry = t
-            while entry > 0 and active[entry - 1] and depth[entry - 1] > 0:
-                entry -= 1
-            if out and out[-1][2] >= entry:
-                out[-1] = (out[-1][0], out[-1][1], t + run - 1)
-            else:
-                out.append((entry, t, t + run - 1))
-            t += run
-        else:
-            t += max(run, 1)
+        if not (active[t] and depth[t] > 0):
+            t += 1
+            continue
+        a = t
+        while t < n and active[t] and depth[t] > 0:
+            t += 1
+        b = t - 1
+        deep = [depth[s] >= o.must_depth_m for s in range(n)]
+        shallow = [depth[s] >= o.shallow_depth_m for s in range(n)]
+        met = [x for x in (_stays([deep[s] and seen[s] for s in range(n)], a, b, o.must_duration_s),
+                           _stays([shallow[s] and clear[s] for s in range(n)], a, b, o.shallow_duration_s))
+               if x is not None]
+        if met:
+            out.append(("breach", a, min(met), b))
+        elif not any(seen[a:b + 1]) and (_stays(deep, a, b, o.must_duration_s) is not None
+                                         or _stays(shallow, a, b, o.shallow_duration_s) is not None):
+            o0, o1 = a, b
+            while o0 > 0 and not seen[o0 - 1]:
+                o0 -= 1
+            while o1 + 1 < n and not seen[o1 + 1]:
+                o1 += 1
+            if o1 - o0 + 1 >= LOST_S and not any(m[0] == "location_lost" and m[2] == o0 + LOST_S for m in out):
+                out.append(("location_lost", a, o0 + LOST_S, o1))
     return out
 
 
@@ -43,15 +64,22 @@ class _Sc:
         self.oracle = o
 
 
-@given(st.lists(st.floats(-60, 60), min_size=1, max_size=300), st.data(), st.integers(1, 30),
-       st.floats(0, 40))
+@given(st.lists(st.tuples(st.floats(-60, 60), st.booleans(), st.booleans(), st.booleans()), min_size=1,
+                max_size=300),
+       st.integers(1, 30), st.floats(0, 40), st.integers(1, 60), st.floats(0, 40))
 @settings(max_examples=300)
-def test_must_alert_intervals(depth: list[float], data: st.DataObject, duration: int, must_depth: float) -> None:
-    active = data.draw(st.lists(st.booleans(), min_size=len(depth), max_size=len(depth)))
-    o = Oracle(must_depth_m=must_depth, must_duration_s=duration)
-    zt = oracle.ZoneTruth(Zone("z", "exclusion", None), np.array(depth), np.array(active))
-    got = [(m.entry_t, m.deep_t, m.end_t) for m in oracle.must_alerts(_Sc(o), [zt])]  # type: ignore[arg-type]
-    assert got == _reference_musts(depth, active, o)
+def test_must_alert_intervals(seconds: list[tuple[float, bool, bool, bool]], duration: int, must_depth: float,
+                              shallow_duration: int, shallow_depth: float) -> None:
+    depth, active, seen, clear = (list(x) for x in zip(*seconds, strict=True))
+    clear = [c and s for c, s in zip(clear, seen, strict=True)]  # an open sky is a sky with fixes
+    o = Oracle(must_depth_m=must_depth, must_duration_s=duration, shallow_depth_m=shallow_depth,
+               shallow_duration_s=shallow_duration)
+    zt = oracle.ZoneTruth(Zone("z", "exclusion", None), np.array(depth), np.array(active), np.array(seen),
+                          np.array(clear))
+    with mock.patch.object(oracle, "LOCATION_LOST_S", LOST_S):
+        got = [(m.kind, m.entry_t, m.deep_t, m.end_t)
+               for m in oracle.must_alerts(_Sc(o), [zt])]  # type: ignore[arg-type]
+    assert got == _reference_musts(depth, active, seen, clear, o)
 
 
 def test_gpx_route_and_geojson_zone(tmp_path: Path) -> None:
