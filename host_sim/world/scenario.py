@@ -332,9 +332,9 @@ class _Reader:
         m = self.mapping(node, what, {"lat": True, "lon": True})
         lat = self.number(m["lat"], f"{what} lat", -90, 90)
         lon = self.number(m["lon"], f"{what} lon", -180, 180)
-        if not (UK[0] <= lat <= UK[1] and UK[2] <= lon <= UK[3]):
+        if not _in_uk(lat, lon):
             raise self.fail(node, f"{what} ({lat}, {lon}) is outside the UK grid (lat {UK[0]} to {UK[1]}, "
-                            f"lon {UK[2]} to {UK[3]}); lat and lon swapped?")
+                            f"lon {UK[2]} to {UK[3]}); {_elsewhere(lat, lon, 'lat and lon swapped?')}")
         return lat, lon
 
 
@@ -568,7 +568,7 @@ def _zones(r: _Reader, node: yaml.Node) -> list[zones.Zone]:
         except (zones.ZoneError, KeyError, TypeError, IndexError) as e:
             raise r.fail(shape_node, str(e) if isinstance(e, zones.ZoneError) else
                          f"zone {props['name']!r}: malformed geometry ({e!r})") from None
-        _inside_uk(r, shape_node, z)
+        _inside_uk(r, shape_node, z, shapes[0] == "circle")
         out.append(z)
     return out
 
@@ -591,10 +591,21 @@ def _geojson_file(r: _Reader, node: yaml.Node, props: dict[str, Any]) -> dict[st
                                                if k in ("radius_m",)}}}
 
 
-def _inside_uk(r: _Reader, node: yaml.Node, z: zones.Zone) -> None:
+def _in_uk(lat: float, lon: float) -> bool:
+    return UK[0] <= lat <= UK[1] and UK[2] <= lon <= UK[3]
+
+
+def _elsewhere(lat: float, lon: float, swapped: str) -> str:
+    """Why a place lies off the UK grid: its two numbers the wrong way round, or it is
+    somewhere else altogether."""
+    return swapped if _in_uk(lon, lat) else "that is not in the UK, where every scenario takes place"
+
+
+def _inside_uk(r: _Reader, node: yaml.Node, z: zones.Zone, circle: bool) -> None:
     west, south, east, north = z.lonlat_bounds()
-    if not (UK[0] <= south and north <= UK[1] and UK[2] <= west and east <= UK[3]):
-        raise r.fail(node, f"zone {z.name!r} lies outside the UK grid; GeoJSON positions are [lon, lat]")
+    if not (_in_uk(south, west) and _in_uk(north, east)):
+        hint = "lat and lon swapped?" if circle else "GeoJSON positions are [lon, lat]"
+        raise r.fail(node, f"zone {z.name!r} lies outside the UK grid; {_elsewhere(south, west, hint)}")
 
 
 def _route(r: _Reader, node: yaml.Node) -> tuple[tuple[float, float] | None, list[Leg], Path | None]:

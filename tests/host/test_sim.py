@@ -142,6 +142,25 @@ def test_malformed_scenario_names_file_line_and_fix(tmp_path: Path, text: str, a
     assert where in proc.stderr and says in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize(("old", "new", "hint", "not_hint"), [
+    ("circle: {lat: 52.4420, lon: -1.9365", "circle: {lat: -1.9365, lon: 52.4420", "lat and lon swapped?", "GeoJSON"),
+    ("    circle: {lat: 52.4420, lon: -1.9365, radius_m: 200}",
+     "    geometry: {type: Polygon, coordinates: [[[52.44, -1.94], [52.44, -1.93], [52.45, -1.93], [52.44, -1.94]]]}",
+     "GeoJSON positions are [lon, lat]", "swapped"),
+    ("home: {lat: 52.4534, lon: -1.9110}", "home: {lat: 48.8566, lon: 2.3522}", "not in the UK", "swapped"),
+    ("    circle: {lat: 52.4420, lon: -1.9365, radius_m: 200}", "    circle: {lat: 48.8566, lon: 2.3522, radius_m: 200}",
+     "not in the UK", "GeoJSON"),
+])
+def test_a_place_off_the_uk_grid_gets_the_right_hint(tmp_path: Path, old: str, new: str, hint: str,
+                                                      not_hint: str) -> None:
+    assert old in GOOD
+    path = tmp_path / "off.yaml"
+    path.write_text(GOOD.replace(old, new))
+    with pytest.raises(scenario.ScenarioError) as e:
+        scenario.load(path)
+    assert hint in str(e.value) and not_hint not in str(e.value), str(e.value)
+
+
 def test_help_explains_run() -> None:
     out = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "run", "--help"], capture_output=True,
                          text=True, cwd=ROOT).stdout
