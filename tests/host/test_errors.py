@@ -111,8 +111,11 @@ def _interrupted(tmp_path: Path, sig: int, *args: str) -> subprocess.CompletedPr
     """The command started with its temporary folders in tmp_path, signalled once it has
     made them, and waited for."""
     env = {**os.environ, "TMPDIR": str(tmp_path)}
+    # Ctrl-C's default restored: a shell starting this suite in the background leaves SIGINT
+    # ignored, and a child keeps what it inherits
     proc = subprocess.Popen([sys.executable, "-m", "host_sim.tagsim", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not any(tmp_path.glob("emtag-sim-*")) and time.monotonic() < deadline:
         time.sleep(0.1)

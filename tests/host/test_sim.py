@@ -148,8 +148,8 @@ def test_malformed_scenario_names_file_line_and_fix(tmp_path: Path, text: str, a
      "    geometry: {type: Polygon, coordinates: [[[52.44, -1.94], [52.44, -1.93], [52.45, -1.93], [52.44, -1.94]]]}",
      "GeoJSON positions are [lon, lat]", "swapped"),
     ("home: {lat: 52.4534, lon: -1.9110}", "home: {lat: 48.8566, lon: 2.3522}", "not in the UK", "swapped"),
-    ("    circle: {lat: 52.4420, lon: -1.9365, radius_m: 200}", "    circle: {lat: 48.8566, lon: 2.3522, radius_m: 200}",
-     "not in the UK", "GeoJSON"),
+    ("    circle: {lat: 52.4420, lon: -1.9365, radius_m: 200}",
+     "    circle: {lat: 48.8566, lon: 2.3522, radius_m: 200}", "not in the UK", "GeoJSON"),
 ])
 def test_a_place_off_the_uk_grid_gets_the_right_hint(tmp_path: Path, old: str, new: str, hint: str,
                                                       not_hint: str) -> None:
