@@ -58,6 +58,7 @@ class Fix:
         self.sats_gsa = -1  # satellites listed by the epoch's GSA sentences, -1 without GSA
         self.sats_view = 0
         self.snr_max = 0
+        self.low = 0  # the weakest satellite's C/N0 (0: none heard)
         self.hdop = -1  # x100
         self.pdop = -1
         self.vdop = -1
@@ -360,20 +361,25 @@ class Gnss:
         if r == nmea.BAD:
             return False
         view = out[0] if r == nmea.OK else 0
-        snr = 0
+        snr = low = 0
         k = 7
         while k < fr.nf:
             r = nmea.field_uint(line, offs, k, 2, out)
             if r == nmea.BAD:
                 return False
-            if r == nmea.OK and out[0] > snr:
-                snr = out[0]
+            v = out[0] if r == nmea.OK else 0
+            if v > snr:
+                snr = v
+            if v and (not low or v < low):
+                low = v
             k += 4
         f = self.fix
         if num == 1:
             f.sats_view += view
         if snr > f.snr_max:
             f.snr_max = snr
+        if low and (not f.low or low < f.low):
+            f.low = low
         return True
 
     def _vtg(self, fr):

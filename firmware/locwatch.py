@@ -1,16 +1,27 @@
 # Location loss: no valid fix for location_lost_s while away from home is its own
 # event (a tag indoors at home is not lost); GNSS and the cellular link going
-# silent together, as under foil or a jammer, raises "shielding suspected".
+# silent together, as under foil or a jammer, raises "shielding suspected"; GNSS
+# alone buried under noise while the link works, "jamming suspected"; a fix whose
+# satellites all arrive at one strong power (one transmitter), "spoofing suspected".
 # Each is raised once and re-armed when a fix (and the link) come back.
 from micropython import const
 
 _CHECK_MS = const(10000)
 _TOGETHER_S = const(60)  # the two losses this close in time count as one act
 _SHIELD_AFTER_S = const(120)  # and must last this long
+_JAM_SNR = const(20)  # every satellite listed weaker than this (dB-Hz), and no fix ...
+_JAM_SATS = const(4)  # ... with at least this many listed ...
+_JAM_AFTER_S = const(60)  # ... this long: jamming
+_SPOOF_SNR = const(40)  # every satellite at least this strong ...
+_SPOOF_SPREAD = const(2)  # ... and within this of each other (dB-Hz) ...
+_SPOOF_SATS = const(6)  # ... of at least this many used ...
+_SPOOF_FIXES = const(10)  # ... for this many fixes in a row: spoofing
 
 # events this module sends (docs/frames.md)
 _EV_LOCATION_LOST = const(40)
 _EV_SHIELDING = const(41)  # GNSS and the cellular link lost together
+_EV_JAMMING = const(42)
+_EV_SPOOFING = const(43)
 
 
 class LocationWatch:
@@ -27,16 +38,32 @@ class LocationWatch:
         self.lost = False
         self.shielded = False
         self.link_lost_utc = 0
-        self.fix_utc = 0  # the last valid fix the tag believed: when, and where
+        self.fix_utc = 0  # the last valid fix the tag believed: when, and where (the tag sets them)
         self.lat = self.lon = 0
+        # (names the interpreter already holds: on a ROMFS board each new one costs heap)
+        self.start = 0  # since when the sky has looked jammed; -1 reported
+        self.count = 0  # fixes in a row from one transmitter
         self._timer = loop.timer(self._check)
         loop.arm(self._timer, _CHECK_MS)
 
     def configure(self, s):
         self._s = s  # the settings in force, from the application before the first check
 
-    def fixed(self, utc, lat_e7, lon_e7):
-        self.fix_utc, self.lat, self.lon = utc, lat_e7, lon_e7
+    def judge(self, fix, utc):
+        # One epoch's signals; whether its fix must not be believed.
+        if fix.valid:
+            self.start = 0
+            low = fix.low
+            one = fix.sats_used >= _SPOOF_SATS and low >= _SPOOF_SNR and fix.snr_max - low <= _SPOOF_SPREAD
+            self.count = self.count + 1 if one else 0
+            if self.count == _SPOOF_FIXES:
+                self._record(_EV_SPOOFING, utc)
+            return self.count > 0
+        if fix.sats_view < _JAM_SATS or fix.snr_max >= _JAM_SNR:
+            self.start = 0
+        elif not self.start:
+            self.start = utc
+        return False
 
     def at_home(self):
         if self._hears_home():
@@ -61,6 +88,11 @@ class LocationWatch:
         elif not self.lost and not self.at_home():
             self.lost = True
             self._record(_EV_LOCATION_LOST, utc)
+        jam = self.start
+        if jam > 0 and utc - jam >= _JAM_AFTER_S and not self.at_home() and (
+                self._modem is None or self._modem.session_up()):
+            self.start = -1
+            self._record(_EV_JAMMING, utc)
         if self._modem is not None:
             if self._modem.session_up():
                 self.link_lost_utc = 0

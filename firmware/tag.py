@@ -164,10 +164,13 @@ class App:
             # the epoch's time was when its first sentence began: the rest took a while
             age = time.ticks_diff(self.board.ticks_ms(), self._epoch_ticks)
             self.clock.from_gnss(utc * 1000 + fix.ms % 1000 + age)
+        if self.locwatch.judge(fix, self.board.utc()):
+            return
         unc = self.filter.uncertainty_cm(fix)
         if self.filter.judge(fix, self.board.utc_ms(), unc) != fixfilter.OK:
             return
-        self.locwatch.fixed(utc, fix.lat_e7, fix.lon_e7)
+        lw = self.locwatch
+        lw.fix_utc, lw.lat, lw.lon = utc, fix.lat_e7, fix.lon_e7
         window = utc // self.cfg["breadcrumb_s"]  # one breadcrumb a window, on UTC boundaries
         if self._last_crumb < 0:
             self._last_crumb = window

@@ -46,6 +46,8 @@ class Kind(IntEnum):
     CHARGING = 32
     LOCATION_LOST = 40
     SHIELDING = 41  # GNSS and the cellular link lost together
+    JAMMING = 42  # GNSS buried under noise while the link works
+    SPOOFING = 43  # fixes from one transmitter
     CURFEW_ABSENT = 50
     CURFEW_LEFT = 51
     CURFEW_RETURNED = 52
@@ -60,7 +62,8 @@ class Kind(IntEnum):
 
 EVENT_NAMES = {k.value: k.name.lower() for k in Kind}
 ALERTS = {Kind.BREACH, Kind.EXIT, Kind.WARNING, Kind.CONFIG_REFUSED, Kind.TAMPER_STRAP, Kind.TAMPER_CASE,
-          Kind.BATTERY_LOW, Kind.BATTERY_CRITICAL, Kind.LOCATION_LOST, Kind.SHIELDING, Kind.CURFEW_ABSENT,
+          Kind.BATTERY_LOW, Kind.BATTERY_CRITICAL, Kind.LOCATION_LOST, Kind.SHIELDING, Kind.JAMMING,
+          Kind.SPOOFING, Kind.CURFEW_ABSENT,
           Kind.CURFEW_LEFT, Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST, Kind.UNIT_MOVED}  # what an operator must see
 
 

@@ -11,9 +11,11 @@ with the zone in force (docs/breach-policy.md, What must be alerted):
   least must_depth_m deep for must_duration_s, or under an open sky at least
   shallow_depth_m deep for shallow_duration_s; latency counts from the spell's
   first second;
-- a spell that would need one but that no fix could see (all of it in a tunnel,
-  a jammer's reach) requires a location-unavailable alert instead, once per outage,
-  when the outage lasts the tag's LOCATION_LOST_S: due then;
+- a spell that would need one but that no true fix could see (all of it in a
+  tunnel, under a jammer, or while a spoofer's false positions drown the real
+  ones) requires a location-unavailable alert instead (location lost, shielding,
+  jamming or spoofing suspected), once per outage, when the outage lasts the tag's
+  LOCATION_LOST_S: due then;
 - false-alert times: the wearer at least safe_distance_m clear of the forbidden
   side, or the zone out of force (beyond a minute's grace either side);
 - everything else is grey: an alert there is neither required nor false.
@@ -112,8 +114,9 @@ def truths(sc: Scenario, trace: list[TruePoint]) -> list[ZoneTruth]:
     lats = np.array([p.lat for p in trace])
     lons = np.array([p.lon for p in trace])
     skies = [env_at(sc, p.t, p.env) for p in trace]
-    seen = np.array([SKIES[e].fix_prob > 0 for e in skies], dtype=bool)
-    clear = np.array([e == "open_sky" for e in skies], dtype=bool)
+    faked = np.array([sc.faked(p.t) is not None for p in trace], dtype=bool)  # a jammer's or a spoofer's
+    seen = np.array([SKIES[e].fix_prob > 0 for e in skies], dtype=bool) & ~faked
+    clear = np.array([e == "open_sky" for e in skies], dtype=bool) & ~faked
     out = []
     for z in sc.zones:
         d = signed_depth(z, lats, lons)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from host_sim.centre.server import SILENCE_S
-from host_sim.judge import curfew_score, oracle
+from host_sim.judge import curfew_score, fault_score, oracle
 from host_sim.run.home_unit import tag_id, unit_id
 from host_sim.run.sim import ENTER, WARN_ENTER, Event, Run
 from host_sim.wire import ALERTS, EVENT_NAMES, Kind
@@ -89,7 +89,7 @@ def score(run: Run) -> Result:
         else:  # unseen: a location-unavailable alert stamped in the outage answers it
             due_ms = (start + m.deep_t) * 1000
             hits = [(r["received_ms"], r["seq"]) for r in run.stored
-                    if r["kind"] in (Kind.LOCATION_LOST, Kind.SHIELDING)
+                    if r["kind"] in (Kind.LOCATION_LOST, Kind.SHIELDING, Kind.JAMMING, Kind.SPOOFING)
                     and m.outage_t <= r["utc"] - start <= m.end_t + limit]
         first = min(hits) if hits else None
         latency = round((first[0] - due_ms) / 1000, 1) if first else None
@@ -133,16 +133,19 @@ def score(run: Run) -> Result:
                           "why": "never opened before it"})
             false_keys.add((r["device"], r["seq"]))
     detected = len(required) - len([m for m in missed if "zone" in m])
-    curfew = (curfew_score.score(sc, run.truth, run.unit_stored, run.stored) if sc.curfew
-              else curfew_score.CurfewScore())
-    missed += curfew.missed
-    false += curfew.false
-    must = len(required) + curfew.required
-    detected += curfew.detected
-    latencies += curfew.latencies_s
-    required += curfew.required_list
-    answered |= curfew.answered
-    false_keys |= curfew.false_keys
+    must = len(required)
+    for part in (curfew_score.score(sc, run.truth, run.unit_stored, run.stored) if sc.curfew else None,
+                 fault_score.score(sc, run.truth, run.stored)):
+        if part is None:
+            continue
+        missed += part.missed
+        false += part.false
+        must += part.required
+        detected += part.detected
+        latencies += part.latencies_s
+        required += part.required_list
+        answered |= part.answered
+        false_keys |= part.false_keys
     silences = [{"device": q["device"], "silent_from_s": (q["last_heard_ms"] - start * 1000) / 1000,
                  "raised_s": (q["raised_ms"] - start * 1000) / 1000,
                  "ended_s": None if q["ended_ms"] is None else (q["ended_ms"] - start * 1000) / 1000}

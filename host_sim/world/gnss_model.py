@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import reduce
 from operator import xor
@@ -66,6 +66,12 @@ class Reported:
     lon: float
     valid: bool
     hdop: float
+    faked: bool = False  # a position the scenario's faults made (multipath, a spoofer)
+
+
+JAMMED_SNR = (3, 14)  # C/N0 under a jammer: the satellites still listed, their signals buried
+SPOOFED_SNR = (49, 50)  # one transmitter: every satellite at the same strong power
+GARBAGE = b"$\x00\xff*,\r\n0123456789ABCDEFGPRMCGGA"
 
 
 class Receiver:
@@ -80,6 +86,9 @@ class Receiver:
         self.no_time_left = 0  # a cold receiver's seconds before it knows UTC
         self._last_ms: int | None = None  # the previous epoch asked for
         self._gsv_cache: dict[tuple[str, int], list[str]] = {}
+        self.faults = random.Random(sc.seed ^ 0x5EED)  # the faults' own draws: the sky's stay as they were
+        self._multipath: tuple[int, float, float] = (0, 0.0, 0.0)  # fixes left, east m, north m
+        self._spoof_from: tuple[int, float, float] | None = None  # first spoofed epoch: ms, lat, lon
 
     def power_on(self, cold: bool) -> None:
         if cold:
@@ -96,7 +105,14 @@ class Receiver:
         Epochs not asked for (the receiver off) only let the drift decorrelate."""
         rnd = self.rnd
         steps = 1 if self._last_ms is None else max(1, round((t_ms - self._last_ms) * self.sc.rate_hz / 1000))
+        since_ms = -1 if self._last_ms is None else self._last_ms
         self._last_ms = t_ms
+        for f in self.sc.faults:  # instants passed since the last epoch
+            if since_ms < f.start_s * 1000 <= t_ms and f.kind == "cold_start":
+                self.power_on(cold=True)
+            elif since_ms < f.start_s * 1000 <= t_ms and f.kind == "multipath":
+                rad = math.radians(f.bearing)
+                self._multipath = (f.fixes, f.offset_m * math.sin(rad), f.offset_m * math.cos(rad))
         if steps > 1:  # whatever multipath episode was under way is over
             self.jump_left = 0
             self.no_time_left = max(0, self.no_time_left - steps + 1)
@@ -131,12 +147,54 @@ class Receiver:
         lon1, lat1, _ = GEOD.fwd(lon, lat, 0, north)
         lon2, lat2, _ = GEOD.fwd(lon1, lat1, 90, east)
         speed = max(0.0, truth.speed_mps + rnd.gauss(0, 0.08)) if have else 0.0
-        reported = Reported(t_ms, lat2, lon2, have, hdop)
+        course, faked, fault = truth.course_deg, False, self.sc.faked(t_ms / 1000)
+        left, me, mn = self._multipath
+        if left and have:  # a reflection the receiver takes for the direct signal
+            self._multipath = (left - 1, me, mn)
+            lon2, lat2, _ = GEOD.fwd(lon2, lat2, math.degrees(math.atan2(me, mn)), math.hypot(me, mn))
+            faked = True
+        if fault == "jamming":
+            have, sky = False, replace(sky, snr=JAMMED_SNR)
+        elif fault == "spoofing":
+            lat2, lon2, speed, course, hdop, sats = self._spoofed(t_ms, lat, lon)
+            have, faked, sky = True, True, replace(sky, snr=SPOOFED_SNR)
+        else:
+            self._spoof_from = None
+        reported = Reported(t_ms, lat2, lon2, have, hdop, faked)
         timeless = self.no_time_left > 0
         self.no_time_left -= timeless
         when = None if timeless else datetime.fromtimestamp(self.sc.start_utc + t_ms / 1000, UTC)
-        lines = self._render(when, have, lat2, lon2, speed, truth.course_deg, hdop, sats, sky)
-        return ("".join(s + "\r\n" for s in lines)).encode(), reported
+        lines = self._render(when, have, lat2, lon2, speed, course, hdop, sats, sky)
+        burst = ("".join(s + "\r\n" for s in lines)).encode()
+        if any(f.kind == "garbage" and f.covers(t_ms / 1000) for f in self.sc.faults):
+            burst = self._garbled(burst)
+        return burst, reported
+
+    def _spoofed(self, t_ms: int, lat: float, lon: float) -> tuple[float, float, float, float, float, int]:
+        """A spoofer's stream: from where the wearer was when it came on, a steady false
+        walk, clean and self-consistent (lat, lon, speed, course, HDOP, satellites)."""
+        f = next(f for f in self.sc.faults if f.kind == "spoofing" and f.covers(t_ms / 1000))
+        if self._spoof_from is None:
+            self._spoof_from = (t_ms, lat, lon)
+        t0, lat0, lon0 = self._spoof_from
+        lon1, lat1, _ = GEOD.fwd(lon0, lat0, f.bearing, f.drift_mps * (t_ms - t0) / 1000)
+        return lat1, lon1, f.drift_mps, f.bearing, 0.9, 10
+
+    def _garbled(self, burst: bytes) -> bytes:
+        """The burst as a failing cable or a noisy UART delivers it: bytes changed, lost
+        and inserted."""
+        rnd, out = self.faults, bytearray()
+        for b in burst:
+            roll = rnd.random()
+            if roll < 0.03:
+                out.append(rnd.choice(GARBAGE))
+            elif roll < 0.05:
+                continue
+            else:
+                out.append(b)
+            if roll > 0.995:
+                out += bytes(rnd.choice(GARBAGE) for _ in range(rnd.randint(1, 40)))
+        return bytes(out)
 
     def _render(self, when: datetime | None, have: bool, lat: float, lon: float, speed: float, course: float,
                 hdop: float, sats: int, sky: Sky) -> list[str]:

@@ -28,6 +28,12 @@ true trace and the zones. Every error names the file, the line and the fix.
       sentences: [RMC, GGA, GSA, GSV]
       default: open_sky                   # open_sky, urban_canyon, indoors, tunnel
       environment: [{from: 10m, to: 25m, env: indoors}]
+      faults:                             # what streets and wearers do to GNSS (docs/simulator.md):
+        - {kind: multipath, at: 14m, fixes: 8, offset_m: 60, bearing: 90}   # 8 fixes 60 m east
+        - {kind: jamming, from: 30m, to: 45m}     # no fix, C/N0 collapsed; the modem unaffected
+        - {kind: spoofing, from: 1h, to: 1h20m, drift_mps: 1.4, bearing: 0}  # a false walk north
+        - {kind: cold_start, at: 2h}              # the receiver loses its almanac and time
+        - {kind: garbage, from: 2h10m, to: 2h11m} # corrupt NMEA
       start: hot                          # how the receiver starts at each power-on of the tag:
                                           # hot (it kept its almanac and time), or cold (none:
                                           # no time for a while, a fix within two minutes)
@@ -112,6 +118,25 @@ class Leg:
     dwell_s: int = 0
     mode: str = "walk"
     env: str | None = None  # the sky during this leg (environment segments still win)
+
+
+FAULTS = ("multipath", "jamming", "spoofing", "cold_start", "garbage")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Something done to the receiver from start_s to end_s (an instant's: end_s = start_s)."""
+
+    kind: str  # one of FAULTS
+    start_s: int
+    end_s: int
+    fixes: int = 0  # multipath: fixes displaced
+    offset_m: float = 0.0  # multipath: by this much
+    bearing: float = 0.0  # multipath: towards this; spoofing: the false walk's course
+    drift_mps: float = 0.0  # spoofing: the false walk's speed
+
+    def covers(self, t: float) -> bool:
+        return self.start_s <= t < self.end_s
 
 
 @dataclass(frozen=True)
@@ -252,6 +277,11 @@ class Scenario:
     gnss_start: str = "hot"  # hot or cold, at each power-on of the tag
     tag_off: list[tuple[int, int]] = field(default_factory=list)  # the tag unpowered, seconds from the start
     tag_hangs: list[int] = field(default_factory=list)  # the tag's loop blocks, seconds from the start
+    faults: list[Fault] = field(default_factory=list)  # gnss.faults
+
+    def faked(self, t: float) -> str | None:
+        """The fault whose false signal the receiver hears at t (jamming, spoofing), if any."""
+        return next((f.kind for f in self.faults if f.kind in ("jamming", "spoofing") and f.covers(t)), None)
 
 
 class _Reader:
@@ -358,7 +388,7 @@ def load(path: Path) -> Scenario:
         raise r.fail(r.top, "the scenario needs zones, a curfew, or both")
     zone_list = _zones(r, top["zones"]) if "zones" in top else []
     route_start, legs, gpx = _route(r, top["route"])
-    rate, sentences, default_env, env, gnss_start = _gnss(r, top.get("gnss"), duration)
+    rate, sentences, default_env, env, gnss_start, faults = _gnss(r, top.get("gnss"), duration)
     oracle = _oracle(r, top["oracle"]) if "oracle" in top else Oracle()
     gaps = _gaps(r, top["coverage_gaps"], duration) if "coverage_gaps" in top else []
     link = _link(r, top["link"]) if "link" in top else LinkSpec()
@@ -380,7 +410,7 @@ def load(path: Path) -> Scenario:
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
                     sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew, gnss_start, tag_off,
-                    tag_hangs)
+                    tag_hangs, faults)
 
 
 def _london(r: _Reader, node: yaml.Node, what: str) -> int:
@@ -646,11 +676,11 @@ def _route(r: _Reader, node: yaml.Node) -> tuple[tuple[float, float] | None, lis
 
 
 def _gnss(r: _Reader, node: yaml.Node | None,
-          duration: int) -> tuple[int, tuple[str, ...], str, list[Segment], str]:
+          duration: int) -> tuple[int, tuple[str, ...], str, list[Segment], str, list[Fault]]:
     if node is None:
-        return 1, ("RMC", "GGA", "GSA", "GSV"), "open_sky", [], "hot"
+        return 1, ("RMC", "GGA", "GSA", "GSV"), "open_sky", [], "hot", []
     m = r.mapping(node, "gnss", {"rate_hz": False, "sentences": False, "default": False, "environment": False,
-                                 "start": False})
+                                 "start": False, "faults": False})
     start = r.value(m["start"]) if "start" in m else "hot"
     if start not in ("hot", "cold"):
         raise r.fail(m["start"], f"start {start!r}: expected hot or cold")
@@ -675,7 +705,45 @@ def _gnss(r: _Reader, node: yaml.Node | None,
         if not a < b <= duration:
             raise r.fail(sn, f"environment {i + 1}: from {a} s to {b} s must lie within the {duration} s run")
         segments.append(Segment(a, b, env))
-    return rate, sentences, default, segments, start
+    faults = _faults(r, m["faults"], duration) if "faults" in m else []
+    return rate, sentences, default, segments, start, faults
+
+
+_FAULT_KEYS: dict[str, dict[str, bool]] = {  # each kind's keys, and whether it must be given
+    "multipath": {"at": True, "fixes": True, "offset_m": True, "bearing": True},
+    "jamming": {"from": True, "to": True},
+    "spoofing": {"from": True, "to": True, "drift_mps": True, "bearing": True},
+    "cold_start": {"at": True},
+    "garbage": {"from": True, "to": True},
+}
+
+
+def _faults(r: _Reader, node: yaml.Node, duration: int) -> list[Fault]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise r.fail(node, "faults must be a list, e.g. [{kind: jamming, from: 10m, to: 20m}]")
+    out = []
+    for i, fn in enumerate(node.value):
+        what = f"fault {i + 1}"
+        kind_node = next((v for k, v in getattr(fn, "value", []) if getattr(k, "value", None) == "kind"), None)
+        kind = r.value(kind_node) if kind_node is not None else None
+        if kind not in _FAULT_KEYS:
+            raise r.fail(kind_node or fn, f"{what}: kind {kind!r}: expected one of {', '.join(FAULTS)}")
+        m = r.mapping(fn, f"{what} ({kind})", {"kind": True, **_FAULT_KEYS[kind]})
+        if "at" in m:
+            a = b = r.duration(m["at"], "at", zero=True)
+            if a >= duration:
+                raise r.fail(fn, f"{what}: at {a} s is not before the end ({duration} s)")
+        else:
+            a, b = r.duration(m["from"], "from", zero=True), r.duration(m["to"], "to")
+            if not a < b <= duration:
+                raise r.fail(fn, f"{what}: from {a} s to {b} s must lie within the {duration} s run")
+        out.append(Fault(
+            kind, a, b,
+            int(r.number(m["fixes"], "fixes", 1, 600, integer=True)) if "fixes" in m else 0,
+            float(r.number(m["offset_m"], "offset_m", 1, 5000)) if "offset_m" in m else 0.0,
+            float(r.number(m["bearing"], "bearing", 0, 360)) if "bearing" in m else 0.0,
+            float(r.number(m["drift_mps"], "drift_mps", 0, 50)) if "drift_mps" in m else 0.0))
+    return out
 
 
 def _oracle(r: _Reader, node: yaml.Node) -> Oracle:
