@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Ellipse  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from host_sim.exits import CliError  # noqa: E402
 from host_sim.judge import report  # noqa: E402
@@ -155,6 +156,7 @@ def _histogram(values: list[float], bins: Any, color: str, xlabel: str, ylabel: 
     """A histogram picture, with a dashed line at mark's value if given."""
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     ax.hist(values, bins=bins, color=color, edgecolor="black")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts are whole
     if mark:
         ax.axvline(mark[0], color="#d62728", ls="--", label=mark[1])
         ax.legend(fontsize=8)

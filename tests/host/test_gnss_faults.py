@@ -158,3 +158,21 @@ def test_a_malformed_fault_names_the_line_and_the_fix(tmp_path: Path, fault: str
     with pytest.raises(scenario.ScenarioError) as e:
         scenario.load(path)
     assert says in str(e.value) and "bad.yaml:" in str(e.value), str(e.value)
+
+
+def test_the_map_shades_the_jamming_and_marks_every_alert_with_its_class(tmp_path: Path) -> None:
+    import json
+
+    from host_sim.judge import maps
+    from host_sim.run import sim
+
+    run = sim.execute(_load("gnss-jammer-at-the-door"), keep_nmea=False)
+    result = verdict.score(run)
+    maps.write(run, result, tmp_path)
+    assert (tmp_path / "gnss-jammer-at-the-door.png").read_bytes()[:4] == b"\x89PNG"
+    feats = json.loads((tmp_path / "gnss-jammer-at-the-door.geojson").read_text())["features"]
+    shaded = [f["properties"] for f in feats if f["properties"]["role"] == "shaded"]
+    assert [(s["what"], s["from_s"], s["to_s"]) for s in shaded] == [("jamming", 180, 1200)]
+    alerts = [f["properties"] for f in feats if f["properties"]["role"] == "alert"]
+    assert [(a["kind"], a["class"]) for a in alerts] == [(a["kind"], a["class"]) for a in result.alerts]
+    assert ("jamming", "required") in [(a["kind"], a["class"]) for a in alerts]
