@@ -111,6 +111,7 @@ def score(run: Run) -> Result:
             false.append({"zone": sc.zones[e.zone].name, "at_s": t,
                           "true_depth_m": round(float(zt[e.zone].depth_m[t]), 1)})
             false_keys.add((tag_id(sc), e.seq))
+    detected = len(required) - len(missed)
     tamper_latencies = []
     pins = [(p, run.stored) for p in sc.inputs] + [(p, run.unit_stored) for p in sc.curfew.inputs] \
         if sc.curfew else [(p, run.stored) for p in sc.inputs]
@@ -121,9 +122,15 @@ def score(run: Run) -> Result:
         kind = Kind.TAMPER_STRAP if pin.name == "strap" else Kind.TAMPER_CASE
         t = start + pin.at_s
         seen = [r for r in stored if r["kind"] == kind and abs(r["utc"] - t) <= TAMPER_STAMP_S]
-        if seen and seen[0]["received_ms"] <= seen[0]["utc"] * 1000 + TAMPER_DELIVERY_S * 1000:
-            tamper_latencies.append(round(seen[0]["received_ms"] / 1000 - t, 1))
-            answered[(seen[0]["device"], seen[0]["seq"])] = tamper_latencies[-1]
+        ok = bool(seen) and seen[0]["received_ms"] <= seen[0]["utc"] * 1000 + TAMPER_DELIVERY_S * 1000
+        latency = round(seen[0]["received_ms"] / 1000 - t, 1) if seen else None
+        required.append({"kind": EVENT_NAMES[kind], "at_s": pin.at_s, "detected": ok, "latency_s": latency,
+                         "rule": f"stamped within {TAMPER_STAMP_S} s of the opening, at the centre within "
+                                 f"{TAMPER_DELIVERY_S} s of the stamp"})
+        if ok and latency is not None:
+            detected += 1
+            tamper_latencies.append(latency)
+            answered[(seen[0]["device"], seen[0]["seq"])] = latency
         else:
             missed.append({"tamper": what, "at_s": pin.at_s,
                            "why": "late" if seen else f"no {what} tamper stamped within {TAMPER_STAMP_S} s"})
@@ -132,7 +139,6 @@ def score(run: Run) -> Result:
             false.append({"tamper": EVENT_NAMES[r["kind"]], "at_s": r["utc"] - start,
                           "why": "never opened before it"})
             false_keys.add((r["device"], r["seq"]))
-    detected = len(required) - len([m for m in missed if "zone" in m])
     must = len(required)
     for part in (curfew_score.score(sc, run.truth, run.unit_stored, run.stored) if sc.curfew else None,
                  fault_score.score(sc, run.truth, run.stored)):
