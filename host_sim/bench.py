@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from host_sim.device import mp, zone_compiler
+from host_sim.judge import report
 from host_sim.paths import CAPTURES, ROOT
 from host_sim.world import captures, zones
 
@@ -276,8 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=sorted(BENCHES), action="append", help="run only these")
     args = ap.parse_args(argv)
     results: dict[str, Any] = {}
-    for name in args.only or sorted(BENCHES):
+    names = args.only or sorted(BENCHES)
+    for k, name in enumerate(names):
+        report.progress(k, len(names), f"bench {name}")
         results.update(BENCHES[name](args.out.parent / "bench"))  # each gives its groups of figures
+    report.progress(len(names), len(names), "bench done")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"\nwritten to {args.out}")
