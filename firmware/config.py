@@ -58,9 +58,9 @@ def defaults():
 
 
 # what an order from the centre may change
-ORDER_KEYS = ("report_period_s", "breadcrumb_s", "uere_m", "min_uncertainty_m", "max_uncertainty_m",
-              "max_age_s", "max_speed_mps", "reanchor_fixes", "settle_fixes", "margin_m", "hysteresis_m",
-              "confirm_fixes", "location_lost_s", "clear_tamper")
+ORDER_KEYS = ("report_period_s", "breadcrumb_s", "max_fix_interval_s", "uere_m", "min_uncertainty_m",
+              "max_uncertainty_m", "max_age_s", "max_speed_mps", "reanchor_fixes", "settle_fixes", "margin_m",
+              "hysteresis_m", "confirm_fixes", "location_lost_s", "clear_tamper")
 # what an order from the centre may change on a home unit
 UNIT_ORDER_KEYS = ("curfew", "curfew_changes", "late_return_grace_s", "early_leave_grace_s", "absence_timeout_s",
                    "clear_tamper")

@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from host_sim import exits, keys
+from host_sim import crimes_cli, exits, keys
 from host_sim.centre.server import SILENCE_S
 from host_sim.device import mp
 from host_sim.exits import CliError
@@ -200,6 +200,8 @@ def cmd_centre(args: argparse.Namespace) -> int:
     from host_sim.centre import server as centre
     from host_sim.centre import views
 
+    if args.action in crimes_cli.ACTIONS:
+        return crimes_cli.run(args)
     if args.action == "serve":
         try:
             centre.serve_forever(args.db, args.host, args.port, args.keys, args.silence_s, quiet=args.quiet)
@@ -351,21 +353,29 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--json", type=Path, help="write per-capture results and a summary here")
     rp.add_argument("--junit", type=Path, help="write JUnit XML here (one test case per capture)")
     rp.set_defaults(func=cmd_replay)
-    cp = sub.add_parser("centre", help="the monitoring centre: serve, events, alerts, silences, pairings, rejects",
-                        description=cmd_centre.__doc__)
-    cp.add_argument("action", choices=["serve", "events", "alerts", "silences", "pairings", "rejects"])
-    cp.add_argument("--db", type=Path, default=Path("centre.db"), help="SQLite database (created if new)")
-    cp.add_argument("--device", help="only this device's rows")
-    cp.add_argument("--since", help='only rows from this London time on: "YYYY-MM-DD" or "YYYY-MM-DD HH:MM"')
-    cp.add_argument("--kind", action="append", help="only events or alerts of this kind, e.g. breach (repeatable)")
-    cp.add_argument("--json", action="store_true", help="rows as JSON: ISO 8601 UTC times, kind names and codes")
-    cp.add_argument("-q", "--quiet", action="store_true", help="serve without a line per frame and alert")
-    cp.add_argument("--host", default="127.0.0.1", help="address to listen on (serve)")
-    cp.add_argument("--port", type=int, default=7600, help="TCP port (serve; 0 picks one)")
-    cp.add_argument("--keys", type=Path, help='JSON {"device": "hex key"} to register (serve)')
-    cp.add_argument("--silence-s", type=int, default=SILENCE_S,
-                    help="a device heard before and silent this long raises a comms-loss alert (serve; "
-                         f"default {SILENCE_S}: twice a tag's longest reporting period)")
+    cp = sub.add_parser("centre", help="the monitoring centre: serve, its views, crimes against trails, "
+                        "purge and audit", description=cmd_centre.__doc__)
+    csub = cp.add_subparsers(dest="action", required=True)
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", type=Path, default=Path("centre.db"), help="SQLite database (created if new)")
+    serve = csub.add_parser("serve", parents=[db], help="the centre on TCP, for tags and home units")
+    serve.add_argument("-q", "--quiet", action="store_true", help="no line per frame and alert")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=7600, help="TCP port (0 picks one)")
+    serve.add_argument("--keys", type=Path, help='JSON {"device": "hex key"} to register')
+    serve.add_argument("--silence-s", type=int, default=SILENCE_S,
+                       help="a device heard before and silent this long raises a comms-loss alert (default "
+                            f"{SILENCE_S}: twice a tag's longest reporting period)")
+    for name, what in (("events", "every event stored"), ("alerts", "the alerts an operator must see"),
+                       ("silences", "comms-loss alerts"), ("pairings", "tags and home units as paired"),
+                       ("rejects", "frames refused, and why")):
+        view = csub.add_parser(name, parents=[db], help=what)
+        view.add_argument("--device", help="only this device's rows")
+        view.add_argument("--since", help='only rows from this London time on: "YYYY-MM-DD" or "YYYY-MM-DD HH:MM"')
+        view.add_argument("--kind", action="append", help="only events or alerts of this kind, e.g. breach "
+                                                           "(repeatable)")
+        view.add_argument("--json", action="store_true", help="rows as JSON: ISO 8601 UTC times, kind names and codes")
+    crimes_cli.add_parsers(csub, db)
     cp.set_defaults(func=cmd_centre)
     dp = sub.add_parser("device", help="a virtual tag (and home unit) with consoles on pseudo-terminals",
                         description=cmd_device.__doc__)

@@ -54,6 +54,26 @@ SCHEMA = [
     """
     ALTER TABLE events ADD COLUMN stamped_at_centre INTEGER NOT NULL DEFAULT 0;
     """,
+    # version 5: trails for crime matching (docs/trails.md): each event keeps the
+    # authenticated frame it came in, to be verified again as evidence; breadcrumbs are
+    # indexed in space and time (R*Tree, integer degrees e7 and Unix seconds); crimes
+    # imported, and every query of them audited
+    """
+    CREATE TABLE frames (id INTEGER PRIMARY KEY, device TEXT NOT NULL, received_ms INTEGER NOT NULL,
+        raw BLOB NOT NULL);
+    ALTER TABLE events ADD COLUMN frame_id INTEGER;
+    CREATE VIRTUAL TABLE trail USING rtree_i32(id, lat0, lat1, lon0, lon1, t0, t1, +device, +seq);
+    CREATE TRIGGER trail_add AFTER INSERT ON events WHEN NEW.kind = 10 BEGIN
+        INSERT INTO trail (lat0, lat1, lon0, lon1, t0, t1, device, seq)
+        VALUES (NEW.lat_e7, NEW.lat_e7, NEW.lon_e7, NEW.lon_e7, NEW.utc, NEW.utc, NEW.device, NEW.seq); END;
+    INSERT INTO trail (lat0, lat1, lon0, lon1, t0, t1, device, seq)
+        SELECT lat_e7, lat_e7, lon_e7, lon_e7, utc, utc, device, seq FROM events WHERE kind = 10;
+    CREATE TABLE crimes (ref TEXT PRIMARY KEY, offence TEXT NOT NULL, lat_e7 INTEGER NOT NULL,
+        lon_e7 INTEGER NOT NULL, from_utc INTEGER NOT NULL, to_utc INTEGER NOT NULL, radius_m REAL NOT NULL,
+        imported_ms INTEGER NOT NULL);
+    CREATE TABLE audit (at_ms INTEGER NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, crimes TEXT NOT NULL,
+        detail TEXT NOT NULL);
+    """,
 ]
 # Twice the longest gap between a well tag's calls (home_report_period_s, 900 s): the
 # reporting interval plus a buffer before a comms-failure alert, as SCRAM does
@@ -154,7 +174,7 @@ class Centre:
         events = wire.events_of(payload)
         before = self.stats.events
         with self.db:  # one transaction a frame, committed before the acknowledgement goes out
-            config_version = self._store(name, events, now, config_version)
+            config_version = self._store(name, frame, events, now, config_version)
         self._heard(name, now, wire.sent_of(payload), last_sent, self.stats.events > before)
         if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
@@ -168,15 +188,19 @@ class Centre:
             replies.append(wire.config_frame(key, dev, newer[0], newer[1].encode(), bytes(newer[2])))
         return replies
 
-    def _store(self, name: str, events: list[wire.Event], now: int, config_version: int) -> int:
+    def _store(self, name: str, frame: bytes, events: list[wire.Event], now: int, config_version: int) -> int:
         self.db.execute("BEGIN")
+        # the frame as it came, kept while it brought something new: evidence verifies it again
+        frame_id = self.db.execute("INSERT INTO frames (device, received_ms, raw) VALUES (?, ?, ?)",
+                                   (name, now, frame)).lastrowid if events else None
+        before = self.stats.events
         for e in events:
             utc = e.utc or now // 1000  # 0: the device's clock was not set when it stamped this
             fresh = self.db.execute(
                 "INSERT OR IGNORE INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery,"
-                " zone_id, received_ms, stamped_at_centre) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " zone_id, received_ms, stamped_at_centre, frame_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (name, e.seq, utc, e.kind, e.lat_e7, e.lon_e7, e.accuracy_m, e.depth_m, e.battery,
-                 e.zone_id.hex(), now, int(not e.utc))).rowcount
+                 e.zone_id.hex(), now, int(not e.utc), frame_id)).rowcount
             if not fresh:
                 self.stats.duplicates += 1
                 continue
@@ -190,6 +214,8 @@ class Centre:
             if e.kind == wire.Kind.CONFIG_APPLIED:  # depth_m carries the version
                 config_version = max(config_version, e.depth_m)
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
+        if frame_id is not None and self.stats.events == before:
+            self.db.execute("DELETE FROM frames WHERE id = ?", (frame_id,))
         return config_version
 
     def _heard(self, name: str, now: int, sent: int, last: int | None, fresh: bool) -> None:

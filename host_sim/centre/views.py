@@ -80,6 +80,8 @@ def _decoded(r: dict[str, Any], machine: bool) -> dict[str, Any]:
             out[k[:3]] = None if v is None or (r["lat_e7"] == 0 and r["lon_e7"] == 0) else round(v / 1e7, 7)
         elif k == "stamped_at_centre":
             out[k] = bool(v)
+        elif k == "frame_id":  # where the evidence lies, not what an operator reads
+            continue
         else:
             out[k] = v
     return out

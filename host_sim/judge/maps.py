@@ -145,7 +145,7 @@ def _where(run: Run, a: dict[str, Any]) -> tuple[float, float]:
     return p.lon, p.lat
 
 
-def _scale_and_north(ax: Any) -> None:
+def scale_and_north(ax: Any) -> None:
     ax.apply_aspect()  # the limits as drawn, after the equal aspect has widened one of them
     x0, x1 = ax.get_xlim()
     span = x1 - x0
@@ -245,7 +245,7 @@ def picture(run: Run, result: Result, path: Path) -> None:
                        label=f"edge: {cls}")
     ax.set_aspect("equal", adjustable="datalim")
     ax.margins(0.08)
-    _scale_and_north(ax)
+    scale_and_north(ax)
     verdict = "PASS" if result.passed else "FAIL"
     ax.set_title(f"{result.name}: {verdict}\nalerts required {result.must_alert}, detected {result.detected}, "
                  f"acceptable {sum(a['class'] == 'acceptable' for a in result.alerts)}, "

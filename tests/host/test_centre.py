@@ -173,10 +173,11 @@ def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(tmp_path: Path
 def test_schema_is_created_and_migrated_once(tmp_path: Path) -> None:
     _centre(tmp_path)
     again = Centre(tmp_path / "centre.db")
-    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 4
+    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 5
     tables = {r[0] for r in sqlite3.connect(tmp_path / "centre.db").execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"devices", "events", "alerts", "configs", "rejects", "silences"} <= tables
+    assert {"devices", "events", "alerts", "configs", "rejects", "silences", "frames", "crimes", "audit",
+            "trail"} <= tables
 
 
 def test_a_version_1_database_keeps_its_rows_and_gains_the_silence_watch(tmp_path: Path) -> None:

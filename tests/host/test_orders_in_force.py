@@ -65,6 +65,26 @@ def test_breadcrumbs_and_reports_at_the_ordered_periods(tmp_path: Path, unordere
     assert run.link_stats["frames"] >= 2 * unordered.link_stats["frames"], (run.link_stats, unordered.link_stats)
 
 
+def test_an_order_puts_a_tag_far_from_zones_into_trail_mode(tmp_path: Path) -> None:
+    """docs/trails.md: breadcrumbs at least a minute apart once ordered, from about one
+    a minute and a bit before."""
+    path = tmp_path / "trail.yaml"
+    path.write_text(SCENARIO.replace(VICTIM, "zones: [{name: far, circle: {lat: 52.50, lon: -1.80, radius_m: 100}}]\n")
+                    .replace("{dwell: 40m}", "{to: {lat: 52.43000, lon: -1.53100}, mode: walk}")
+                    .replace("  environment: [{from: 10m, to: 45m, env: tunnel}]\n", "  default: open_sky\n"))
+    sc = scenario.load(path)
+
+    def gaps(orders: list[sim.Order]) -> list[int]:
+        stored = sim.execute(sc, keep_nmea=False, orders=orders).stored
+        applied = min([r["utc"] for r in stored if r["kind"] == 13], default=sc.start_utc + ORDER_AT_S)
+        crumbs = [r["utc"] for r in stored if r["kind"] == 10 and r["utc"] > applied + 60]
+        return [b - a for a, b in zip(crumbs, crumbs[1:], strict=False)]
+
+    before = gaps([])
+    after = gaps([sim.Order(ORDER_AT_S, 2, sc.zones, {"breadcrumb_s": 30, "max_fix_interval_s": 40})])
+    assert max(before) > 60 and after and max(after) <= 60, (before, after)
+
+
 def _crumbs_after_order(run: sim.Run) -> list[int]:
     """The uncertainty (m) of each breadcrumb from a minute after the order until the tunnel."""
     return [r["accuracy_m"] for r in run.stored
@@ -181,4 +201,4 @@ def test_every_order_key_is_shown_taking_effect() -> None:
     (keys,) = [ast.literal_eval(n.value) for n in ast.walk(tree)
                if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "ORDER_KEYS"]
     here = Path(__file__).read_text() + (Path(__file__).parent / "test_tamper_power.py").read_text()
-    assert len(keys) == 14 and [k for k in keys if f'"{k}":' not in here] == []
+    assert len(keys) == 15 and [k for k in keys if f'"{k}":' not in here] == []

@@ -1,0 +1,261 @@
+"""Trails against reported crimes: a tag's real trail (the firmware's breadcrumbs
+through a real centre on SQLite) matched to crimes imported from CSV, evidence
+verified again from the stored frames, the retention purge and the audit."""
+
+import csv
+import json
+import math
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Transformer
+
+from host_sim.centre import crimes
+from host_sim.centre.server import Centre
+from host_sim.exits import CliError
+from host_sim.paths import ROOT
+from host_sim.run import sim
+from host_sim.run.home_unit import tag_id
+from host_sim.world import scenario
+
+WALK = """name: trail-walk
+start: "2026-12-10 14:00"
+duration: 40m
+seed: 9
+zones: [{name: far, circle: {lat: 52.50, lon: -1.80, radius_m: 100}}]
+route:
+  start: {lat: 52.4400, lon: -1.9365}
+  legs:
+    - {to: {lat: 52.4600, lon: -1.9365}, mode: walk}
+    - {dwell: 10m}
+link: {transport: cellular, dialect: sim7000}
+"""
+HEADER = ["reference", "offence", "lat", "lon", "easting", "northing", "from", "to", "radius_m"]
+TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+
+@pytest.fixture(scope="module")
+def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A centre database holding a tag's 40 min walk north through Kings Heath, Birmingham."""
+    folder = tmp_path_factory.mktemp("trail")
+    (folder / "walk.yaml").write_text(WALK)
+    sc = scenario.load(folder / "walk.yaml")
+    trail_mode = json.loads((ROOT / "devices" / "example-trail-tag.json").read_text())
+    sim.execute(sc, keep_nmea=False, db=folder / "centre.db",
+                config={k: trail_mode[k] for k in ("breadcrumb_s", "max_fix_interval_s")})
+    return folder / "centre.db", tag_id(sc)
+
+
+def test_in_trail_mode_a_breadcrumb_comes_at_least_every_minute(walked: tuple[Path, str]) -> None:
+    times = [u for _, u, _, _ in _crumbs(walked[0])]
+    assert len(times) > 40 and max(b - a for a, b in zip(times, times[1:], strict=False)) <= 60
+
+
+@pytest.fixture
+def db(walked: tuple[Path, str], tmp_path: Path) -> Path:
+    with sqlite3.connect(walked[0]) as src, sqlite3.connect(tmp_path / "centre.db") as dst:
+        src.backup(dst)  # the write-ahead log's pages too
+    return tmp_path / "centre.db"
+
+
+def _tagsim(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def _csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, HEADER)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _crumbs(db: Path) -> list[tuple[int, int, int, int]]:
+    return sqlite3.connect(db).execute("SELECT seq, utc, lat_e7, lon_e7 FROM events WHERE kind = 10 "
+                                       "ORDER BY utc").fetchall()
+
+
+def test_crimes_on_and_off_the_trail(db: Path, walked: tuple[Path, str], tmp_path: Path) -> None:
+    crumbs = _crumbs(db)
+    k = max(range(5, 30), key=lambda i: crumbs[i + 1][1] - crumbs[i][1])  # the furthest apart on the walk
+    (_, ua, la, oa), (_, ub, lb, ob) = crumbs[k], crumbs[k + 1]
+    mid_lat, mid_lon = (la + lb) / 2e7, (oa + ob) / 2e7
+    e, n = TO_BNG.transform(-1.9365, 52.4600)
+    rows = [
+        {"reference": "C1", "offence": "burglary", "lat": "52.4500", "lon": "-1.9365",
+         "from": "2026-12-10 14:10", "to": "2026-12-10 14:20"},
+        {"reference": "C2", "offence": "burglary", "lat": "52.4500", "lon": "-1.9065",
+         "from": "2026-12-10 14:10", "to": "2026-12-10 14:20"},  # 2 km east
+        {"reference": "C3", "offence": "theft", "lat": "52.4500", "lon": "-1.9365",
+         "from": "2026-12-10 17:00", "to": "2026-12-10 17:30"},  # hours after
+        {"reference": "C4", "offence": "robbery", "easting": f"{e:.0f}", "northing": f"{n:.0f}",
+         "from": "2026-12-10 14:29", "to": "2026-12-10 14:35", "radius_m": "50"},  # where he waited, on the grid
+        {"reference": "C5", "offence": "theft from a vehicle", "lat": f"{mid_lat:.7f}", "lon": f"{mid_lon:.7f}",
+         "from": crimes.london(ua + 5), "to": crimes.london(ub + 60), "radius_m": "12"},  # between two crumbs
+    ]
+    imported = _tagsim("crimes", "import", str(_csv(tmp_path / "c.csv", rows)), "--db", str(db))
+    assert imported.returncode == 0 and "5 crimes imported" in imported.stdout, imported.stderr
+    again = _tagsim("crimes", "import", str(tmp_path / "c.csv"), "--db", str(db))
+    assert again.returncode == 0 and "0 crimes imported, 5 already there" in again.stdout
+    out = _tagsim("crimes", "match", "--db", str(db), "--json", "--who", "DC Smith",
+                  "--csv", str(tmp_path / "h.csv"), "--geojson", str(tmp_path / "h.geojson"))
+    assert out.returncode == 0, out.stderr
+    hits = {h["ref"]: h for h in json.loads(out.stdout)}
+    assert set(hits) == {"C1", "C4", "C5"}
+    assert hits["C1"]["strength"] == crimes.STRONG and hits["C1"]["device"] == walked[1]
+    assert hits["C1"]["closest_m"] < 50 and hits["C1"]["inside_s"] > 60
+    assert hits["C4"]["strength"] == crimes.STRONG
+    assert hits["C5"]["strength"] in (crimes.PATH, crimes.NEAR) and hits["C5"]["closest_m"] <= 12
+    assert len(list(csv.reader((tmp_path / "h.csv").open()))) == 4
+    scenes = json.loads((tmp_path / "h.geojson").read_text())["features"]
+    assert {f["properties"]["ref"] for f in scenes} == {"C1", "C2", "C3", "C4", "C5"}
+    table = _tagsim("crimes", "match", "C2", "C3", "--db", str(db))
+    assert table.returncode == 0 and "no tag could have been" in table.stdout
+    log = json.loads(_tagsim("audit", "--db", str(db), "--json").stdout)
+    assert [(q["who"], q["action"], sorted(q["crimes"])) for q in log] == [
+        ("DC Smith", "match", ["C1", "C2", "C3", "C4", "C5"]), (log[1]["who"], "match", ["C2", "C3"])]
+    assert log[0]["detail"]["hits"] == 3 and "DC Smith" in _tagsim("audit", "--db", str(db)).stdout
+
+
+def test_a_gap_in_the_window_is_reported_not_read_as_absence(db: Path, walked: tuple[Path, str]) -> None:
+    c = Centre(db)
+    crumbs = _crumbs(db)
+    gone = [s for s, u, _, _ in crumbs if crumbs[8][1] <= u <= crumbs[22][1]]  # 14 minutes of the trail lost
+    with c.db:
+        c.db.executemany("DELETE FROM events WHERE seq = ? AND device = ?", [(s, walked[1]) for s in gone])
+        c.db.executemany("DELETE FROM trail WHERE seq = ? AND device = ?", [(s, walked[1]) for s in gone])
+    crimes.store(c, [crimes.Crime("G1", "burglary", 52.4500, -1.9365, crumbs[12][1], crumbs[16][1], 100)])
+    (hit,) = crimes.match(c, ["G1"], "test")
+    assert hit.strength == crimes.NO_DATA and hit.gaps and math.isnan(hit.closest_m)
+    a, b = hit.gaps[0]
+    assert a <= crumbs[12][1] and b >= crumbs[16][1]
+
+
+def test_evidence_verifies_every_breadcrumb_from_its_frame(db: Path, walked: tuple[Path, str],
+                                                           tmp_path: Path) -> None:
+    c = Centre(db)
+    crimes.store(c, [crimes.Crime("E1", "burglary", 52.4500, -1.9365, 1796911800, 1796912400, 100)])
+    out = _tagsim("crimes", "evidence", "E1", walked[1], "--db", str(db), "--out", str(tmp_path / "ev"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    record = json.loads((tmp_path / "ev" / f"E1-{walked[1]}.json").read_text())
+    assert record["all_verified"] and record["sequence"]["complete"] and len(record["breadcrumbs"]) >= 8
+    assert record["match"]["strength"] == crimes.STRONG
+    assert (tmp_path / "ev" / f"E1-{walked[1]}.png").read_bytes()[:4] == b"\x89PNG"
+    # a stored frame altered, and an event lost: both said
+    frame_id, raw = c.db.execute("SELECT f.id, f.raw FROM frames f JOIN events e ON e.frame_id = f.id "
+                                 "WHERE e.kind = 10 AND e.utc BETWEEN 1796911800 AND 1796912400").fetchone()
+    forged = bytearray(raw)
+    forged[20] ^= 1
+    with c.db:
+        c.db.execute("UPDATE frames SET raw = ? WHERE id = ?", (bytes(forged), frame_id))
+        lost = c.db.execute("SELECT seq FROM events WHERE utc BETWEEN 1796911800 AND 1796912400 "
+                            "ORDER BY seq LIMIT 1 OFFSET 3").fetchone()[0]
+        c.db.execute("DELETE FROM events WHERE seq = ?", (lost,))
+    bad = _tagsim("crimes", "evidence", "E1", walked[1], "--db", str(db), "--out", str(tmp_path / "ev2"))
+    assert bad.returncode == 1 and "NOT ALL VERIFIED" in bad.stdout
+    record = json.loads((tmp_path / "ev2" / f"E1-{walked[1]}.json").read_text())
+    assert any(b["check"].startswith("frame fails") for b in record["breadcrumbs"])
+    assert record["sequence"]["missing"] == [lost]
+
+
+def test_purge_removes_old_breadcrumbs_and_is_audited(db: Path) -> None:
+    later = Centre(db, clock=lambda: (1796911200 + 91 * 86400) * 1000)  # 91 days after the walk
+    before = len(_crumbs(db))
+    assert before > 30 and crimes.purge(later, 90 * 86400, "retention job") == before
+    assert _crumbs(db) == [] and later.db.execute("SELECT count(*) FROM trail").fetchone()[0] == 0
+    assert later.db.execute("SELECT count(*) FROM frames f WHERE NOT EXISTS "
+                            "(SELECT 1 FROM events e WHERE e.frame_id = f.id)").fetchone()[0] == 0
+    assert [a["action"] for a in crimes.audit(later)] == ["purge"]
+    assert Centre(db, clock=lambda: 1796911200 * 1000).db.execute(
+        "SELECT count(*) FROM events WHERE kind = 11").fetchone()[0] >= 1  # other events stay
+
+
+def test_bad_crime_lines_are_all_named_and_nothing_is_imported(db: Path, tmp_path: Path) -> None:
+    rows = [{"reference": "OK1", "offence": "theft", "lat": "52.45", "lon": "-1.93",
+             "from": "2026-12-10 14:00", "to": "2026-12-10 15:00"},
+            {"reference": "B1", "offence": "theft", "lat": "-1.93", "lon": "52.45",
+             "from": "2026-12-10 14:00", "to": "2026-12-10 15:00"},
+            {"reference": "B2", "offence": "theft", "lat": "52.45", "lon": "-1.93",
+             "from": "10/12/2026 14:00", "to": "2026-12-10 15:00"},
+            {"reference": "B3", "offence": "theft", "from": "2026-12-10 14:00", "to": "2026-12-10 15:00"},
+            {"reference": "B4", "offence": "theft", "lat": "52.45", "lon": "-1.93",
+             "from": "2026-12-10 16:00", "to": "2026-12-10 15:00"},
+            {"reference": "OK1", "offence": "theft", "lat": "52.45", "lon": "-1.93",
+             "from": "2026-12-10 14:00", "to": "2026-12-10 15:00"}]
+    out = _tagsim("crimes", "import", str(_csv(tmp_path / "bad.csv", rows)), "--db", str(db))
+    assert out.returncode == 2
+    for line, says in ((3, "lat and lon swapped?"), (4, "expected YYYY-MM-DD HH:MM"), (5, "a place is needed"),
+                       (6, "is before from"), (7, "reference OK1 given twice")):
+        assert any(f"bad.csv:{line}: " in ln and says in ln for ln in out.stderr.splitlines()), out.stderr
+    assert "nothing imported" in out.stderr and crimes.crimes(Centre(db)) == []
+
+
+M_LAT = 1 / 111_250
+M_LON = 1 / (111_320 * math.cos(math.radians(52.45)))
+
+
+@given(st.lists(st.tuples(st.floats(-800, 800), st.floats(-800, 800)), min_size=2, max_size=6),
+       st.floats(0.3, 25), st.data())
+@settings(max_examples=200, deadline=None)
+def test_a_wearer_truly_at_the_scene_is_never_missed(turns: list[tuple[float, float]], speed: float,
+                                                     data: st.DataObject) -> None:
+    """A true walk (x, y metres) at a steady speed through turning points; breadcrumbs
+    at irregular times along it, each displaced within its uncertainty; the scene a
+    point the walk passes within the radius, in the window: a hit, always."""
+    legs = [math.dist(a, b) for a, b in zip(turns, turns[1:], strict=False)]
+    total = sum(legs)
+    if total < 1:
+        return
+    duration = int(total / speed) + 1
+
+    def at(t: float) -> tuple[float, float]:
+        d = min(total, t * speed)
+        for (a, b), length in zip(zip(turns, turns[1:], strict=False), legs, strict=True):
+            if d <= length or length == 0 and d == 0:
+                f = d / length if length else 0.0
+                return a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f
+            d -= length
+        return turns[-1]
+
+    times = sorted({0, duration, *data.draw(st.lists(st.integers(0, duration), max_size=40))})
+    times = [t for k, t in enumerate(times) if k == 0 or t - times[k - 1] <= crimes.GAP_S] if all(
+        b - a <= crimes.GAP_S for a, b in zip(times, times[1:], strict=False)) else []
+    if len(times) < 2:
+        return
+    t0 = 1796911200
+    crumbs = []
+    for k, t in enumerate(times):
+        x, y = at(t)
+        unc = data.draw(st.floats(3, 30))
+        ang = data.draw(st.floats(0, 2 * math.pi))
+        off = data.draw(st.floats(0, 1)) * unc * 0.9
+        crumbs.append(crimes.Crumb("tag-1", k, t0 + t, 52.45 + (y + off * math.sin(ang)) * M_LAT,
+                                   -1.93 + (x + off * math.cos(ang)) * M_LON, unc))
+    when = data.draw(st.integers(0, duration))
+    sx, sy = at(when)
+    radius = data.draw(st.floats(5, 200))
+    c = crimes.Crime("X", "theft", 52.45 + sy * M_LAT, -1.93 + sx * M_LON,
+                     t0 + max(0, when - data.draw(st.integers(0, 600))), t0 + when + data.draw(st.integers(0, 600)),
+                     radius)
+    hit = crimes.assess(c, crumbs, speed * 1.02 + 0.05)  # the geodesic and the flat metre differ a little
+    assert hit is not None and hit.strength != crimes.NO_DATA, (c, crumbs)
+
+
+@given(st.lists(st.lists(st.text(max_size=12), min_size=9, max_size=9), max_size=6))
+@settings(max_examples=150, deadline=None)
+def test_any_csv_is_crimes_or_a_clear_refusal(tmp_path_factory: pytest.TempPathFactory,
+                                              rows: list[list[str]]) -> None:
+    path = tmp_path_factory.mktemp("csv") / "any.csv"
+    _csv(path, [dict(zip(HEADER, r, strict=True)) for r in rows])
+    try:
+        got = crimes.read_csv(path)
+    except CliError as e:
+        assert str(e).startswith(str(path)), e
+        return
+    assert len(got) == len(rows)
