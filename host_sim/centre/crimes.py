@@ -55,7 +55,7 @@ class Hit:
     device: str
     strength: str  # STRONG: a fix within the radius, its uncertainty too; NEAR: a fix whose
     # uncertainty reaches it; PATH: only the trail between fixes could pass; NO_DATA: a gap
-    closest_m: float  # the nearest the trail came (a fix, less its uncertainty, or the prism's bound)
+    closest_m: float  # the nearest the likely path came: a fix, less its uncertainty, or straight between fixes
     closest_utc: int
     inside_s: int  # how long a straight walk between the fixes stays within the radius
     gaps: list[tuple[int, int]] = field(default_factory=list)  # no data, inside the window
@@ -242,15 +242,19 @@ def _prism(c: Crime, a: Crumb, b: Crumb, lo: int, hi: int, v: float) -> tuple[fl
 def assess(c: Crime, crumbs: list[Crumb], max_speed: float, within_reach: bool = True) -> Hit | None:
     """One tag's place in the crime's window from its breadcrumbs (window_crumbs); None
     if it could not have been there and has no gap in which it could. within_reach:
-    False when no breadcrumb lies in near()'s box, so that only its gaps can matter."""
-    best: tuple[int, float, int] | None = None  # (rank, closest m, when)
+    False when no breadcrumb lies in near()'s box, so that only its gaps can matter.
+    The strength comes from the fixes and the prism (what was possible); the closest
+    approach and the time inside from the likely path, straight between fixes."""
+    rank = None  # the strongest found
+    closest: tuple[float, int] = (math.inf, 0)  # the likely path's, and when
     inside_s, gaps, reachable_gap = 0, [], False
     for k in crumbs if within_reach else ():
         if c.from_utc <= k.utc <= c.to_utc:
             d = _dist(c, k.lat, k.lon)
+            closest = min(closest, (max(0.0, d - k.unc_m), k.utc))
             strength = STRONG if d + k.unc_m <= c.radius_m else NEAR if d - k.unc_m <= c.radius_m else None
-            if strength and (best is None or (RANK[strength], d) < best[:2]):
-                best = (RANK[strength], max(0.0, d - k.unc_m), k.utc)
+            if strength and (rank is None or RANK[strength] < rank):
+                rank = RANK[strength]
     ends: list[Crumb | None] = [None, *crumbs, None]
     for a, b in zip(ends, ends[1:], strict=False):
         lo = max(a.utc if a else c.from_utc, c.from_utc)
@@ -264,24 +268,28 @@ def assess(c: Crime, crumbs: list[Crumb], max_speed: float, within_reach: bool =
             continue
         if not within_reach:
             continue
-        bound, t = _prism(c, a, b, lo, hi, max_speed)
-        if bound <= c.radius_m and (best is None or (RANK[PATH], bound) < best[:2]):
-            best = (RANK[PATH], bound, t)
-        inside_s += _straight_inside(c, a, b, lo, hi)
+        if _prism(c, a, b, lo, hi, max_speed)[0] <= c.radius_m and rank is None:
+            rank = RANK[PATH]
+        seconds, near_here = _straight(c, a, b, lo, hi)
+        inside_s += seconds
+        closest = min(closest, near_here)
     device = crumbs[0].device if crumbs else ""
-    if best is None:
+    if rank is None:
         return Hit(c.ref, device, NO_DATA, math.nan, gaps[0][0], 0, gaps) if reachable_gap and crumbs else None
-    strength = next(s for s, r in RANK.items() if r == best[0])
-    return Hit(c.ref, device, strength, best[1], best[2], inside_s, gaps)
+    strength = next(s for s, r in RANK.items() if r == rank)
+    return Hit(c.ref, device, strength, closest[0], closest[1], inside_s, gaps)
 
 
-def _straight_inside(c: Crime, a: Crumb, b: Crumb, lo: int, hi: int) -> int:
-    """Seconds in [lo, hi] that a steady walk from a to b spends within the radius."""
-    n = 0
-    for t in range(lo, hi):
+def _straight(c: Crime, a: Crumb, b: Crumb, lo: int, hi: int) -> tuple[int, tuple[float, int]]:
+    """A steady walk from a to b over [lo, hi]: the seconds it spends within the radius,
+    and its closest approach (m, when)."""
+    n, closest = 0, (math.inf, lo)
+    for t in range(lo, hi + 1):
         f = (t - a.utc) / max(1, b.utc - a.utc)
-        n += _dist(c, a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f) <= c.radius_m
-    return n
+        d = _dist(c, a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f)
+        n += t < hi and d <= c.radius_m
+        closest = min(closest, (d, t))
+    return n, closest
 
 
 def match(centre: Centre, refs: list[str] | None, who: str, max_speed: float = MAX_SPEED_MPS) -> list[Hit]:

@@ -53,7 +53,7 @@ def picture(c: Crime, crumbs: list[Crumb], hit: Hit | None, record: dict[str, An
             ax.plot(*ring.exterior.xy, color="#1f77b4", lw=0.6, alpha=0.7)
         ax.scatter([x[i] for i in inside], [y[i] for i in inside], s=18, color="#1f77b4", zorder=5,
                    label="breadcrumbs in the window (rings: uncertainty)")
-        for i in inside[:: max(1, len(inside) // 8)]:
+        for i in inside[:: -(-len(inside) // 8) or 1]:  # eight labels at most
             ax.annotate(london(crumbs[i].utc)[11:], (x[i], y[i]), fontsize=7, xytext=(4, 4),
                         textcoords="offset points")
     ax.set_aspect("equal", adjustable="datalim")
