@@ -205,17 +205,20 @@ def bench_energy(build: Path) -> dict[str, dict[str, Any]]:
     from host_sim.world import scenario
 
     sc = scenario.load(ROOT / "scenarios" / "day-in-the-life-24h.yaml")
+    trail_mode = json.loads((ROOT / "devices" / "example-trail-tag.json").read_text())
     adaptive = sim.execute(sc, keep_nmea=False)
     fair = sim.execute(sc, keep_nmea=False, config=FAIR_BASELINE)
-    for run in (adaptive, fair):
+    trail = sim.execute(sc, keep_nmea=False, config={k: trail_mode[k] for k in ("breadcrumb_s", "max_fix_interval_s")})
+    for run in (adaptive, fair, trail):
         if not verdict.score(run).passed:
             raise RuntimeError("day-in-the-life-24h failed")
-    assert adaptive.energy is not None and fair.energy is not None
-    a, f = adaptive.energy, fair.energy
+    assert adaptive.energy is not None and fair.energy is not None and trail.energy is not None
+    a, f, t = adaptive.energy, fair.energy, trail.energy
     out = {"battery_life_h": round(a.battery_life_h, 1), **a.as_dict(),
-           "fair_baseline": f.as_dict(), "adaptive_vs_fair_baseline": round(a.battery_life_h / f.battery_life_h, 2)}
+           "fair_baseline": f.as_dict(), "adaptive_vs_fair_baseline": round(a.battery_life_h / f.battery_life_h, 2),
+           "trail_mode": t.as_dict(), "trail_mode_battery_life_h": round(t.battery_life_h, 1)}
     print(f"energy (day-in-the-life-24h over cellular, {sim.ENERGY_NOTE}):")
-    for name, e in (("adaptive sampling", a), ("fair baseline", f)):
+    for name, e in (("adaptive sampling", a), ("fair baseline", f), ("trail mode", t)):
         light = e.mcu_s.get("light_sleep", 0.0) / e.duration_s
         print(f"  {name:18} {e.mah:7.1f} mAh/day  battery {e.battery_life_h:6.1f} h  (GNSS on "
               f"{e.gnss_on_s / 3600:.1f} h, MCU asleep {light:.0%}, {e.modem_sends} sends; most on "
