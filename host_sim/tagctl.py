@@ -187,7 +187,8 @@ def cmd_log(args: argparse.Namespace, port: serial.Serial) -> int:
     text = bytearray()
     while time.monotonic() < deadline:
         text += port.read(4096)
-    fixes, counters = parse_console(text.decode(errors="replace"))
+    whole = text[:text.rfind(b"\n") + 1]  # the window ends mid-line as often as not
+    fixes, counters = parse_console(whole.decode(errors="replace"))
     # a fix's place is the wearer's: shown only when asked for (docs/technician.md)
     rows = [{"utc": f.utc, "valid": f.valid, "has_position": f.has_pos,
              **({"lat": f.lat_e7 / 1e7, "lon": f.lon_e7 / 1e7} if args.positions and f.has_pos else {})}

@@ -53,12 +53,15 @@ class ReplayResult:
 def parse_console(text: str) -> tuple[list[FirmwareFix], dict[str, int]]:
     fixes, counters = [], {}
     for line in text.splitlines():
-        word, *rest = line.split()
-        if word == "FIX":
-            u, ms, lat, lon, valid, has_pos = (int(v) for v in rest[:6])
-            fixes.append(FirmwareFix(u, ms, lat, lon, bool(valid), bool(has_pos)))
-        elif word == "STAT":
-            counters = {k: int(v) for k, v in (kv.split("=") for kv in rest)}
+        word, *rest = line.split() or [""]
+        try:
+            if word == "FIX":
+                u, ms, lat, lon, valid, has_pos = (int(v) for v in rest[:6])
+                fixes.append(FirmwareFix(u, ms, lat, lon, bool(valid), bool(has_pos)))
+            elif word == "STAT":
+                counters = {k: int(v) for k, v in (kv.split("=") for kv in rest)}
+        except ValueError:
+            continue  # a line cut short or garbled on the wire: not a report
     return fixes, counters
 
 
