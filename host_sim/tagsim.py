@@ -8,8 +8,9 @@ Commands:
   replay   feed real receiver captures (NMEA logs) to the tag firmware in virtual
            time and check every fix it reports against gpsd's decoding of the
            same capture (positions within 1e-7 degrees at the same instant)
-  centre   the monitoring centre: serve (TCP, SQLite) for a bench rig, or list
-           the events, alerts, silences and pairings it has stored
+  centre   the monitoring centre: serve (TCP, SQLite) for a bench rig, list
+           the events, alerts, silences and pairings it has stored, and match
+           the tags' trails against reported crimes, with evidence
   device   a virtual tag (and, in a curfew scenario, its home unit): a scenario
            through the firmware, paced to the wall clock, each console on a real
            pseudo-terminal for tagctl
@@ -196,7 +197,10 @@ def cmd_centre(args: argparse.Namespace) -> int:
     tampers, ...), silences (comms-loss alerts: a device heard before, then not for
     --silence-s), pairings (tags and home units as technicians paired them with tagctl
     pair, from what both devices reported) and rejects (frames refused, and why).
-    Tables give London time and degrees; --json gives ISO 8601 UTC, kind names and codes."""
+    Tables give London time and degrees; --json gives ISO 8601 UTC, kind names and codes.
+    crimes: reported crimes against the tags' trails (import, list, match, evidence);
+    purge: breadcrumbs past the retention period; audit: every crimes query and purge
+    (docs/trails.md)."""
     from host_sim.centre import server as centre
     from host_sim.centre import views
 
