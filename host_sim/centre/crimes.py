@@ -62,7 +62,8 @@ class Hit:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ref": self.ref, "device": self.device, "strength": self.strength,
-                "closest_m": round(self.closest_m, 1), "closest_time": iso(self.closest_utc),
+                "closest_m": None if math.isnan(self.closest_m) else round(self.closest_m, 1),
+                "closest_time": iso(self.closest_utc),
                 "inside_s": self.inside_s, "gaps": [[iso(a), iso(b)] for a, b in self.gaps]}
 
 

@@ -133,6 +133,7 @@ def test_a_gap_in_the_window_is_reported_not_read_as_absence(db: Path, walked: t
     crimes.store(c, [crimes.Crime("G1", "burglary", 52.4500, -1.9365, crumbs[12][1], crumbs[16][1], 100)])
     (hit,) = crimes.match(c, ["G1"], "test")
     assert hit.strength == crimes.NO_DATA and hit.gaps and math.isnan(hit.closest_m)
+    assert json.loads(json.dumps(hit.as_dict(), allow_nan=False))["closest_m"] is None  # strict JSON
     a, b = hit.gaps[0]
     assert a <= crumbs[12][1] and b >= crumbs[16][1]
 
