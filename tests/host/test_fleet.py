@@ -91,7 +91,7 @@ def test_local_run_passes_and_catches_what_was_planted(small: Path, local: dict[
 def test_dask_local_cluster_gives_the_same_results(small: Path, local: dict[str, dict[str, Any]]) -> None:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         on_dask = fleet.run(small, small / "dask", scheduler=cluster.scheduler_address)
     assert _stable(on_dask) == _stable(local)
 
