@@ -54,7 +54,7 @@ def add_parsers(csub: Any, db: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from host_sim.centre import crimes, server
+    from host_sim.centre import crimes, server, views
     from host_sim.judge import report
 
     if args.action != "crimes" or args.crimes_action != "import":
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "audit":
         rows = crimes.audit(centre)
         if args.json:
-            print(json.dumps([{**r, "time": crimes.iso(r["at_ms"] // 1000)} for r in rows], indent=1))
+            print(json.dumps([{**r, "time": views.iso(r["at_ms"] // 1000)} for r in rows], indent=1))
             return 0
         print(report.table(["when (London)", "who", "action", "crimes", "detail"],
                            [(crimes.london(r["at_ms"] // 1000), r["who"], r["action"], " ".join(r["crimes"]) or "-",
@@ -87,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
                            [(c.ref, c.offence, c.lat, c.lon, crimes.london(c.from_utc), crimes.london(c.to_utc),
                              f"{c.radius_m:g}") for c in known]) if known else "no crimes imported")
         return 0
-    if args.crimes_action == "match":
-        return _match(centre, args)
-    return _evidence(centre, args)
+    try:
+        return _match(centre, args) if args.crimes_action == "match" else _evidence(centre, args)
+    except OSError as e:  # an output that cannot be written: a folder that is a file, no room, no right
+        raise CliError(f"cannot write {e.filename}: {e.strerror}") from None
 
 
 def _match(centre: Any, args: argparse.Namespace) -> int:

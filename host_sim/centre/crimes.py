@@ -26,8 +26,9 @@ from pyproj import Geod, Transformer
 
 from host_sim import wire
 from host_sim.centre.server import Centre
+from host_sim.centre.views import iso
 from host_sim.exits import CliError
-from host_sim.world.scenario import LONDON, UK
+from host_sim.world.scenario import LONDON, in_uk, london_minute, off_uk
 
 GEOD = Geod(ellps="WGS84")
 BNG = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)  # British National Grid to WGS84
@@ -67,10 +68,6 @@ class Hit:
                 "inside_s": self.inside_s, "gaps": [[iso(a), iso(b)] for a, b in self.gaps]}
 
 
-def iso(utc: int) -> str:
-    return datetime.fromtimestamp(utc, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def london(utc: int) -> str:
     return datetime.fromtimestamp(utc, UTC).astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
 
@@ -83,6 +80,8 @@ def read_csv(path: Path) -> list[Crime]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise CliError(f"{path}: cannot be read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text: save the sheet as CSV UTF-8") from None
     rows = csv.DictReader(text.splitlines())
     missing = {"reference", "offence", "from", "to"} - set(rows.fieldnames or [])
     if missing:
@@ -122,9 +121,8 @@ def _crime(row: dict[str, str]) -> Crime:
         lon, lat = BNG.transform(e, n)
     else:
         raise ValueError("a place is needed: lat and lon (WGS84), or easting and northing (British National Grid)")
-    if not (UK[0] <= lat <= UK[1] and UK[2] <= lon <= UK[3]):
-        hint = "lat and lon swapped?" if UK[0] <= lon <= UK[1] and UK[2] <= lat <= UK[3] else "not in the UK"
-        raise ValueError(f"({lat}, {lon}) is outside the UK grid; {hint}")
+    if not in_uk(lat, lon):
+        raise ValueError(f"({lat}, {lon}) is outside the UK grid; {off_uk(lat, lon, 'lat and lon swapped?')}")
     t0, t1 = _time(row.get("from", ""), "from"), _time(row.get("to", ""), "to")
     if t1 < t0:
         raise ValueError(f"to {row['to']!r} is before from {row['from']!r}")
@@ -146,7 +144,7 @@ def _number(text: str, what: str) -> float:
 
 def _time(text: str, what: str) -> int:
     try:
-        return int(datetime.strptime(text.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=LONDON).timestamp())
+        return london_minute(text)
     except ValueError:
         raise ValueError(f"{what} {text!r}: expected YYYY-MM-DD HH:MM (London time)") from None
 

@@ -87,6 +87,11 @@ def _decoded(r: dict[str, Any], machine: bool) -> dict[str, Any]:
     return out
 
 
+def iso(seconds: float) -> str:
+    """Unix seconds as ISO 8601 UTC, as every --json gives times."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _time(seconds: float, machine: bool) -> str:
-    t = datetime.fromtimestamp(seconds, UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if machine else t.astimezone(LONDON).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return iso(seconds) if machine else datetime.fromtimestamp(seconds, UTC).astimezone(LONDON).strftime(
+        "%Y-%m-%d %H:%M:%S %Z")

@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from shapely.geometry import Point  # noqa: E402
 
-from host_sim.centre.crimes import NO_DATA, PATH, STRONG, Crime, Crumb, Hit, iso, london  # noqa: E402
+from host_sim.centre.crimes import NO_DATA, PATH, STRONG, Crime, Crumb, Hit, london  # noqa: E402
+from host_sim.centre.views import iso  # noqa: E402
 from host_sim.judge.maps import scale_and_north  # noqa: E402
 
 VERDICT = {STRONG: ("#b30000", "STRONG: a fix inside the radius"),

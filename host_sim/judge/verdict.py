@@ -12,10 +12,10 @@ location lost the rule did not ask for)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from host_sim.centre.server import SILENCE_S
+from host_sim.centre.views import iso
 from host_sim.judge import curfew_score, fault_score, oracle
 from host_sim.run.home_unit import tag_id, unit_id
 from host_sim.run.sim import ENTER, WARN_ENTER, Event, Run
@@ -197,7 +197,7 @@ def classify(run: Run, answered: dict[Any, float], false_keys: set[Any],
             continue
         key: Any = (r["device"], r["seq"])
         a: dict[str, Any] = {"kind": EVENT_NAMES[r["kind"]], "device": r["device"], "seq": r["seq"],
-                             "time": _iso(r["utc"]), "at_s": r["utc"] - sc.start_utc,
+                             "time": iso(r["utc"]), "at_s": r["utc"] - sc.start_utc,
                              "received_s": round(r["received_ms"] / 1000 - sc.start_utc, 1)}
         if key in zones:
             a["zone"] = zones[key]
@@ -205,7 +205,7 @@ def classify(run: Run, answered: dict[Any, float], false_keys: set[Any],
         out.append(a)
     for q in silences:
         key = ("centre", q["device"], q["raised_s"])
-        out.append({"kind": "comms_lost", "device": q["device"], "time": _iso(sc.start_utc + int(q["raised_s"])),
+        out.append({"kind": "comms_lost", "device": q["device"], "time": iso(sc.start_utc + int(q["raised_s"])),
                     "at_s": q["raised_s"], "received_s": q["raised_s"], **_class(key, answered, false_keys)})
     return out
 
@@ -214,7 +214,3 @@ def _class(key: Any, answered: dict[Any, float], false_keys: set[Any]) -> dict[s
     if key in answered:
         return {"class": "required", "latency_s": answered[key]}
     return {"class": "false" if key in false_keys else "acceptable"}
-
-
-def _iso(utc: float) -> str:
-    return datetime.fromtimestamp(utc, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -362,9 +362,9 @@ class _Reader:
         m = self.mapping(node, what, {"lat": True, "lon": True})
         lat = self.number(m["lat"], f"{what} lat", -90, 90)
         lon = self.number(m["lon"], f"{what} lon", -180, 180)
-        if not _in_uk(lat, lon):
+        if not in_uk(lat, lon):
             raise self.fail(node, f"{what} ({lat}, {lon}) is outside the UK grid (lat {UK[0]} to {UK[1]}, "
-                            f"lon {UK[2]} to {UK[3]}); {_elsewhere(lat, lon, 'lat and lon swapped?')}")
+                            f"lon {UK[2]} to {UK[3]}); {off_uk(lat, lon, 'lat and lon swapped?')}")
         return lat, lon
 
 
@@ -376,11 +376,7 @@ def load(path: Path) -> Scenario:
         "inputs": False, "battery": False, "curfew": False, "tag_off": False,
         "tag_hangs": False})
     name = r.text(top["name"], "name")
-    start_text = r.text(top["start"], "start")
-    try:
-        start = datetime.strptime(start_text, "%Y-%m-%d %H:%M").replace(tzinfo=LONDON)
-    except ValueError:
-        raise r.fail(top["start"], f"start {start_text!r}: expected \"YYYY-MM-DD HH:MM\" (London time)") from None
+    start = _london(r, top["start"], "start")
     duration = r.duration(top["duration"], "duration")
     seed = int(r.number(top["seed"], "seed", 0, 2**32, integer=True)) if "seed" in top else 1
     home = r.point(top["home"], "home") if "home" in top else None
@@ -408,15 +404,20 @@ def load(path: Path) -> Scenario:
                           tuple(_gaps(r, bm["charging"], duration, "charging spell")) if "charging" in bm else ())
     curfew = _curfew(r, top["curfew"], home, duration) if "curfew" in top else None
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
-                    int(start.timestamp()), duration, seed, home, zone_list, route_start, legs, gpx, rate,
+                    start, duration, seed, home, zone_list, route_start, legs, gpx, rate,
                     sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew, gnss_start, tag_off,
                     tag_hangs, faults)
+
+
+def london_minute(text: str) -> int:
+    """"YYYY-MM-DD HH:MM" in London time as Unix seconds; ValueError otherwise."""
+    return int(datetime.strptime(text.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=LONDON).timestamp())
 
 
 def _london(r: _Reader, node: yaml.Node, what: str) -> int:
     text = r.text(node, what)
     try:
-        return int(datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=LONDON).timestamp())
+        return london_minute(text)
     except ValueError:
         raise r.fail(node, f"{what} {text!r}: expected \"YYYY-MM-DD HH:MM\" (London time)") from None
 
@@ -621,21 +622,21 @@ def _geojson_file(r: _Reader, node: yaml.Node, props: dict[str, Any]) -> dict[st
                                                if k in ("radius_m",)}}}
 
 
-def _in_uk(lat: float, lon: float) -> bool:
+def in_uk(lat: float, lon: float) -> bool:
     return UK[0] <= lat <= UK[1] and UK[2] <= lon <= UK[3]
 
 
-def _elsewhere(lat: float, lon: float, swapped: str) -> str:
+def off_uk(lat: float, lon: float, swapped: str) -> str:
     """Why a place lies off the UK grid: its two numbers the wrong way round, or it is
     somewhere else altogether."""
-    return swapped if _in_uk(lon, lat) else "that is not in the UK, where every scenario takes place"
+    return swapped if in_uk(lon, lat) else "that is not in the UK, where the programme runs"
 
 
 def _inside_uk(r: _Reader, node: yaml.Node, z: zones.Zone, circle: bool) -> None:
     west, south, east, north = z.lonlat_bounds()
-    if not (_in_uk(south, west) and _in_uk(north, east)):
+    if not (in_uk(south, west) and in_uk(north, east)):
         hint = "lat and lon swapped?" if circle else "GeoJSON positions are [lon, lat]"
-        raise r.fail(node, f"zone {z.name!r} lies outside the UK grid; {_elsewhere(south, west, hint)}")
+        raise r.fail(node, f"zone {z.name!r} lies outside the UK grid; {off_uk(south, west, hint)}")
 
 
 def _route(r: _Reader, node: yaml.Node) -> tuple[tuple[float, float] | None, list[Leg], Path | None]:

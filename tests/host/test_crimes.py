@@ -260,3 +260,16 @@ def test_any_csv_is_crimes_or_a_clear_refusal(tmp_path_factory: pytest.TempPathF
         assert str(e).startswith(str(path)), e
         return
     assert len(got) == len(rows)
+
+
+def test_an_unreadable_sheet_or_an_unwritable_folder_is_one_line(db: Path, walked: tuple[Path, str],
+                                                                 tmp_path: Path) -> None:
+    (tmp_path / "latin1.csv").write_bytes("reference,offence,lat,lon,from,to\nC9,vol à l'étalage,52.45,-1.93,"
+                                          "2026-12-10 14:00,2026-12-10 15:00\n".encode("latin-1"))
+    sheet = _tagsim("crimes", "import", str(tmp_path / "latin1.csv"), "--db", str(db))
+    assert sheet.returncode == 2 and "not UTF-8 text" in sheet.stderr and "Traceback" not in sheet.stderr
+    crimes.store(Centre(db), [crimes.Crime("E2", "theft", 52.45, -1.9365, 1796911800, 1796912400, 100)])
+    (tmp_path / "afile").write_text("")
+    out = _tagsim("crimes", "evidence", "E2", walked[1], "--db", str(db), "--out", str(tmp_path / "afile"))
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"tagsim: cannot write {tmp_path / 'afile'}:"
+                                                                      " File exists"], out.stderr
