@@ -22,7 +22,7 @@ MP_SRC := build/micropython-$(MP_VERSION)
 MP32 := build/mp32/micropython
 RV32 := build/rv32/firmware.elf
 RV32_FROZEN := $(wildcard firmware/*.py tests/firmware/*_probe.py tests/firmware/scratch.py) tests/mp/runner.py tests/mp/ramdisk.py tests/mp/rv32_manifest.py
-DEBS := gcc-multilib gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
+DEBS := gcc-multilib gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc postgresql postgresql-15-postgis-3
 MP_UNIX_FLAGS := MICROPY_FORCE_32BIT=1 MICROPY_PY_THREAD=0 MICROPY_PY_BTREE=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 \
 	FROZEN_MANIFEST= USER_C_MODULES=$(CURDIR)/boards/cmodules/unix
 # the C3 has no Zba: the emitter's Zba is switched off at unpacking, and frozen code is built without it
@@ -45,7 +45,7 @@ venv: $(STAMP) ## create or update .venv from the pinned requirements
 
 debs: ## check the Debian packages the interpreters need; name the apt-get line that installs the missing
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || printf ' %s' $$p; done); \
-	if [ -n "$$missing" ]; then echo "make: the 32-bit interpreters need Debian packages; install them with:"; \
+	if [ -n "$$missing" ]; then echo "make: the interpreters and the centre's PostgreSQL tests need Debian packages; install them with:"; \
 	echo "  apt-get install -y$$missing"; exit 1; fi
 
 $(MP_SRC)/.unpacked: $(MP_ARCHIVE) | debs

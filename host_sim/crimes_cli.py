@@ -57,10 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from host_sim.centre import crimes, server, views
     from host_sim.judge import report
 
-    if args.action != "crimes" or args.crimes_action != "import":
-        if not args.db.exists():
-            raise CliError(f"centre: no database at {args.db}: give --db, or start one with tagsim centre serve")
-    centre = server.open_centre(args.db)
+    importing = args.action == "crimes" and args.crimes_action == "import"
+    centre = server.open_centre(args.db) if importing else server.open_existing(args.db)
     if args.action == "purge":
         m = _DAYS.match(args.older_than)
         if not m or int(m.group(1)) < 1:

@@ -33,12 +33,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from host_sim import crimes_cli, exits, keys
+from host_sim.centre import db as centre_db
 from host_sim.centre.server import SILENCE_S
 from host_sim.device import mp
 from host_sim.exits import CliError
@@ -212,14 +212,12 @@ def cmd_centre(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         return 0
-    if not args.db.exists():
-        raise CliError(f"centre: no database at {args.db}: give --db, or start one with tagsim centre serve")
     after = views.since(args.since) if args.since else None
     kinds = views.kind_codes(args.kind or [])
-    c = centre.open_centre(args.db)
+    c = centre.open_existing(args.db)
     try:
         rows = views.rows(c, args.action, args.device, after, kinds, machine=args.json)
-    except sqlite3.DatabaseError as e:  # a file cut short: its header reads, its pages do not
+    except centre_db.errors() as e:  # a file cut short: its header reads, its pages do not
         raise CliError(f"{args.db}: not a readable emtag centre database ({e}): give another --db") from None
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -361,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
                         "purge and audit", description=cmd_centre.__doc__)
     csub = cp.add_subparsers(dest="action", required=True)
     db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--db", type=Path, default=Path("centre.db"), help="SQLite database (created if new)")
+    db.add_argument("--db", type=centre_db.target, default=Path("centre.db"),
+                    help="a SQLite file (created if new; default centre.db), or a PostgreSQL server with PostGIS: "
+                         "postgresql://user@host/dbname")
     serve = csub.add_parser("serve", parents=[db], help="the centre on TCP, for tags and home units")
     serve.add_argument("-q", "--quiet", action="store_true", help="no line per frame and alert")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -390,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     dp.add_argument("--token", default="0123456789abcdef",
                     help="the technician token the tag, and its home unit, will accept: hex, or @FILE, "
                          "a secrets file from tagsim keys new")
-    dp.add_argument("--db", type=Path, help="keep the centre's SQLite database here (tagsim centre ... --db)")
+    dp.add_argument("--db", type=centre_db.target,
+                    help="keep the centre's database here: a SQLite file or postgresql://... (tagsim centre ... --db)")
     dp.set_defaults(func=cmd_device)
     kp = sub.add_parser("keys", help="make a device's key and technician token", description=cmd_keys.__doc__)
     kp.add_argument("action", choices=["new"])

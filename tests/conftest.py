@@ -1,3 +1,4 @@
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,3 +60,22 @@ def capture_path(name: str) -> Path:
     from host_sim.paths import CAPTURES
 
     return CAPTURES / name
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server with PostGIS, started for this test run in a folder of its own
+    (host_sim/centre/pg_server.py); not installed is a failure that names the packages."""
+    from host_sim.centre.pg_server import TempServer
+
+    with TempServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def centre_db(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """A new, empty centre database of each kind the centre runs on: a SQLite file, and a
+    database on the test run's PostgreSQL server."""
+    if request.param == "sqlite":
+        return tmp_path / "centre.db"
+    return str(request.getfixturevalue("postgres").database(f"t{uuid.uuid4().hex[:16]}"))

@@ -25,6 +25,7 @@ from typing import Any
 from pyproj import Geod, Transformer
 
 from host_sim import wire
+from host_sim.centre.db import SQLITE
 from host_sim.centre.server import Centre
 from host_sim.centre.views import iso
 from host_sim.exits import CliError
@@ -153,7 +154,7 @@ def store(centre: Centre, crimes: list[Crime]) -> tuple[int, int]:
     """The crimes into the centre, all or none: (new, already there). A reference already
     imported with other details is refused, naming it."""
     db, new, same = centre.db, 0, 0
-    with db:
+    with db.transaction():
         for c in crimes:
             row = (c.ref, c.offence, round(c.lat * 1e7), round(c.lon * 1e7), c.from_utc, c.to_utc, c.radius_m)
             old = db.execute("SELECT ref, offence, lat_e7, lon_e7, from_utc, to_utc, radius_m FROM crimes "
@@ -206,9 +207,9 @@ def window_crumbs(centre: Centre, c: Crime, device: str, margin_s: int = GAP_S) 
 def devices_seen(centre: Centre, c: Crime) -> list[str]:
     """Tags with a breadcrumb from a gap before the window to a gap after, anywhere (the
     R*Tree's time axis): whoever else was silent then is no tag of this centre's."""
-    return [r[0] for r in centre.db.execute(
-        "SELECT DISTINCT device FROM trail WHERE t1 >= ? AND t0 <= ? ORDER BY device",
-        (c.from_utc - GAP_S, c.to_utc + GAP_S))]
+    sql = ("SELECT DISTINCT device FROM trail WHERE t1 >= ? AND t0 <= ? ORDER BY device" if centre.db.kind == SQLITE
+           else "SELECT DISTINCT device FROM events WHERE kind = 10 AND utc BETWEEN ? AND ? ORDER BY device")
+    return [r[0] for r in centre.db.execute(sql, (c.from_utc - GAP_S, c.to_utc + GAP_S))]
 
 
 def near(centre: Centre, c: Crime, max_speed: float) -> set[str]:
@@ -217,11 +218,17 @@ def near(centre: Centre, c: Crime, max_speed: float) -> set[str]:
     reach_m = c.radius_m + max_speed * GAP_S + 1000
     dlat = reach_m / 111_000
     dlon = reach_m / (111_000 * max(0.1, math.cos(math.radians(c.lat))))
-    return {r[0] for r in centre.db.execute(
-        "SELECT DISTINCT device FROM trail WHERE lat1 >= ? AND lat0 <= ? AND lon1 >= ? AND lon0 <= ? "
-        "AND t1 >= ? AND t0 <= ?",
-        (round((c.lat - dlat) * 1e7), round((c.lat + dlat) * 1e7), round((c.lon - dlon) * 1e7),
-         round((c.lon + dlon) * 1e7), c.from_utc - GAP_S, c.to_utc + GAP_S))}
+    box = (round((c.lat - dlat) * 1e7), round((c.lat + dlat) * 1e7), round((c.lon - dlon) * 1e7),
+           round((c.lon + dlon) * 1e7), c.from_utc - GAP_S, c.to_utc + GAP_S)
+    if centre.db.kind == SQLITE:
+        rows = centre.db.execute("SELECT DISTINCT device FROM trail WHERE lat1 >= ? AND lat0 <= ? AND lon1 >= ? "
+                                 "AND lon0 <= ? AND t1 >= ? AND t0 <= ?", box)
+    else:  # the GiST index's boxes are rounded outwards: the integer test decides
+        rows = centre.db.execute("SELECT DISTINCT device FROM events WHERE kind = 10 AND geom && ST_MakeEnvelope("
+                                 "?, ?, ?, ?, 4326) AND lat_e7 BETWEEN ? AND ? AND lon_e7 BETWEEN ? AND ? "
+                                 "AND utc BETWEEN ? AND ?",
+                                 (box[2] / 1e7, box[0] / 1e7, box[3] / 1e7, box[1] / 1e7, *box))
+    return {r[0] for r in rows}
 
 
 def _dist(c: Crime, lat: float, lon: float) -> float:
@@ -346,21 +353,23 @@ def purge(centre: Centre, older_than_s: int, who: str) -> int:
     """Breadcrumbs older than the retention period, their index entries and the frames
     that held nothing else kept, gone; the purge itself audited. The count removed."""
     cutoff = centre.clock() // 1000 - older_than_s
-    with centre.db:
+    with centre.db.transaction():
         gone = centre.db.execute("DELETE FROM events WHERE kind = ? AND utc < ?",
                                  (wire.Kind.POSITION, cutoff)).rowcount
-        centre.db.execute("DELETE FROM trail WHERE t1 < ?", (cutoff,))
+        if centre.db.kind == SQLITE:  # PostgreSQL's index goes with the rows
+            centre.db.execute("DELETE FROM trail WHERE t1 < ?", (cutoff,))
         centre.db.execute("DELETE FROM frames WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.frame_id = frames.id)")
     record(centre, who, "purge", [], {"breadcrumbs_removed": gone, "before": iso(cutoff)})
     return int(gone)
 
 
 def record(centre: Centre, who: str, action: str, refs: list[str], detail: dict[str, Any]) -> None:
-    with centre.db:
-        centre.db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?)",
+    with centre.db.transaction():
+        centre.db.execute("INSERT INTO audit (at_ms, who, action, crimes, detail) VALUES (?, ?, ?, ?, ?)",
                           (centre.clock(), who, action, json.dumps(refs), json.dumps(detail, sort_keys=True)))
 
 
 def audit(centre: Centre) -> list[dict[str, Any]]:
     return [{"at_ms": r[0], "who": r[1], "action": r[2], "crimes": json.loads(r[3]), "detail": json.loads(r[4])}
-            for r in centre.db.execute("SELECT * FROM audit ORDER BY at_ms, rowid")]
+            for r in centre.db.execute(f"SELECT at_ms, who, action, crimes, detail FROM audit ORDER BY at_ms, "
+                                       f"{centre.rowid}")]

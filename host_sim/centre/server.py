@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from host_sim import keys, wire
-from host_sim.exits import ENVIRONMENT, KEY_BYTES, CliError, hex_bytes
+from host_sim.centre.db import POSTGRESQL, SQLITE, Database, errors, is_url
+from host_sim.exits import BAD_INPUT, ENVIRONMENT, KEY_BYTES, CliError, hex_bytes
 
 SCHEMA = [
     # version 1
@@ -74,7 +74,50 @@ SCHEMA = [
     CREATE TABLE audit (at_ms INTEGER NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, crimes TEXT NOT NULL,
         detail TEXT NOT NULL);
     """,
+    # version 6: a tag's breadcrumbs in a window, found without reading its whole history
+    """
+    CREATE INDEX events_trail ON events (device, kind, utc);
+    """,
 ]
+# PostgreSQL starts at the latest version; breadcrumbs carry a PostGIS point, GiST-indexed
+PG_SCHEMA = """
+    CREATE EXTENSION IF NOT EXISTS postgis;
+    CREATE TABLE schema_version (version INTEGER NOT NULL);
+    CREATE TABLE devices (device TEXT PRIMARY KEY, key BYTEA NOT NULL, config_version BIGINT NOT NULL DEFAULT 0,
+        last_heard_ms BIGINT, last_sent BIGINT);
+    CREATE TABLE events (device TEXT NOT NULL, seq BIGINT NOT NULL, utc BIGINT NOT NULL, kind INTEGER NOT NULL,
+        lat_e7 BIGINT, lon_e7 BIGINT, accuracy_m INTEGER, depth_m INTEGER, battery INTEGER, zone_id TEXT,
+        received_ms BIGINT NOT NULL, stamped_at_centre INTEGER NOT NULL DEFAULT 0, frame_id BIGINT,
+        geom geometry(Point, 4326) GENERATED ALWAYS AS
+            (ST_SetSRID(ST_MakePoint(lon_e7::float8 / 1e7, lat_e7::float8 / 1e7), 4326)) STORED,
+        PRIMARY KEY (device, seq));
+    CREATE INDEX events_trail ON events (device, kind, utc);
+    CREATE INDEX events_crumbs_when ON events (utc) WHERE kind = 10;
+    CREATE INDEX events_crumbs_where ON events USING gist (geom) WHERE kind = 10;
+    CREATE TABLE alerts (device TEXT NOT NULL, seq BIGINT NOT NULL, utc BIGINT NOT NULL, kind TEXT NOT NULL,
+        zone_id TEXT, received_ms BIGINT NOT NULL, PRIMARY KEY (device, seq));
+    CREATE TABLE configs (device TEXT NOT NULL, version BIGINT NOT NULL, settings TEXT NOT NULL,
+        zones BYTEA NOT NULL, PRIMARY KEY (device, version));
+    CREATE TABLE rejects (id BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL, peer TEXT, device TEXT,
+        reason TEXT NOT NULL);
+    CREATE TABLE silences (device TEXT NOT NULL, last_heard_ms BIGINT NOT NULL, raised_ms BIGINT NOT NULL,
+        ended_ms BIGINT, PRIMARY KEY (device, last_heard_ms));
+    CREATE TABLE frames (id BIGSERIAL PRIMARY KEY, device TEXT NOT NULL, received_ms BIGINT NOT NULL,
+        raw BYTEA NOT NULL);
+    CREATE TABLE crimes (ref TEXT PRIMARY KEY, offence TEXT NOT NULL, lat_e7 BIGINT NOT NULL,
+        lon_e7 BIGINT NOT NULL, from_utc BIGINT NOT NULL, to_utc BIGINT NOT NULL, radius_m DOUBLE PRECISION NOT NULL,
+        imported_ms BIGINT NOT NULL);
+    CREATE TABLE audit (id BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+        crimes TEXT NOT NULL, detail TEXT NOT NULL);
+"""
+# what each listing shows, in its order (the insertion order breaks ties: rowid, or PostgreSQL's id)
+COLUMNS = {
+    "events": "device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id, received_ms, "
+              "stamped_at_centre, frame_id",
+    "alerts": "device, seq, utc, kind, zone_id, received_ms",
+    "silences": "device, last_heard_ms, raised_ms, ended_ms",
+    "rejects": "at_ms, peer, device, reason",
+}
 # Twice the longest gap between a well tag's calls (home_report_period_s, 900 s): the
 # reporting interval plus a buffer before a comms-failure alert, as SCRAM does
 # (docs/frames.md, Silence).
@@ -100,8 +143,7 @@ class Centre:
                  log: Callable[[str], None] | None = None) -> None:
         """log: a line per frame received, alert raised and frame refused (tagsim centre serve)."""
         self.path = db
-        self.db = sqlite3.connect(str(db), check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = Database(db)
         self.clock = clock
         self.log = log
         self.stats = Stats()
@@ -111,15 +153,28 @@ class Centre:
         self._migrate()
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if self.db.kind == POSTGRESQL:
+            new = self.db.execute("SELECT to_regclass('schema_version') IS NULL").fetchone()[0]
+            if new:
+                with self.db.transaction():
+                    self.db.script(PG_SCHEMA)
+                    self.db.execute("INSERT INTO schema_version VALUES (?)", (len(SCHEMA),))
+            version = self.db.execute("SELECT version FROM schema_version").fetchone()[0]
+        else:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(SCHEMA):
             raise CliError(f"{self.path}: a centre database from a newer emtag (schema {version}, this one knows "
                            f"{len(SCHEMA)}): use that version, or another --db")
         for v, script in enumerate(SCHEMA[version:], version + 1):
-            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {v}; COMMIT;")
+            self.db.script(f"BEGIN; {script}; PRAGMA user_version = {v}; COMMIT;")
+
+    def close(self) -> None:
+        self.flush_rejects()
+        self.db.close()
 
     def register(self, device: str, key: bytes) -> None:
-        self.db.execute("INSERT OR REPLACE INTO devices (device, key) VALUES (?, ?)", (device, key))
+        self.db.execute("INSERT INTO devices (device, key) VALUES (?, ?) "
+                        "ON CONFLICT (device) DO UPDATE SET key = excluded.key", (device, key))
 
     def order(self, device: str, version: int, settings: dict[str, Any], zones_file: bytes) -> None:
         self.db.execute("INSERT INTO configs VALUES (?, ?, ?, ?)", (device, version, json.dumps(settings), zones_file))
@@ -136,8 +191,9 @@ class Centre:
         with self.lock:
             pending, self._rejected = self._rejected, []
             if pending:
-                with self.db:
-                    self.db.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?)", pending)
+                with self.db.transaction():
+                    self.db.executemany("INSERT INTO rejects (at_ms, peer, device, reason) VALUES (?, ?, ?, ?)",
+                                        pending)
 
     def handle(self, frame: bytes, peer: str = "") -> list[bytes]:
         """The frames to send back for one received frame (none for a rejected one)."""
@@ -173,7 +229,7 @@ class Centre:
         now = self.clock()
         events = wire.events_of(payload)
         before = self.stats.events
-        with self.db:  # one transaction a frame, committed before the acknowledgement goes out
+        with self.db.transaction():  # one transaction a frame, committed before the acknowledgement goes out
             config_version = self._store(name, frame, events, now, config_version)
         self._heard(name, now, wire.sent_of(payload), last_sent, self.stats.events > before)
         if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
@@ -189,16 +245,16 @@ class Centre:
         return replies
 
     def _store(self, name: str, frame: bytes, events: list[wire.Event], now: int, config_version: int) -> int:
-        self.db.execute("BEGIN")
         # the frame as it came, kept while it brought something new: evidence verifies it again
-        frame_id = self.db.execute("INSERT INTO frames (device, received_ms, raw) VALUES (?, ?, ?)",
-                                   (name, now, frame)).lastrowid if events else None
+        frame_id = self.db.execute("INSERT INTO frames (device, received_ms, raw) VALUES (?, ?, ?) RETURNING id",
+                                   (name, now, frame)).fetchone()[0] if events else None
         before = self.stats.events
         for e in events:
             utc = e.utc or now // 1000  # 0: the device's clock was not set when it stamped this
             fresh = self.db.execute(
-                "INSERT OR IGNORE INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery,"
-                " zone_id, received_ms, stamped_at_centre, frame_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id,"
+                " received_ms, stamped_at_centre, frame_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (name, e.seq, utc, e.kind, e.lat_e7, e.lon_e7, e.accuracy_m, e.depth_m, e.battery,
                  e.zone_id.hex(), now, int(not e.utc), frame_id)).rowcount
             if not fresh:
@@ -206,7 +262,7 @@ class Centre:
                 continue
             self.stats.events += 1
             if e.kind in wire.ALERTS:
-                self.db.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?)",
+                self.db.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                 (name, e.seq, utc, wire.EVENT_NAMES[e.kind], e.zone_id.hex(), now))
                 if self.log:
                     self.log(f"ALERT {name} {wire.EVENT_NAMES[e.kind]} at "
@@ -223,7 +279,7 @@ class Centre:
         # recorded frame played again has neither, however authentic its MAC.
         if not fresh and last is not None and sent <= last:
             return
-        with self.db:
+        with self.db.transaction():
             self.db.execute("UPDATE devices SET last_heard_ms = ?, last_sent = ? WHERE device = ?",
                             (now, max(sent, last or 0), name))
             self.db.execute("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL", (now, name))
@@ -231,7 +287,7 @@ class Centre:
     def check_silence(self, limit_s: int = SILENCE_S) -> list[dict[str, Any]]:
         """Raise a silence for each device heard before and not since limit_s ago; the new ones."""
         now = self.clock()
-        with self.lock, self.db:
+        with self.lock, self.db.transaction():
             quiet = self.db.execute(
                 "SELECT device, last_heard_ms FROM devices WHERE last_heard_ms IS NOT NULL AND last_heard_ms < ? "
                 "AND NOT EXISTS (SELECT 1 FROM silences s WHERE s.device = devices.device "
@@ -281,11 +337,16 @@ class Centre:
         return self._rows("rejects", None)
 
     def _rows(self, table: str, device: str | None) -> list[dict[str, Any]]:
-        order = {"rejects": "at_ms", "silences": "device, last_heard_ms"}.get(table, "device, seq")
+        order = {"rejects": f"at_ms, {self.rowid}", "silences": "device, last_heard_ms"}.get(table, "device, seq")
         where, args = ("WHERE device = ?", (device,)) if device else ("", ())
-        cur = self.db.execute(f"SELECT * FROM {table} {where} ORDER BY {order}", args)
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        cols = [c.strip() for c in COLUMNS[table].split(",")]
+        rows = self.db.execute(f"SELECT {COLUMNS[table]} FROM {table} {where} ORDER BY {order}", args).fetchall()
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    @property
+    def rowid(self) -> str:
+        """The column that keeps insertion order in the log tables (rejects, audit)."""
+        return "rowid" if self.db.kind == SQLITE else "id"
 
 
 def _say(line: str) -> None:
@@ -363,12 +424,20 @@ class Server:
         self.stop()
 
 
-def open_centre(db: Path, log: Callable[[str], None] | None = None) -> Centre:
+def open_centre(db: Path | str, log: Callable[[str], None] | None = None) -> Centre:
     """The centre on an existing or new database, or CliError if the file is not one of ours."""
     try:
         return Centre(db, log=log)
-    except sqlite3.DatabaseError as e:
-        raise CliError(f"{db}: not a readable emtag centre database ({e}): give another --db") from None
+    except errors() as e:
+        raise CliError(f"{db}: not a readable emtag centre database ({str(e).strip()}): give another --db",
+                       ENVIRONMENT if is_url(db) else BAD_INPUT) from None
+
+
+def open_existing(db: Path | str) -> Centre:
+    """The centre on a database that must be there already (its views, crimes, purge and audit)."""
+    if isinstance(db, Path) and not db.exists():
+        raise CliError(f"centre: no database at {db}: give --db, or start one with tagsim centre serve")
+    return open_centre(db)
 
 
 def load_keys(path: Path) -> dict[str, bytes]:
@@ -380,12 +449,12 @@ def load_keys(path: Path) -> dict[str, bytes]:
             for device, key in given.items()}
 
 
-def serve_forever(db: Path, host: str, port: int, keys_file: Path | None, silence_s: int = SILENCE_S,
+def serve_forever(db: Path | str, host: str, port: int, keys_file: Path | None, silence_s: int = SILENCE_S,
                   quiet: bool = False) -> None:
     """Serve until interrupted. CliError for bad keys, a database not ours, or a port in use;
     a database this call created is removed again if it cannot serve."""
     given = load_keys(keys_file) if keys_file else {}
-    new = not db.exists()
+    new = isinstance(db, Path) and not db.exists()
     centre = open_centre(db, None if quiet else _say)
     for device, key in given.items():
         centre.register(device, key)
@@ -402,7 +471,7 @@ def serve_forever(db: Path, host: str, port: int, keys_file: Path | None, silenc
             server = await asyncio.start_server(lambda r, w: _session(centre, r, w), host, port)
         except OSError as e:
             centre.db.close()
-            if new:  # nothing half-created left behind
+            if new and isinstance(db, Path):  # nothing half-created left behind
                 for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
                     leftover.unlink(missing_ok=True)
             raise CliError(f"cannot listen on {host}:{port} ({e.strerror}): stop what holds it, or give another "

@@ -98,7 +98,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             cuts: list[PowerCut] | None = None, console: PtyConsole | None = None,
             config: dict[str, Any] | None = None, heap: str | None = None,
             unit_console: PtyConsole | None = None, unit_config: dict[str, Any] | None = None,
-            db: Path | None = None) -> Run:
+            db: Path | str | None = None) -> Run:
     """heap: the firmware's heap cap (default HEAP, host_sim/run/heap.py); console and
     unit_console: the tag's and the home unit's technician consoles; config and
     unit_config: settings over the scenario's; db: the centre's database (default: a
@@ -164,6 +164,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         stored = centre.events(device)
         unit_stored = centre.events(unit_id(sc)) if unit else []
         silences = centre.silences()
+        centre.close()
         link_stats = {**modem.stats, "commands": len(modem.log), "rejected": centre.stats.rejected,
                       "duplicates": centre.stats.duplicates, "frames": centre.stats.frames}
     events = [Event(r["kind"], ids.get(r["zone_id"], -1), r["utc"], r["utc"], r["received_ms"], r["depth_m"],

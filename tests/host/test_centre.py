@@ -10,6 +10,7 @@ import struct
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from host_sim import wire
 from host_sim.centre.server import SCHEMA, Centre, Server, _session
@@ -22,14 +23,14 @@ def _ev(seq: int, kind: int = 10, utc: int = 1_796_083_200) -> wire.Event:
     return wire.Event(seq, utc + seq, kind, 0, 524862000, -18904000, 8, 30 if kind == 1 else 0, 255, b"z" * 8)
 
 
-def _centre(tmp_path: Path) -> Centre:
-    c = Centre(tmp_path / "centre.db")
+def _centre(db: Path | str) -> Centre:
+    c = Centre(db)
     c.register("tag-0001", KEY)
     return c
 
 
-def test_events_are_stored_once_and_acknowledged(tmp_path: Path) -> None:
-    c = _centre(tmp_path)
+def test_events_are_stored_once_and_acknowledged(centre_db: Path | str) -> None:
+    c = _centre(centre_db)
     frame = wire.events_frame(KEY, DEV, [_ev(1), _ev(2, kind=1), _ev(3)])
     for _ in range(3):  # at-least-once on the wire
         (reply,) = c.handle(frame)
@@ -42,8 +43,8 @@ def test_events_are_stored_once_and_acknowledged(tmp_path: Path) -> None:
     assert [r["reason"] for r in c.rejects()] == ["replayed or resent frame: nothing new stored"] * 2
 
 
-def test_bad_frames_are_rejected_with_reasons(tmp_path: Path) -> None:
-    c = _centre(tmp_path)
+def test_bad_frames_are_rejected_with_reasons(centre_db: Path | str) -> None:
+    c = _centre(centre_db)
     good = wire.events_frame(KEY, DEV, [_ev(1)])
     bad = {
         "bad MAC": wire.events_frame(b"k" * 32, DEV, [_ev(1)]),
@@ -69,10 +70,10 @@ def _recv_frames(sock: socket.socket, n: int) -> list[bytes]:
     return got
 
 
-def test_fuzz_over_tcp_while_another_tag_is_served(tmp_path: Path) -> None:
+def test_fuzz_over_tcp_while_another_tag_is_served(centre_db: Path | str) -> None:
     """10,000 hostile inputs on one connection; a good tag on another gets every ack, and
     nothing hostile is stored (that it is not kept waiting: the test after this one)."""
-    c = _centre(tmp_path)
+    c = _centre(centre_db)
     c.register("tag-0002", KEY)
     rnd = random.Random(10)
     good = wire.events_frame(KEY, DEV, [_ev(1)])
@@ -137,11 +138,11 @@ class _Writer:
         return self.name
 
 
-def test_a_flood_already_read_in_does_not_hold_another_tag(tmp_path: Path) -> None:
+def test_a_flood_already_read_in_does_not_hold_another_tag(centre_db: Path | str) -> None:
     """Deterministic, no clock: the whole flood is in the hostile session's buffer before
     the loop runs (a read returns at once, forever), yet the honest tag is answered
     before the hostile session ends, because each session yields after every read."""
-    c = _centre(tmp_path)
+    c = _centre(centre_db)
     log: list[str] = []
 
     async def run() -> None:
@@ -158,9 +159,9 @@ def test_a_flood_already_read_in_does_not_hold_another_tag(tmp_path: Path) -> No
     assert c.stats.rejected == 2_000 and [e["seq"] for e in c.events("tag-0001")] == [1]
 
 
-def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(tmp_path: Path) -> None:
+def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(centre_db: Path | str) -> None:
     now = [1_796_083_200_000]
-    c = Centre(tmp_path / "centre.db", clock=lambda: now[0])
+    c = Centre(centre_db, clock=lambda: now[0])
     c.register("tag-0001", KEY)
     unset = wire.Event(1, 0, 20, 0, 0, 0, 0, 0, 255, b"\0" * 8)  # time 0: the tag did not know
     c.handle(wire.events_frame(KEY, DEV, [unset, _ev(2)]))
@@ -171,13 +172,25 @@ def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(tmp_path: Path
 
 
 def test_schema_is_created_and_migrated_once(tmp_path: Path) -> None:
-    _centre(tmp_path)
+    _centre(tmp_path / "centre.db")
     again = Centre(tmp_path / "centre.db")
-    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 5
+    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 6
     tables = {r[0] for r in sqlite3.connect(tmp_path / "centre.db").execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"devices", "events", "alerts", "configs", "rejects", "silences", "frames", "crimes", "audit",
             "trail"} <= tables
+
+
+def test_postgresql_gets_the_latest_schema_once_with_postgis(postgres: Any) -> None:
+    url = postgres.database("schema")
+    _centre(url).close()
+    again = Centre(url)
+    assert again.db.execute("SELECT version FROM schema_version").fetchall() == [(len(SCHEMA),)]
+    tables = {r[0] for r in again.db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {"devices", "events", "alerts", "configs", "rejects", "silences", "frames", "crimes", "audit"} <= tables
+    gist = again.db.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'events_crumbs_where'").fetchone()[0]
+    assert "USING gist (geom)" in gist and "kind = 10" in gist
+    assert again.db.execute("SELECT postgis_lib_version()").fetchone()[0]
 
 
 def test_a_version_1_database_keeps_its_rows_and_gains_the_silence_watch(tmp_path: Path) -> None:
@@ -193,8 +206,8 @@ def test_a_version_1_database_keeps_its_rows_and_gains_the_silence_watch(tmp_pat
     assert [q["device"] for q in c.check_silence(1800)] == ["tag-0001"]
 
 
-def test_orders_follow_the_ack_until_applied(tmp_path: Path) -> None:
-    c = _centre(tmp_path)
+def test_orders_follow_the_ack_until_applied(centre_db: Path | str) -> None:
+    c = _centre(centre_db)
     c.order("tag-0001", 2, {"confirm_fixes": 4}, b"EZS\x00")
     replies = c.handle(wire.events_frame(KEY, DEV, [_ev(1)]))
     assert [wire.open_frame(KEY, r)[0] for r in replies] == [wire.ACK, wire.CONFIG]
@@ -203,13 +216,13 @@ def test_orders_follow_the_ack_until_applied(tmp_path: Path) -> None:
     assert [wire.open_frame(KEY, r)[0] for r in replies] == [wire.ACK]
 
 
-def test_centre_command_serves_and_lists(tmp_path: Path) -> None:
+def test_centre_command_serves_and_lists(tmp_path: Path, centre_db: Path | str) -> None:
     import subprocess
     import sys
 
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps({"tag-0001": KEY.hex()}))
-    db = tmp_path / "c.db"
+    db = centre_db
     proc = subprocess.Popen([sys.executable, "-m", "host_sim.tagsim", "centre", "serve", "--db", str(db),
                              "--port", "0", "--keys", str(keys)], stdout=subprocess.PIPE, text=True)
     try:
@@ -247,9 +260,9 @@ def test_centre_command_serves_and_lists(tmp_path: Path) -> None:
     assert refused["reason"] in centre("rejects").stdout
 
 
-def test_a_silent_device_raises_one_comms_loss_alert_until_heard_again(tmp_path: Path) -> None:
+def test_a_silent_device_raises_one_comms_loss_alert_until_heard_again(centre_db: Path | str) -> None:
     now = [1_796_083_200_000]
-    c = Centre(tmp_path / "centre.db", clock=lambda: now[0])
+    c = Centre(centre_db, clock=lambda: now[0])
     c.register("tag-0001", KEY)
     c.register("tag-0002", KEY)  # never heard: nothing to miss yet
     c.handle(wire.events_frame(KEY, DEV, [_ev(1)]))
@@ -270,9 +283,9 @@ def test_a_silent_device_raises_one_comms_loss_alert_until_heard_again(tmp_path:
     assert len(c.silences("tag-0001")) == 2 and c.silences("tag-0002") == []
 
 
-def test_forged_and_replayed_frames_are_no_sign_of_life(tmp_path: Path) -> None:
+def test_forged_and_replayed_frames_are_no_sign_of_life(centre_db: Path | str) -> None:
     now = [1_796_083_200_000]
-    c = Centre(tmp_path / "centre.db", clock=lambda: now[0])
+    c = Centre(centre_db, clock=lambda: now[0])
     c.register("tag-0001", KEY)
     first = wire.events_frame(KEY, DEV, [_ev(1)], sent=now[0] // 1000)
     poll = wire.events_frame(KEY, DEV, [], sent=now[0] // 1000 + 60)

@@ -8,6 +8,7 @@ import math
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
+from host_sim import wire
 from host_sim.centre import crimes
+from host_sim.centre.db import SQLITE
 from host_sim.centre.server import Centre
 from host_sim.exits import CliError
 from host_sim.paths import ROOT
@@ -39,25 +42,29 @@ HEADER = ["reference", "offence", "lat", "lon", "easting", "northing", "from", "
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
-@pytest.fixture(scope="module")
-def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A centre database holding a tag's 40 min walk north through Kings Heath, Birmingham."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def walked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path | str, str]:
+    """A centre database holding a tag's 40 min walk north through Kings Heath, Birmingham:
+    a SQLite file, or a database on the test run's PostgreSQL server."""
     folder = tmp_path_factory.mktemp("trail")
     (folder / "walk.yaml").write_text(WALK)
     sc = scenario.load(folder / "walk.yaml")
     trail_mode = json.loads((ROOT / "devices" / "example-trail-tag.json").read_text())
-    sim.execute(sc, keep_nmea=False, db=folder / "centre.db",
-                config={k: trail_mode[k] for k in ("breadcrumb_s", "max_fix_interval_s")})
-    return folder / "centre.db", tag_id(sc)
+    db = folder / "centre.db" if request.param == "sqlite" else request.getfixturevalue("postgres").database("walk")
+    sim.execute(sc, keep_nmea=False, db=db, config={k: trail_mode[k] for k in ("breadcrumb_s", "max_fix_interval_s")})
+    return db, tag_id(sc)
 
 
-def test_in_trail_mode_a_breadcrumb_comes_at_least_every_minute(walked: tuple[Path, str]) -> None:
+def test_in_trail_mode_a_breadcrumb_comes_at_least_every_minute(walked: tuple[Path | str, str]) -> None:
     times = [u for _, u, _, _ in _crumbs(walked[0])]
     assert len(times) > 40 and max(b - a for a, b in zip(times, times[1:], strict=False)) <= 60
 
 
 @pytest.fixture
-def db(walked: tuple[Path, str], tmp_path: Path) -> Path:
+def db(walked: tuple[Path | str, str], tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """A copy of the walk's database, for one test to change."""
+    if isinstance(walked[0], str):
+        return str(request.getfixturevalue("postgres").database(f"t{uuid.uuid4().hex[:16]}", like="walk"))
     with sqlite3.connect(walked[0]) as src, sqlite3.connect(tmp_path / "centre.db") as dst:
         src.backup(dst)  # the write-ahead log's pages too
     return tmp_path / "centre.db"
@@ -76,12 +83,16 @@ def _csv(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def _crumbs(db: Path) -> list[tuple[int, int, int, int]]:
-    return sqlite3.connect(db).execute("SELECT seq, utc, lat_e7, lon_e7 FROM events WHERE kind = 10 "
-                                       "ORDER BY utc").fetchall()
+def _crumbs(db: Path | str) -> list[tuple[int, int, int, int]]:
+    c = Centre(db)
+    try:
+        return [tuple(r) for r in c.db.execute("SELECT seq, utc, lat_e7, lon_e7 FROM events WHERE kind = 10 "
+                                               "ORDER BY utc").fetchall()]
+    finally:
+        c.close()
 
 
-def test_crimes_on_and_off_the_trail(db: Path, walked: tuple[Path, str], tmp_path: Path) -> None:
+def test_crimes_on_and_off_the_trail(db: Path | str, walked: tuple[Path | str, str], tmp_path: Path) -> None:
     crumbs = _crumbs(db)
     k = max(range(5, 30), key=lambda i: crumbs[i + 1][1] - crumbs[i][1])  # the furthest apart on the walk
     (_, ua, la, oa), (_, ub, lb, ob) = crumbs[k], crumbs[k + 1]
@@ -123,13 +134,14 @@ def test_crimes_on_and_off_the_trail(db: Path, walked: tuple[Path, str], tmp_pat
     assert log[0]["detail"]["hits"] == 3 and "DC Smith" in _tagsim("audit", "--db", str(db)).stdout
 
 
-def test_a_gap_in_the_window_is_reported_not_read_as_absence(db: Path, walked: tuple[Path, str]) -> None:
+def test_a_gap_in_the_window_is_reported_not_read_as_absence(db: Path | str, walked: tuple[Path | str, str]) -> None:
     c = Centre(db)
     crumbs = _crumbs(db)
     gone = [s for s, u, _, _ in crumbs if crumbs[8][1] <= u <= crumbs[22][1]]  # 14 minutes of the trail lost
-    with c.db:
+    with c.db.transaction():
         c.db.executemany("DELETE FROM events WHERE seq = ? AND device = ?", [(s, walked[1]) for s in gone])
-        c.db.executemany("DELETE FROM trail WHERE seq = ? AND device = ?", [(s, walked[1]) for s in gone])
+        if c.db.kind == SQLITE:  # the R*Tree is a table of its own there
+            c.db.executemany("DELETE FROM trail WHERE seq = ? AND device = ?", [(s, walked[1]) for s in gone])
     crimes.store(c, [crimes.Crime("G1", "burglary", 52.4500, -1.9365, crumbs[12][1], crumbs[16][1], 100)])
     (hit,) = crimes.match(c, ["G1"], "test")
     assert hit.strength == crimes.NO_DATA and hit.gaps and math.isnan(hit.closest_m)
@@ -138,7 +150,7 @@ def test_a_gap_in_the_window_is_reported_not_read_as_absence(db: Path, walked: t
     assert a <= crumbs[12][1] and b >= crumbs[16][1]
 
 
-def test_evidence_verifies_every_breadcrumb_from_its_frame(db: Path, walked: tuple[Path, str],
+def test_evidence_verifies_every_breadcrumb_from_its_frame(db: Path | str, walked: tuple[Path | str, str],
                                                            tmp_path: Path) -> None:
     c = Centre(db)
     crimes.store(c, [crimes.Crime("E1", "burglary", 52.4500, -1.9365, 1796911800, 1796912400, 100)])
@@ -153,7 +165,7 @@ def test_evidence_verifies_every_breadcrumb_from_its_frame(db: Path, walked: tup
                                  "WHERE e.kind = 10 AND e.utc BETWEEN 1796911800 AND 1796912400").fetchone()
     forged = bytearray(raw)
     forged[20] ^= 1
-    with c.db:
+    with c.db.transaction():
         c.db.execute("UPDATE frames SET raw = ? WHERE id = ?", (bytes(forged), frame_id))
         lost = c.db.execute("SELECT seq FROM events WHERE utc BETWEEN 1796911800 AND 1796912400 "
                             "ORDER BY seq LIMIT 1 OFFSET 3").fetchone()[0]
@@ -165,11 +177,13 @@ def test_evidence_verifies_every_breadcrumb_from_its_frame(db: Path, walked: tup
     assert record["sequence"]["missing"] == [lost]
 
 
-def test_purge_removes_old_breadcrumbs_and_is_audited(db: Path) -> None:
+def test_purge_removes_old_breadcrumbs_and_is_audited(db: Path | str) -> None:
     later = Centre(db, clock=lambda: (1796911200 + 91 * 86400) * 1000)  # 91 days after the walk
     before = len(_crumbs(db))
     assert before > 30 and crimes.purge(later, 90 * 86400, "retention job") == before
-    assert _crumbs(db) == [] and later.db.execute("SELECT count(*) FROM trail").fetchone()[0] == 0
+    assert _crumbs(db) == []
+    if later.db.kind == SQLITE:
+        assert later.db.execute("SELECT count(*) FROM trail").fetchone()[0] == 0
     assert later.db.execute("SELECT count(*) FROM frames f WHERE NOT EXISTS "
                             "(SELECT 1 FROM events e WHERE e.frame_id = f.id)").fetchone()[0] == 0
     assert [a["action"] for a in crimes.audit(later)] == ["purge"]
@@ -177,7 +191,7 @@ def test_purge_removes_old_breadcrumbs_and_is_audited(db: Path) -> None:
         "SELECT count(*) FROM events WHERE kind = 11").fetchone()[0] >= 1  # other events stay
 
 
-def test_bad_crime_lines_are_all_named_and_nothing_is_imported(db: Path, tmp_path: Path) -> None:
+def test_bad_crime_lines_are_all_named_and_nothing_is_imported(db: Path | str, tmp_path: Path) -> None:
     rows = [{"reference": "OK1", "offence": "theft", "lat": "52.45", "lon": "-1.93",
              "from": "2026-12-10 14:00", "to": "2026-12-10 15:00"},
             {"reference": "B1", "offence": "theft", "lat": "-1.93", "lon": "52.45",
@@ -262,7 +276,7 @@ def test_any_csv_is_crimes_or_a_clear_refusal(tmp_path_factory: pytest.TempPathF
     assert len(got) == len(rows)
 
 
-def test_an_unreadable_sheet_or_an_unwritable_folder_is_one_line(db: Path, walked: tuple[Path, str],
+def test_an_unreadable_sheet_or_an_unwritable_folder_is_one_line(db: Path | str, walked: tuple[Path | str, str],
                                                                  tmp_path: Path) -> None:
     (tmp_path / "latin1.csv").write_bytes("reference,offence,lat,lon,from,to\nC9,vol à l'étalage,52.45,-1.93,"
                                           "2026-12-10 14:00,2026-12-10 15:00\n".encode("latin-1"))
@@ -273,3 +287,67 @@ def test_an_unreadable_sheet_or_an_unwritable_folder_is_one_line(db: Path, walke
     out = _tagsim("crimes", "evidence", "E2", walked[1], "--db", str(db), "--out", str(tmp_path / "afile"))
     assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"tagsim: cannot write {tmp_path / 'afile'}:"
                                                                       " File exists"], out.stderr
+
+
+KEY = bytes(range(32))
+T0 = 1796911200
+
+
+@st.composite
+def _trails(draw: st.DrawFn) -> tuple[dict[str, list[crimes.Crumb]], list[crimes.Crime]]:
+    """Up to four tags wandering within a few km, breadcrumbs 5 s to 2 h apart (gaps
+    among them), and crimes around them: scenes on a trail, beside it and far off."""
+    trails: dict[str, list[crimes.Crumb]] = {}
+    for d in range(draw(st.integers(1, 4))):
+        t, y, x, crumbs = T0 + draw(st.integers(0, 3600)), 0.0, 0.0, []
+        for seq in range(1, draw(st.integers(1, 30)) + 1):
+            crumbs.append(crimes.Crumb(f"tag-{d}", seq, t, round((52.45 + y * M_LAT) * 1e7) / 1e7,
+                                       round((-1.93 + x * M_LON) * 1e7) / 1e7, float(draw(st.integers(3, 1000)))))
+            step = draw(st.sampled_from([5, 30, 60, 300, 599, 601, 1800, 7200]))
+            t += step
+            y += draw(st.floats(-1, 1)) * 30 * min(step, 300)
+            x += draw(st.floats(-1, 1)) * 30 * min(step, 300)
+        trails[f"tag-{d}"] = crumbs
+    every = [k for crumbs in trails.values() for k in crumbs]
+    found = []
+    for n in range(draw(st.integers(1, 6))):
+        k = draw(st.sampled_from(every))
+        far = draw(st.sampled_from([0.0, 100.0, 2000.0, 30000.0]))
+        start = k.utc + draw(st.integers(-3600, 3600))
+        found.append(crimes.Crime(f"C{n}", "theft", round((k.lat + far * M_LAT * draw(st.floats(-1, 1))) * 1e7) / 1e7,
+                                  round((k.lon + far * M_LON * draw(st.floats(-1, 1))) * 1e7) / 1e7, start,
+                                  start + draw(st.integers(0, 7200)), float(draw(st.integers(1, 500)))))
+    return trails, found
+
+
+def _hits(hits: list[crimes.Hit]) -> list[dict[str, object]]:
+    return sorted((h.as_dict() for h in hits), key=lambda h: (h["ref"], h["device"]))
+
+
+@given(_trails())
+@settings(max_examples=25, deadline=None)
+def test_matching_is_the_brute_force_answer_on_sqlite_and_postgresql(
+        postgres: object, tmp_path_factory: pytest.TempPathFactory,
+        case: tuple[dict[str, list[crimes.Crumb]], list[crimes.Crime]]) -> None:
+    """Breadcrumbs sent as authenticated frames into both databases and matched there
+    (the spatial indexes choosing whom to judge) give exactly the hits of judging every
+    tag with a breadcrumb near each window from its whole trail, without an index."""
+    trails, wanted = case
+    want = []
+    for c in wanted:
+        for crumbs in trails.values():
+            seen = [k for k in crumbs if c.from_utc - crimes.GAP_S <= k.utc <= c.to_utc + crimes.GAP_S]
+            hit = crimes.assess(c, seen, crimes.MAX_SPEED_MPS) if seen else None
+            if hit:
+                want.append(hit)
+    for db in (tmp_path_factory.mktemp("m") / "centre.db", postgres.database(f"t{uuid.uuid4().hex[:16]}")):  # type: ignore[attr-defined]
+        centre = Centre(db, clock=lambda: T0 * 1000)
+        for device, crumbs in trails.items():
+            centre.register(device, KEY)
+            events = [wire.Event(k.seq, k.utc, wire.Kind.POSITION, 0, round(k.lat * 1e7), round(k.lon * 1e7),
+                                 int(k.unc_m), 0, 255, bytes(8)) for k in crumbs]
+            for i in range(0, len(events), 8):
+                assert centre.handle(wire.events_frame(KEY, wire.device_id(device), events[i:i + 8]))
+        crimes.store(centre, wanted)
+        assert _hits(crimes.match(centre, None, "test")) == _hits(want), db
+        centre.close()

@@ -67,7 +67,7 @@ def test_a_bad_keys_file_is_bad_input(tmp_path: Path, text: str | None, says: st
 def _filled(path: Path) -> Path:
     c = Centre(path)
     c.register("tag-0001", bytes(32))
-    with c.db:
+    with c.db.transaction():
         c.db.executemany("INSERT INTO events (device, seq, utc, kind, received_ms) VALUES ('tag-0001', ?, ?, 10, 0)",
                          [(i, 1_796_000_000 + i) for i in range(1, 3000)])
     c.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
