@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from host_sim import wire
 from host_sim.device import mp, zone_compiler
 from host_sim.judge import report
 from host_sim.paths import CAPTURES, ROOT
@@ -159,37 +160,135 @@ def bench_replay(build: Path) -> dict[str, dict[str, Any]]:
     return {"replay": out, "firmware": firmware}
 
 
-def bench_centre(build: Path) -> dict[str, dict[str, Any]]:
-    """Authenticated frames verified, stored (SQLite on disk) and acknowledged per
-    second by the centre over TCP on loopback, 16 events a frame."""
+def _ingest(db: Path | str, frames: list[bytes], key: bytes) -> float:
+    """Frames per second the centre on db verified, stored and acknowledged over TCP on
+    loopback, 50 in flight at a time (each read's frames one transaction)."""
     import socket
-    import tempfile
 
-    from host_sim import wire
     from host_sim.centre.server import Centre, Server
 
-    key, dev, n = bytes(range(32)), wire.device_id("bench-01"), 2000
+    centre = Centre(db)
+    centre.register("bench-01", key)
+    with Server(centre) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
+        unslip, acks = wire.Unslip(), 0
+        t0 = time.perf_counter()
+        for i in range(0, len(frames), 50):
+            sock.sendall(b"".join(frames[i:i + 50]))
+            while acks < i + 50:
+                acks += sum(1 for _ in unslip.feed(sock.recv(65536)))
+        wall = time.perf_counter() - t0
+    stored = len(centre.events("bench-01"))
+    centre.close()
+    if stored != 16 * len(frames):
+        raise RuntimeError(f"centre on {db} stored {stored} of {16 * len(frames)} events")
+    return len(frames) / wall
+
+
+def bench_centre(build: Path, n: int = 4000) -> dict[str, dict[str, Any]]:
+    """Authenticated frames of 16 events verified, stored and acknowledged per second by
+    the centre over TCP on loopback: on SQLite on disk, and on a PostgreSQL server of its
+    own (durable: fsync on), in one run."""
+    import tempfile
+
+    from host_sim.centre.pg_server import TempServer
+
+    key, dev = bytes(range(32)), wire.device_id("bench-01")
     frames = [wire.slip(wire.events_frame(key, dev, [
-        wire.Event(16 * i + k + 1, 1_796_083_200 + i, 10, 0, 524862000, -18904000, 8, 0, 255, bytes(8))
+        wire.Event(16 * i + k + 1, 1_796_083_200 + i, 10, 0, 524862000 + i, -18904000 + k, 8, 0, 255, bytes(8))
         for k in range(16)])) for i in range(n)]
     with tempfile.TemporaryDirectory() as tmp:
-        centre = Centre(Path(tmp) / "bench.db")
-        centre.register("bench-01", key)
-        with Server(centre) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
-            unslip, acks = wire.Unslip(), 0
-            t0 = time.perf_counter()
-            for i in range(0, n, 50):  # a window of 50 frames in flight
-                sock.sendall(b"".join(frames[i:i + 50]))
-                while acks < i + 50:
-                    acks += sum(1 for _ in unslip.feed(sock.recv(65536)))
-            wall = time.perf_counter() - t0
-        stored = len(centre.events("bench-01"))
-    if stored != 16 * n:
-        raise RuntimeError(f"centre stored {stored} of {16 * n} events")
-    out = {"frames_per_s": round(n / wall), "events_per_s": round(16 * n / wall), "frames": n}
-    print(f"centre ({n:,} frames of 16 events over TCP, SQLite on disk):")
-    print(f"  {out['frames_per_s']:,} frames/s verified, stored and acknowledged ({out['events_per_s']:,} events/s)")
+        lite = _ingest(Path(tmp) / "bench.db", frames, key)
+    with TempServer(durable=True) as pg:
+        post = _ingest(pg.database("bench"), frames, key)
+    out = {"frames_per_s": round(lite), "events_per_s": round(16 * lite), "frames_per_s_postgresql": round(post),
+           "frames": n}
+    print(f"centre ({n:,} frames of 16 events over TCP, 50 in flight, one core):")
+    print(f"  SQLite on disk: {out['frames_per_s']:,} frames/s verified, stored and acknowledged "
+          f"({out['events_per_s']:,} events/s)")
+    print(f"  PostgreSQL (PostGIS, fsync on): {out['frames_per_s_postgresql']:,} frames/s")
     return {"centre": out}
+
+
+TRAIL_TAGS, TRAIL_DAYS, TRAIL_CRIMES = 500, 28, 10_000
+TRAIL_SAMPLE = 200  # crimes matched and timed: all 10,000 take too long for make bench (docs/trails.md)
+
+
+def _trails(db: Path, rnd: random.Random, tags: int, days: int) -> int:
+    """500 wearers' 28 days in and around Birmingham, straight into a centre's events (the
+    frames are not needed to match): each day one to three outings of one to four hours,
+    walking or riding a bus to somewhere within 6 km and back, a breadcrumb every 30 to
+    60 s while out and none at home. The breadcrumbs written."""
+    from host_sim.centre.server import Centre
+
+    centre = Centre(db)
+    start, n = 1_796_083_200, 0
+    with centre.db.transaction():
+        for tag in range(tags):
+            name = f"trl-{tag:04d}"
+            centre.register(name, bytes(32))
+            home_lat, home_lon = 52.48 + rnd.uniform(-0.1, 0.1), -1.89 + rnd.uniform(-0.15, 0.15)
+            rows, seq = [], 0
+            for day in range(days):
+                t = start + day * 86400 + rnd.randint(7, 10) * 3600
+                for _ in range(rnd.randint(1, 3)):
+                    out_s, speed = rnd.randint(3600, 4 * 3600), rnd.choice([1.4, 1.4, 8.0])
+                    bearing, lat, lon = rnd.uniform(0, 2 * math.pi), home_lat, home_lon
+                    reach = min(6000.0, speed * out_s / 2)
+                    for k in range(0, out_s, rnd.randint(30, 60)):
+                        d = reach * (1 - abs(1 - 2 * k / out_s))  # there and back
+                        lat = home_lat + d * math.cos(bearing) / 111_250
+                        lon = home_lon + d * math.sin(bearing) / 68_000
+                        seq += 1
+                        rows.append((name, seq, t + k, round(lat * 1e7), round(lon * 1e7), rnd.randint(4, 25)))
+                    t += out_s + rnd.randint(1800, 3 * 3600)
+            centre.db.executemany("INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, "
+                                  "received_ms) VALUES (?, ?, ?, 10, ?, ?, ?, 0)", rows)
+            n += len(rows)
+    centre.close()
+    return n
+
+
+def bench_trail(build: Path, tags: int = TRAIL_TAGS, days: int = TRAIL_DAYS, n: int = TRAIL_CRIMES,
+                sample: int = TRAIL_SAMPLE) -> dict[str, dict[str, Any]]:
+    """10,000 crimes imported against 500 tags' 28-day trails on SQLite, one core: the
+    indexes brought up to date first (timed apart), then the first TRAIL_SAMPLE crimes
+    matched and timed. The 10,000 are not all matched here: trail.match_s stays null
+    until a run measures them."""
+    import tempfile
+
+    from host_sim.centre import crimes
+    from host_sim.centre.server import Centre
+
+    rnd = random.Random(2026)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "trail.db"
+        t0 = time.perf_counter()
+        crumbs = _trails(db, rnd, tags, days)
+        load_s = time.perf_counter() - t0
+        centre = Centre(db, clock=lambda: 1_798_500_000_000)
+        t0 = time.perf_counter()
+        crimes.index(centre)
+        index_s = time.perf_counter() - t0
+        wanted = []
+        for k in range(n):
+            start = 1_796_083_200 + rnd.randint(0, days * 86400 - 7200)
+            wanted.append(crimes.Crime(f"B{k:05d}", "burglary", 52.48 + rnd.uniform(-0.15, 0.15),
+                                       -1.89 + rnd.uniform(-0.2, 0.2), start, start + rnd.choice([1800, 3600, 7200]),
+                                       100.0))
+        crimes.store(centre, wanted)
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        hits = crimes.match(centre, [c.ref for c in wanted[:sample]], "bench")
+        match_s, match_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        centre.close()
+    by = {s: sum(1 for h in hits if h.strength == s) for s in crimes.RANK}
+    out = {"match_s": None, "sample_crimes": sample, "sample_match_s": round(match_s, 1),
+           "sample_match_cpu_s": round(match_cpu, 1), "crimes": n, "tags": tags, "days": days, "breadcrumbs": crumbs,
+           "index_s": round(index_s, 1), "load_s": round(load_s, 1), "hits": by}
+    print(f"trail ({n:,} crimes against {tags} tags' {days}-day trails, "
+          f"{crumbs:,} breadcrumbs, SQLite, one core):")
+    print(f"  the first {sample} crimes matched in {out['sample_match_s']} s ({out['sample_match_cpu_s']} s "
+          f"CPU); indexes brought up to date first in {out['index_s']} s; hits {by}")
+    return {"trail": out}
 
 
 FAIR_BASELINE = {"adaptive": False}  # GNSS at 1 Hz all day; breadcrumbs and reports every 60 s, as deployed
@@ -271,7 +370,7 @@ def bench_fleet(build: Path, tags: int = FLEET_TAGS) -> dict[str, dict[str, Any]
 
 
 BENCHES = {"nmea": bench_nmea, "geofence": bench_geofence, "replay": bench_replay, "centre": bench_centre,
-           "energy": bench_energy, "fleet": bench_fleet}
+           "energy": bench_energy, "fleet": bench_fleet, "trail": bench_trail}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pyproj import Geod, Transformer
 
 from host_sim import wire
@@ -204,12 +205,46 @@ def window_crumbs(centre: Centre, c: Crime, device: str, margin_s: int = GAP_S) 
     return [Crumb(d, s, u, la / 1e7, lo / 1e7, float(acc)) for d, s, u, la, lo, acc in rows]
 
 
-def devices_seen(centre: Centre, c: Crime) -> list[str]:
-    """Tags with a breadcrumb from a gap before the window to a gap after, anywhere (the
-    R*Tree's time axis): whoever else was silent then is no tag of this centre's."""
-    sql = ("SELECT DISTINCT device FROM trail WHERE t1 >= ? AND t0 <= ? ORDER BY device" if centre.db.kind == SQLITE
-           else "SELECT DISTINCT device FROM events WHERE kind = 10 AND utc BETWEEN ? AND ? ORDER BY device")
-    return [r[0] for r in centre.db.execute(sql, (c.from_utc - GAP_S, c.to_utc + GAP_S))]
+OPEN_END = 1 << 62  # a gap's end when no breadcrumb has come since
+
+
+def index(centre: Centre) -> int:
+    """Bring the trail's indexes up to date with the breadcrumbs stored since the last
+    call, off the path that acknowledges frames: on SQLite the R*Tree (keyed by the
+    event's rowid; PostgreSQL's GiST index keeps itself), and on both each touched tag's
+    gaps, recomputed from its last breadcrumb before the earliest new one. The count indexed."""
+    db, rowid = centre.db, centre.rowid
+    with db.transaction():
+        mark = db.execute("SELECT mark FROM trail_mark").fetchone()[0]
+        top = db.execute(f"SELECT coalesce(max({rowid}), 0) FROM events").fetchone()[0]
+        touched = db.execute(f"SELECT device, min(utc), count(*) FROM events WHERE kind = 10 AND {rowid} > ? "
+                             f"AND {rowid} <= ? GROUP BY device", (mark, top)).fetchall()
+        if db.kind == SQLITE:
+            db.execute("INSERT INTO trail (id, lat0, lat1, lon0, lon1, t0, t1, device, seq) SELECT rowid, lat_e7, "
+                       "lat_e7, lon_e7, lon_e7, utc, utc, device, seq FROM events WHERE kind = 10 AND rowid > ? "
+                       "AND rowid <= ?", (mark, top))
+        for device, first, _ in touched:
+            before = db.execute("SELECT max(utc) FROM events WHERE device = ? AND kind = 10 AND utc < ?",
+                                (device, first)).fetchone()[0]
+            start = -1 if before is None else before
+            db.execute("DELETE FROM gaps WHERE device = ? AND t0 >= ?", (device, start))
+            times = [0 if before is None else before] + [r[0] for r in db.execute(
+                "SELECT DISTINCT utc FROM events WHERE device = ? AND kind = 10 AND utc > ? ORDER BY utc",
+                (device, start))] + [OPEN_END]
+            db.executemany("INSERT INTO gaps (device, t0, t1) VALUES (?, ?, ?)",
+                           [(device, a, b) for a, b in zip(times, times[1:], strict=False) if b - a > GAP_S])
+        db.execute("UPDATE trail_mark SET mark = ?", (top,))
+    return sum(n for *_, n in touched)
+
+
+def gapped(centre: Centre, c: Crime) -> set[str]:
+    """Tags with a gap in the crime's window and a breadcrumb from a gap before it to a
+    gap after it: a gap starting or ending there."""
+    lo, hi = c.from_utc - GAP_S, c.to_utc + GAP_S
+    return {r[0] for r in centre.db.execute(
+        "SELECT device FROM gaps WHERE t0 >= ? AND t0 < ? AND t1 > ? "
+        "UNION SELECT device FROM gaps WHERE t1 > ? AND t1 <= ? AND t0 < ?",
+        (lo, c.to_utc, c.from_utc, c.from_utc, hi, c.to_utc))}
 
 
 def near(centre: Centre, c: Crime, max_speed: float) -> set[str]:
@@ -254,6 +289,7 @@ def assess(c: Crime, crumbs: list[Crumb], max_speed: float, within_reach: bool =
     rank = None  # the strongest found
     closest: tuple[float, int] = (math.inf, 0)  # the likely path's, and when
     inside_s, gaps, reachable_gap = 0, [], False
+    walks: list[tuple[Crumb, Crumb, int, int]] = []  # stretches between fixes close enough apart
     for k in crumbs if within_reach else ():
         if c.from_utc <= k.utc <= c.to_utc:
             d = _dist(c, k.lat, k.lon)
@@ -276,35 +312,39 @@ def assess(c: Crime, crumbs: list[Crumb], max_speed: float, within_reach: bool =
             continue
         if _prism(c, a, b, lo, hi, max_speed)[0] <= c.radius_m and rank is None:
             rank = RANK[PATH]
-        seconds, near_here = _straight(c, a, b, lo, hi)
-        inside_s += seconds
-        closest = min(closest, near_here)
+        walks.append((a, b, lo, hi))
     device = crumbs[0].device if crumbs else ""
     if rank is None:
         return Hit(c.ref, device, NO_DATA, math.nan, gaps[0][0], 0, gaps) if reachable_gap and crumbs else None
+    for a, b, lo, hi in walks:  # only for a hit: the likely path, second by second
+        seconds, near_here = _straight(c, a, b, lo, hi)
+        inside_s += seconds
+        closest = min(closest, near_here)
     strength = next(s for s, r in RANK.items() if r == rank)
     return Hit(c.ref, device, strength, closest[0], closest[1], inside_s, gaps)
 
 
 def _straight(c: Crime, a: Crumb, b: Crumb, lo: int, hi: int) -> tuple[int, tuple[float, int]]:
-    """A steady walk from a to b over [lo, hi]: the seconds it spends within the radius,
-    and its closest approach (m, when)."""
-    n, closest = 0, (math.inf, lo)
-    for t in range(lo, hi + 1):
-        f = (t - a.utc) / max(1, b.utc - a.utc)
-        d = _dist(c, a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f)
-        n += t < hi and d <= c.radius_m
-        closest = min(closest, (d, t))
-    return n, closest
+    """A steady walk from a to b over [lo, hi], each second: the seconds it spends within
+    the radius, and its closest approach (m, the earliest when)."""
+    ts = np.arange(lo, hi + 1)
+    f = (ts - a.utc) / max(1, b.utc - a.utc)
+    d = np.asarray(GEOD.inv(np.full(len(ts), c.lon), np.full(len(ts), c.lat), a.lon + (b.lon - a.lon) * f,
+                            a.lat + (b.lat - a.lat) * f)[2])
+    k = int(np.argmin(d))
+    return int(np.count_nonzero((ts < hi) & (d <= c.radius_m))), (float(d[k]), int(ts[k]))
 
 
 def match(centre: Centre, refs: list[str] | None, who: str, max_speed: float = MAX_SPEED_MPS) -> list[Hit]:
     """For each crime, every tag that could have been there, and those with no data then."""
     wanted = crimes(centre, refs)
+    index(centre)
     hits = []
     for c in wanted:
         close = near(centre, c, max_speed)
-        for device in devices_seen(centre, c):
+        # any other tag with a breadcrumb about the window was beyond reach throughout,
+        # and without a gap in which it could have come: no hit (assess would say None)
+        for device in sorted(close | gapped(centre, c)):
             hit = assess(c, window_crumbs(centre, c, device), max_speed, device in close)
             if hit:
                 hits.append(hit)
@@ -358,6 +398,7 @@ def purge(centre: Centre, older_than_s: int, who: str) -> int:
                                  (wire.Kind.POSITION, cutoff)).rowcount
         if centre.db.kind == SQLITE:  # PostgreSQL's index goes with the rows
             centre.db.execute("DELETE FROM trail WHERE t1 < ?", (cutoff,))
+        centre.db.execute("DELETE FROM gaps WHERE t1 < ?", (cutoff,))
         centre.db.execute("DELETE FROM frames WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.frame_id = frames.id)")
     record(centre, who, "purge", [], {"breadcrumbs_removed": gone, "before": iso(cutoff)})
     return int(gone)

@@ -26,6 +26,15 @@ from host_sim import keys, wire
 from host_sim.centre.db import POSTGRESQL, SQLITE, Database, errors, is_url
 from host_sim.exits import BAD_INPUT, ENVIRONMENT, KEY_BYTES, CliError, hex_bytes
 
+# each tag's stretches without a breadcrumb (crimes.index), and how far the index has come
+GAPS = """
+    CREATE TABLE gaps (device TEXT NOT NULL, t0 BIGINT NOT NULL, t1 BIGINT NOT NULL);
+    CREATE INDEX gaps_device ON gaps (device, t0);
+    CREATE INDEX gaps_from ON gaps (t0);
+    CREATE INDEX gaps_to ON gaps (t1);
+    CREATE TABLE trail_mark (mark BIGINT NOT NULL);
+    INSERT INTO trail_mark VALUES (0);
+"""
 SCHEMA = [
     # version 1
     """
@@ -78,6 +87,13 @@ SCHEMA = [
     """
     CREATE INDEX events_trail ON events (device, kind, utc);
     """,
+    # version 7: the trail's indexes brought up to date before each match (crimes.index),
+    # not as each frame is stored: the R*Tree keyed by the event's rowid, up to a mark;
+    # and each tag's gaps, stretches of more than crimes.GAP_S without a breadcrumb
+    """
+    DROP TRIGGER trail_add;
+    DELETE FROM trail;
+    """ + GAPS,
 ]
 # PostgreSQL starts at the latest version; breadcrumbs carry a PostGIS point, GiST-indexed
 PG_SCHEMA = """
@@ -85,9 +101,9 @@ PG_SCHEMA = """
     CREATE TABLE schema_version (version INTEGER NOT NULL);
     CREATE TABLE devices (device TEXT PRIMARY KEY, key BYTEA NOT NULL, config_version BIGINT NOT NULL DEFAULT 0,
         last_heard_ms BIGINT, last_sent BIGINT);
-    CREATE TABLE events (device TEXT NOT NULL, seq BIGINT NOT NULL, utc BIGINT NOT NULL, kind INTEGER NOT NULL,
-        lat_e7 BIGINT, lon_e7 BIGINT, accuracy_m INTEGER, depth_m INTEGER, battery INTEGER, zone_id TEXT,
-        received_ms BIGINT NOT NULL, stamped_at_centre INTEGER NOT NULL DEFAULT 0, frame_id BIGINT,
+    CREATE TABLE events (id BIGSERIAL, device TEXT NOT NULL, seq BIGINT NOT NULL, utc BIGINT NOT NULL,
+        kind INTEGER NOT NULL, lat_e7 BIGINT, lon_e7 BIGINT, accuracy_m INTEGER, depth_m INTEGER, battery INTEGER,
+        zone_id TEXT, received_ms BIGINT NOT NULL, stamped_at_centre INTEGER NOT NULL DEFAULT 0, frame_id BIGINT,
         geom geometry(Point, 4326) GENERATED ALWAYS AS
             (ST_SetSRID(ST_MakePoint(lon_e7::float8 / 1e7, lat_e7::float8 / 1e7), 4326)) STORED,
         PRIMARY KEY (device, seq));
@@ -109,7 +125,7 @@ PG_SCHEMA = """
         imported_ms BIGINT NOT NULL);
     CREATE TABLE audit (id BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
         crimes TEXT NOT NULL, detail TEXT NOT NULL);
-"""
+""" + GAPS
 # what each listing shows, in its order (the insertion order breaks ties: rowid, or PostgreSQL's id)
 COLUMNS = {
     "events": "device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id, received_ms, "
@@ -197,10 +213,16 @@ class Centre:
 
     def handle(self, frame: bytes, peer: str = "") -> list[bytes]:
         """The frames to send back for one received frame (none for a rejected one)."""
+        return self.handle_many([frame], peer)
+
+    def handle_many(self, frames: list[bytes], peer: str = "") -> list[bytes]:
+        """The answers to frames received together, stored in one transaction and
+        committed before any answer goes: many frames for one commit's cost."""
         t0 = time.thread_time()
         with self.lock:
             try:
-                return self._handle(frame, peer)
+                with self.db.transaction():
+                    return [reply for frame in frames for reply in self._handle(frame, peer)]
             finally:
                 self.cpu_s += time.thread_time() - t0
 
@@ -229,8 +251,7 @@ class Centre:
         now = self.clock()
         events = wire.events_of(payload)
         before = self.stats.events
-        with self.db.transaction():  # one transaction a frame, committed before the acknowledgement goes out
-            config_version = self._store(name, frame, events, now, config_version)
+        config_version = self._store(name, frame, events, now, config_version)
         self._heard(name, now, wire.sent_of(payload), last_sent, self.stats.events > before)
         if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
@@ -245,22 +266,30 @@ class Centre:
         return replies
 
     def _store(self, name: str, frame: bytes, events: list[wire.Event], now: int, config_version: int) -> int:
-        # the frame as it came, kept while it brought something new: evidence verifies it again
-        frame_id = self.db.execute("INSERT INTO frames (device, received_ms, raw) VALUES (?, ?, ?) RETURNING id",
-                                   (name, now, frame)).fetchone()[0] if events else None
-        before = self.stats.events
+        # Events new by (device, seq), each once even if the frame repeats one; the frame as
+        # it came kept while it brought something new: evidence verifies it again.
+        seqs = [e.seq for e in events]
+        known = {r[0] for r in self.db.execute("SELECT seq FROM events WHERE device = ? AND seq BETWEEN ? AND ?",
+                                               (name, min(seqs), max(seqs)))} if events else set()
+        fresh = []
         for e in events:
-            utc = e.utc or now // 1000  # 0: the device's clock was not set when it stamped this
-            fresh = self.db.execute(
-                "INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id,"
-                " received_ms, stamped_at_centre, frame_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT DO NOTHING",
-                (name, e.seq, utc, e.kind, e.lat_e7, e.lon_e7, e.accuracy_m, e.depth_m, e.battery,
-                 e.zone_id.hex(), now, int(not e.utc), frame_id)).rowcount
-            if not fresh:
+            if e.seq in known:
                 self.stats.duplicates += 1
-                continue
-            self.stats.events += 1
+            else:
+                known.add(e.seq)
+                fresh.append(e)
+        if not fresh:
+            return config_version
+        self.stats.events += len(fresh)
+        frame_id = self.db.execute("INSERT INTO frames (device, received_ms, raw) VALUES (?, ?, ?) RETURNING id",
+                                   (name, now, frame)).fetchone()[0]
+        stamped = [(e, e.utc or now // 1000) for e in fresh]  # 0: the device's clock was not set when it stamped this
+        self.db.executemany(
+            "INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id,"
+            " received_ms, stamped_at_centre, frame_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(name, e.seq, utc, e.kind, e.lat_e7, e.lon_e7, e.accuracy_m, e.depth_m, e.battery, e.zone_id.hex(), now,
+              int(not e.utc), frame_id) for e, utc in stamped])
+        for e, utc in stamped:
             if e.kind in wire.ALERTS:
                 self.db.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                 (name, e.seq, utc, wire.EVENT_NAMES[e.kind], e.zone_id.hex(), now))
@@ -270,8 +299,6 @@ class Centre:
             if e.kind == wire.Kind.CONFIG_APPLIED:  # depth_m carries the version
                 config_version = max(config_version, e.depth_m)
                 self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
-        if frame_id is not None and self.stats.events == before:
-            self.db.execute("DELETE FROM frames WHERE id = ?", (frame_id,))
         return config_version
 
     def _heard(self, name: str, now: int, sent: int, last: int | None, fresh: bool) -> None:
@@ -279,10 +306,9 @@ class Centre:
         # recorded frame played again has neither, however authentic its MAC.
         if not fresh and last is not None and sent <= last:
             return
-        with self.db.transaction():
-            self.db.execute("UPDATE devices SET last_heard_ms = ?, last_sent = ? WHERE device = ?",
-                            (now, max(sent, last or 0), name))
-            self.db.execute("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL", (now, name))
+        self.db.execute("UPDATE devices SET last_heard_ms = ?, last_sent = ? WHERE device = ?",
+                        (now, max(sent, last or 0), name))
+        self.db.execute("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL", (now, name))
 
     def check_silence(self, limit_s: int = SILENCE_S) -> list[dict[str, Any]]:
         """Raise a silence for each device heard before and not since limit_s ago; the new ones."""
@@ -357,11 +383,12 @@ async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio
     peer = str(writer.get_extra_info("peername"))
     unslip = wire.Unslip()
     try:
-        while data := await reader.read(4096):
-            out = b"".join(wire.slip(reply) for frame in unslip.feed(data) for reply in centre.handle(frame, peer))
+        while data := await reader.read(65536):
+            # the frames of one read stored in one transaction, their answers in one write
+            out = b"".join(wire.slip(reply) for reply in centre.handle_many(list(unslip.feed(data)), peer))
             centre.flush_rejects()
             if out:
-                writer.write(out)  # the answers to one read in one write: they arrive together
+                writer.write(out)
             await writer.drain()
             # a read of buffered data returns at once: without this a flood on one
             # connection would hold every other tag until it ended

@@ -4,6 +4,7 @@ allocation counts are deterministic and are."""
 from pathlib import Path
 
 from host_sim import bench
+from host_sim.centre import crimes
 from host_sim.device import mp
 
 
@@ -23,8 +24,14 @@ def test_geofence_bench_runs_and_three_kernels_agree(tmp_path: Path) -> None:
 
 
 def test_centre_bench_runs_and_stores_everything(tmp_path: Path) -> None:
-    r = bench.bench_centre(tmp_path)["centre"]  # raises unless every event was stored
-    assert r["frames"] == 2000 and r["frames_per_s"] > 0
+    r = bench.bench_centre(tmp_path, n=300)["centre"]  # raises unless every event was stored, on both
+    assert r["frames"] == 300 and r["frames_per_s"] > 0 and r["frames_per_s_postgresql"] > 0
+
+
+def test_trail_bench_runs_and_matches_its_sample(tmp_path: Path) -> None:
+    r = bench.bench_trail(tmp_path, tags=4, days=2, n=60, sample=20)["trail"]
+    assert r["breadcrumbs"] > 100 and r["crimes"] == 60 and r["sample_crimes"] == 20 and r["match_s"] is None
+    assert r["sample_match_s"] >= 0 and r["index_s"] >= 0 and set(r["hits"]) == set(crimes.RANK)
 
 
 def test_fleet_bench_runs_and_counts_the_cpu(tmp_path: Path) -> None:
