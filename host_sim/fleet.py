@@ -35,16 +35,22 @@ def cpu_s() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_tag(path: str) -> dict[str, Any]:
-    """One tag's day through the firmware, scored: everything the cohort report needs."""
+def run_tag(path: str, centre_db: str | None = None) -> dict[str, Any]:
+    """One tag's day through the firmware, scored: everything the cohort report needs.
+    A tag in trail mode leaves its centre's database at centre_db, for the crimes."""
     from host_sim.judge import verdict
     from host_sim.run import sim
+    from host_sim.run.home_unit import tag_id
     from host_sim.world import scenario
 
     cpu0, wall0 = cpu_s(), time.perf_counter()
     sc = scenario.load(Path(path))
+    db = Path(centre_db) if sc.trail and centre_db else None
+    if db:
+        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            stale.unlink(missing_ok=True)
     try:
-        run = sim.execute(sc, keep_nmea=False)
+        run = sim.execute(sc, keep_nmea=False, db=db)
     except Exception as e:  # one tag's crash is that tag's failure, not the cohort's end
         return {**verdict.crashed(sc, e), "scenario_sha256": digest(Path(path)), "tag_days": sc.duration_s / 86400,
                 "alerts": 0, "frames": 0, "breach_points": [], "wall_s": round(time.perf_counter() - wall0, 2),
@@ -53,6 +59,7 @@ def run_tag(path: str) -> dict[str, Any]:
     stored = run.stored + run.unit_stored
     return {
         **result.as_dict(),
+        "device": tag_id(sc),
         "scenario_sha256": digest(Path(path)),
         "tag_days": sc.duration_s / 86400,
         "alerts": sum(1 for r in stored if r["kind"] in wire.ALERTS),
@@ -87,19 +94,26 @@ def _save(results: Path, name: str, data: dict[str, Any]) -> None:
     os.replace(tmp, results / f"{name}.json")
 
 
-def _local(paths: list[Path], jobs: int) -> Iterator[tuple[Path, dict[str, Any]]]:
+def centre_db(results: Path, name: str) -> Path:
+    """Where a trail-mode tag's centre database is kept."""
+    return results / f"{name}.db"
+
+
+def _local(paths: list[Path], jobs: int, results: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(run_tag, str(p)): p for p in paths}
+        futures = {pool.submit(run_tag, str(p), str(centre_db(results, p.stem))): p for p in paths}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
 
 
-def _dask(paths: list[Path], address: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+def _dask(paths: list[Path], address: str, results: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
     with Client(address) as client:  # type: ignore[no-untyped-call]
-        futures = client.map(run_tag, [str(p) for p in paths], pure=False)
+        # a worker on another machine writes a trail tag's database there: share results/ to report crimes
+        futures = client.map(run_tag, [str(p) for p in paths], [str(centre_db(results, p.stem)) for p in paths],
+                             pure=False)
         by_key = {f.key: p for f, p in zip(futures, paths, strict=True)}
         for fut in dask_completed(futures):  # type: ignore[no-untyped-call]
             yield by_key[fut.key], fut.result()
@@ -123,7 +137,7 @@ def run(cohort: Path, results: Path, jobs: int = 2, scheduler: str | None = None
         raise RuntimeError("firmware does not compile:\n" + "\n".join(errors))
     failed = 0
     on_progress(len(out), len(paths), f"{len(out)} already done" if out else "starting")
-    stream = _dask(todo, scheduler) if scheduler else _local(todo, jobs)
+    stream = _dask(todo, scheduler, results) if scheduler else _local(todo, jobs, results)
     for path, data in stream:
         _save(results, path.stem, data)
         out[path.stem] = data

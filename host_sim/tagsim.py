@@ -283,15 +283,22 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     with exclusion zones, a curfew (for --curfew-share of them), a day of work,
     shops, visits and evenings out on foot, by bus or by car, and, for
     --breach-share of them, a planted breach (a walk to a victim's street, or a
-    night out during curfew). The same seed gives the same files."""
+    night out during curfew). --acquisitive adds wearers under trail monitoring
+    (no zones; the tag in trail mode; outings with a stay in the street) and
+    crimes.csv for them, whose truth cohort.json keeps: `fleet report` matches the
+    crimes against their trails. The same seed gives the same files."""
     from host_sim.world import cohort
 
     if args.tags < 1:
         raise CliError("cohort: --tags must be at least 1")
-    m = cohort.generate(args.out, args.tags, args.seed, args.breach_share, args.curfew_share, report.progress)
+    if args.acquisitive < 0:
+        raise CliError("cohort: --acquisitive must be 0 or more")
+    m = cohort.generate(args.out, args.tags, args.seed, args.breach_share, args.curfew_share, report.progress,
+                        args.acquisitive)
     curfews = sum(w["curfew"] for w in m["wearers"])
-    print(f"{args.out}: {m['tags']} wearers ({curfews} with a curfew), {m['planted']} planted breaches; "
-          f"run it with: tagsim fleet run {args.out}")
+    crimes = f", {len(m['crimes'])} crimes in {args.out / 'crimes.csv'}" if args.acquisitive else ""
+    print(f"{args.out}: {m['tags']} wearers ({curfews} with a curfew, {args.acquisitive} under trail monitoring), "
+          f"{m['planted']} planted breaches{crimes}; run it with: tagsim fleet run {args.out}")
     return 0
 
 
@@ -303,7 +310,8 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     workers need this package and the MicroPython toolchain). Results land in
     COHORT/results/ as each tag finishes; run again after an interruption and
     only the rest runs. report: the cohort report from the results there.
-    Exit 1 if any tag fails, a planted breach is missed, or an alert is false."""
+    Exit 1 if any tag fails, a planted breach or crime is missed, an alert is false, or a near miss
+    is matched as a fix inside."""
     from host_sim import fleet
     from host_sim.judge import fleet_report
 
@@ -312,12 +320,16 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         fleet.run(args.cohort, results, args.jobs, args.scheduler)
     manifest, got = fleet_report.load(args.cohort, results)
     summary = fleet_report.summarise(manifest, got)
+    trail = fleet_report.crimes_summary(manifest, args.cohort, results, got)
+    if trail:
+        summary["crimes"] = trail
     print(fleet_report.table(summary))
     plots = args.plots or args.cohort / "report"
     for path in fleet_report.plots(manifest, got, args.cohort, plots):
         print(f"wrote {path}")
     report.write_json(args.json or plots / "report.json", {"summary": summary, "tags": got})
     clean = not summary["failed"] and summary["planted_detected"] == summary["planted"] and not summary["false_alerts"]
+    clean &= not trail or (trail["planted_matched"] == trail["planted"] and not trail["near_miss_strong"])
     return 0 if clean and summary["run"] == summary["tags"] else 1
 
 
@@ -406,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     co.add_argument("--out", type=Path, default=Path("build/cohort"), help="folder to write (default build/cohort)")
     co.add_argument("--breach-share", type=float, default=0.2, help="share of wearers with a planted breach (0.2)")
     co.add_argument("--curfew-share", type=float, default=0.35, help="share of wearers with a curfew (0.35)")
+    co.add_argument("--acquisitive", type=int, default=0, metavar="N",
+                    help="N more wearers under trail monitoring (acquisitive crime), and crimes.csv: a crime planted "
+                         "where each truly stood, near misses in place and time, and unrelated ones (default 0)")
     co.set_defaults(func=cmd_cohort)
     fl = sub.add_parser("fleet", help="run a cohort in parallel (here or on Dask) and report it",
                         description=cmd_fleet.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -74,6 +74,55 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
     }
 
 
+MATCHED = ("fix inside", "fix near", "path through")  # crimes.STRONG, NEAR, PATH: the trail puts him there
+
+
+def crimes_summary(manifest: dict[str, Any], cohort: Path, results: Path,
+                   got: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The cohort's crimes (crimes.csv) matched against each trail-mode tag's centre
+    database (fleet.centre_db): recall on the planted crimes (matched to their wearer
+    by a fix or a path, not only a gap), and the hits on near misses and unrelated
+    crimes by strength. None for a cohort without trail wearers."""
+    from host_sim import fleet
+    from host_sim.centre import crimes
+    from host_sim.centre.server import Centre
+
+    if not manifest.get("crimes"):
+        return None
+    sheet = crimes.read_csv(cohort / "crimes.csv")
+    hits: list[crimes.Hit] = []
+    missing = []
+    for w in manifest["wearers"]:
+        if not w.get("trail"):
+            continue
+        db = fleet.centre_db(results, w["name"])
+        if not db.exists() or w["name"] not in got:
+            missing.append(w["name"])
+            continue
+        centre = Centre(db)
+        crimes.store(centre, sheet)
+        hits += crimes.match(centre, None, "fleet report")
+        centre.close()
+    by_ref: dict[str, list[crimes.Hit]] = {}
+    for h in hits:
+        by_ref.setdefault(h.ref, []).append(h)
+    kinds: dict[str, dict[str, Any]] = {}
+    for c in manifest["crimes"]:
+        k = kinds.setdefault(c["kind"], {"crimes": 0, "hits": dict.fromkeys(crimes.RANK, 0)})
+        k["crimes"] += 1
+        for h in by_ref.get(c["reference"], []):
+            k["hits"][h.strength] += 1
+    planted = [c for c in manifest["crimes"] if c["kind"] == "planted"]
+    device = {name: r.get("device") for name, r in got.items()}
+    found = [c["reference"] for c in planted if any(h.device == device.get(c["wearer"]) and h.strength in MATCHED
+                                                    for h in by_ref.get(c["reference"], []))]
+    near = [c for c in manifest["crimes"] if c["kind"].startswith("near miss")]
+    return {"planted": len(planted), "planted_matched": len(found),
+            "planted_missed": sorted(c["reference"] for c in planted if c["reference"] not in found),
+            "near_miss_strong": sum(h.strength == MATCHED[0] for c in near for h in by_ref.get(c["reference"], [])),
+            "by_kind": kinds, "trail_tags_without_database": missing}
+
+
 def worst_line(w: dict[str, Any] | None) -> str:
     if not w:
         return "-"
@@ -97,6 +146,14 @@ def table(s: dict[str, Any]) -> str:
                           f"{c['frames_per_s_for_pilot']} /s for {c['pilot_tags']} tags)"),
         ("CPU", f"{s['cpu_s']} s"),
     ]
+    t = s.get("crimes")
+    if t:
+        rows.append(("planted crimes matched", f"{t['planted_matched']} of {t['planted']} (to their wearer, by a fix "
+                                               f"or a path; missed: {', '.join(t['planted_missed']) or 'none'})"))
+        rows.append(("near misses as fix inside", t["near_miss_strong"]))
+        for kind, k in sorted(t["by_kind"].items()):
+            rows.append((f"{kind} crimes", f"{k['crimes']}; hits " + ", ".join(f"{n} {v}" for v, n in
+                                                                                k["hits"].items() if n) or "none"))
     return report.table(["cohort", "figure"], rows)
 
 
@@ -126,7 +183,7 @@ def plots(manifest: dict[str, Any], results: dict[str, dict[str, Any]], cohort: 
         sc = yaml.safe_load((cohort / w["file"]).read_text())
         home = sc["home"]
         ax.scatter([home["lon"]], [home["lat"]], s=6, color="#2ca02c" if w["curfew"] else "#7f7f7f", zorder=3)
-        for z in sc["zones"]:
+        for z in sc.get("zones", []):
             c = z["circle"]
             r_deg = c["radius_m"] / 111_195
             ax.add_patch(Ellipse((c["lon"], c["lat"]), 2 * r_deg / math.cos(math.radians(c["lat"])), 2 * r_deg,

@@ -122,6 +122,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             settings["home"] = [zone_compiler.e7(sc.home[0]), zone_compiler.e7(sc.home[1]), HOME_RADIUS_M]
         if sc.curfew:
             settings.update(tag_settings(sc))
+        settings.update(sc.trail or {})
         settings.update(config or {})
         image = device_image.build(Path(tmp) / "tag", settings, blob,
                                    board_changes={"modem": {"dialect": sc.link.dialect}})

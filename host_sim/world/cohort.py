@@ -14,6 +14,7 @@ Innocent journeys keep well clear of every zone and its warning ring
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import random
@@ -224,17 +225,110 @@ def wearer(k: int, seed: int, breach_share: float, curfew_share: float) -> tuple
     return sc, entry
 
 
+CRIME_FIELDS = ["reference", "offence", "lat", "lon", "from", "to", "radius_m"]  # tagsim centre crimes import
+OFFENCES = ("burglary", "theft from a vehicle", "robbery", "shoplifting", "theft of a bicycle")
+UNRELATED_PER_WEARER = 10
+
+
+def _london(day: date, t: int) -> str:
+    """A London time on the wearer's day, to the minute (t: seconds after its midnight)."""
+    return f"{(day + timedelta(days=t // DAY_S)).isoformat()} {t % DAY_S // 3600:02d}:{t % 3600 // 60:02d}"
+
+
+def trail_wearer(k: int, seed: int) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """(scenario, manifest entry, crimes) for trail wearer k, released after acquisitive
+    crime: no zones, a tag in trail mode, a day of two or three outings with a stay
+    in the street at each. Crimes: one planted where and while the wearer stood, a near
+    miss in place (150-300 m from where he stood, then) and one in time (where he stood,
+    30-60 min after he left, when he was at home), and unrelated ones about his town."""
+    rnd = random.Random(seed * 1_000_003 + 700_001 + k)
+    name = f"trl-{k + 1:04d}"
+    town = list(TOWNS)[rnd.randrange(len(TOWNS))]
+    home = _offset(TOWNS[town], rnd.uniform(0, 2000), rnd.uniform(0, 360))
+    day_one = FIRST_DAY + timedelta(days=k % 7)
+    day = Day(home, rnd.random() < 0.3, [])
+    day.stay_until(rnd.randint(8 * 3600, 10 * 3600))
+    stands = []  # (where, arrived, left, home again)
+    for _ in range(rnd.randint(2, 3)):
+        p = day.place(rnd, home, 800, 5000)
+        stay = rnd.randint(40, 90) * 60
+        if p is None or day.t + 2 * day.travel_s(p, day.mode(p)) + stay + 3 * 3600 > 22 * 3600:
+            break
+        day.go(p)
+        arrived = day.t
+        day.stay(stay, "open_sky")
+        left = day.t
+        day.go(home)
+        stands.append((p, arrived, left, day.t))
+        day.stay(rnd.randint(100, 150) * 60)
+    day.stay_until(DAY_S + 60)
+    crimes = []
+
+    def crime(kind: str, at: tuple[float, float], start: int, minutes: int) -> None:
+        crimes.append({"offence": rnd.choice(OFFENCES),
+                       "lat": f"{at[0]:.6f}", "lon": f"{at[1]:.6f}", "from": _london(day_one, start),
+                       "to": _london(day_one, start + minutes * 60), "radius_m": "100", "kind": kind, "wearer": name})
+
+    for i, (p, arrived, left, back) in enumerate(stands):
+        start = (arrived + 300) // 60 * 60 + 60  # whole minutes, inside the stay
+        minutes = min(20, (left - start) // 60)
+        if i == 0:
+            crime("planted", _offset(p, rnd.uniform(0, 20), rnd.uniform(0, 360)), start, minutes)
+            crime("near miss in place", _offset(p, rnd.uniform(150, 300), rnd.uniform(0, 360)), start, minutes)
+            later = (left + rnd.randint(30, 60) * 60) // 60 * 60 + 60
+            if later >= back + 300:  # home by then
+                crime("near miss in time", p, later, 20)
+    for _ in range(UNRELATED_PER_WEARER):
+        start = rnd.randint(0, DAY_S - 3600) // 60 * 60
+        crime("unrelated", _offset(TOWNS[town], rnd.uniform(0, 4000), rnd.uniform(0, 360)), start,
+              rnd.choice([30, 60]))
+    sc: dict[str, Any] = {
+        "name": name,
+        "description": f"{town}: under trail monitoring (acquisitive crime), {len(stands)} outings",
+        "start": f"{day_one.isoformat()} 00:00",
+        "duration": "24h",
+        "seed": seed * 1000 + 500 + k,
+        "home": {"lat": home[0], "lon": home[1]},
+        "trail": {},
+        "route": {"start": {"lat": home[0], "lon": home[1]}, "legs": day.legs},
+        "gnss": {"default": "open_sky"},
+        "link": {"transport": "cellular", "dialect": DIALECTS[k % 3]},
+    }
+    entry = {"name": name, "file": f"{name}.yaml", "town": town, "curfew": False, "victims": 0, "employed": False,
+             "planted": [], "trail": True}
+    return sc, entry, crimes
+
+
 def generate(out: Path, tags: int, seed: int, breach_share: float = 0.2, curfew_share: float = 0.35,
-             on_progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
+             on_progress: Callable[[int, int, str], None] | None = None, acquisitive: int = 0) -> dict[str, Any]:
+    """tags wearers with victims' zones, and acquisitive more under trail monitoring
+    with crimes.csv (their crimes; what each is, in cohort.json)."""
     out.mkdir(parents=True, exist_ok=True)
-    wearers = []
-    for k in range(tags):
-        sc, entry = wearer(k, seed, breach_share, curfew_share)
+    wearers: list[dict[str, Any]] = []
+    crimes: list[dict[str, Any]] = []
+    for k in range(tags + acquisitive):
+        if k < tags:
+            sc, entry = wearer(k, seed, breach_share, curfew_share)
+            theirs: list[dict[str, Any]] = []
+        else:
+            sc, entry, theirs = trail_wearer(k - tags, seed)
         (out / entry["file"]).write_text(yaml.safe_dump(sc, sort_keys=False, width=120))
         wearers.append(entry)
+        crimes += theirs
         if on_progress:
-            on_progress(k + 1, tags, entry["file"])
-    manifest = {"seed": seed, "tags": tags, "breach_share": breach_share, "curfew_share": curfew_share,
-                "planted": sum(len(w["planted"]) for w in wearers), "wearers": wearers}
+            on_progress(k + 1, tags + acquisitive, entry["file"])
+    manifest: dict[str, Any] = {"seed": seed, "tags": tags + acquisitive, "breach_share": breach_share,
+                                "curfew_share": curfew_share, "planted": sum(len(w["planted"]) for w in wearers),
+                                "wearers": wearers}
+    if acquisitive:  # numbered in a shuffled order: a reference says nothing of whose or what it is
+        random.Random(seed).shuffle(crimes)
+        for n, c in enumerate(crimes, 1):
+            c["reference"] = f"CR-{n:05d}"
+        with (out / "crimes.csv").open("w", newline="") as f:
+            sheet = csv.DictWriter(f, CRIME_FIELDS, extrasaction="ignore")
+            sheet.writeheader()
+            sheet.writerows(sorted(crimes, key=lambda c: (c["from"], c["reference"])))
+        manifest["acquisitive"] = acquisitive
+        manifest["crimes"] = [{"reference": c["reference"], "kind": c["kind"], "wearer": c["wearer"]} for c in crimes]
     (out / "cohort.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

@@ -97,6 +97,9 @@ FULL_MV, FLAT_MV = 4200, 3000  # a single Li-ion cell's range, as batteries here
 _DURATION = re.compile(r"^(-)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
+TRAIL_MODE = {"breadcrumb_s": 30, "max_fix_interval_s": 40}  # as devices/example-trail-tag.json, held by a test
+
+
 class ScenarioError(ValueError):
     """What is wrong in a scenario file, where, and how to fix it."""
 
@@ -278,6 +281,8 @@ class Scenario:
     tag_off: list[tuple[int, int]] = field(default_factory=list)  # the tag unpowered, seconds from the start
     tag_hangs: list[int] = field(default_factory=list)  # the tag's loop blocks, seconds from the start
     faults: list[Fault] = field(default_factory=list)  # gnss.faults
+    trail: dict[str, int] | None = None  # trail mode's settings (docs/trails.md), or None
+
 
     def faked(self, t: float) -> str | None:
         """The fault whose false signal the receiver hears at t (jamming, spoofing), if any."""
@@ -374,14 +379,19 @@ def load(path: Path) -> Scenario:
         "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
         "zones": False, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
         "inputs": False, "battery": False, "curfew": False, "tag_off": False,
-        "tag_hangs": False})
+        "tag_hangs": False, "trail": False})
     name = r.text(top["name"], "name")
     start = _london(r, top["start"], "start")
     duration = r.duration(top["duration"], "duration")
     seed = int(r.number(top["seed"], "seed", 0, 2**32, integer=True)) if "seed" in top else 1
     home = r.point(top["home"], "home") if "home" in top else None
-    if "zones" not in top and "curfew" not in top:
-        raise r.fail(r.top, "the scenario needs zones, a curfew, or both")
+    if "zones" not in top and "curfew" not in top and "trail" not in top:
+        raise r.fail(r.top, "the scenario needs zones, a curfew or a trail (any of them)")
+    trail = None
+    if "trail" in top:  # trail mode: devices/example-trail-tag.json's settings unless given
+        tm = r.mapping(top["trail"], "trail", {"breadcrumb_s": False, "max_fix_interval_s": False})
+        trail = {k: int(r.number(tm[k], f"trail.{k}", 10, 600, integer=True)) if k in tm else TRAIL_MODE[k]
+                 for k in TRAIL_MODE}
     zone_list = _zones(r, top["zones"]) if "zones" in top else []
     route_start, legs, gpx = _route(r, top["route"])
     rate, sentences, default_env, env, gnss_start, faults = _gnss(r, top.get("gnss"), duration)
@@ -406,7 +416,7 @@ def load(path: Path) -> Scenario:
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     start, duration, seed, home, zone_list, route_start, legs, gpx, rate,
                     sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew, gnss_start, tag_off,
-                    tag_hangs, faults)
+                    tag_hangs, faults, trail)
 
 
 def london_minute(text: str) -> int:

@@ -31,6 +31,7 @@ start: "2026-12-10 14:00"
 duration: 40m
 seed: 9
 zones: [{name: far, circle: {lat: 52.50, lon: -1.80, radius_m: 100}}]
+trail: {}
 route:
   start: {lat: 52.4400, lon: -1.9365}
   legs:
@@ -49,10 +50,14 @@ def walked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp("trail")
     (folder / "walk.yaml").write_text(WALK)
     sc = scenario.load(folder / "walk.yaml")
-    trail_mode = json.loads((ROOT / "devices" / "example-trail-tag.json").read_text())
     db = folder / "centre.db" if request.param == "sqlite" else request.getfixturevalue("postgres").database("walk")
-    sim.execute(sc, keep_nmea=False, db=db, config={k: trail_mode[k] for k in ("breadcrumb_s", "max_fix_interval_s")})
+    sim.execute(sc, keep_nmea=False, db=db)
     return db, tag_id(sc)
+
+
+def test_a_scenarios_trail_mode_is_the_example_trail_tags() -> None:
+    example = json.loads((ROOT / "devices" / "example-trail-tag.json").read_text())
+    assert scenario.TRAIL_MODE == {k: example[k] for k in scenario.TRAIL_MODE}
 
 
 def test_in_trail_mode_a_breadcrumb_comes_at_least_every_minute(walked: tuple[Path | str, str]) -> None:

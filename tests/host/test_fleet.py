@@ -16,17 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from host_sim import fleet
+from host_sim.centre.server import Centre
 from host_sim.judge import curfew_oracle, fleet_report, oracle
 from host_sim.paths import ROOT
 from host_sim.world import cohort, scenario, trace
 
-TAGS, SEED = 3, 11
+TAGS, ACQUISITIVE, SEED = 3, 2, 11
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cohort")
-    cohort.generate(out, TAGS, SEED, breach_share=0.7, curfew_share=0.5)
+    cohort.generate(out, TAGS, SEED, breach_share=0.7, curfew_share=0.5, acquisitive=ACQUISITIVE)
     return out
 
 
@@ -55,6 +56,34 @@ def test_a_wearer_is_asked_to_alert_on_what_was_planted_and_nothing_else(seed: i
         assert any(k2 == kind and a - 1800 <= t <= b + 1800 for kind, a, b in planted), (planted, required)
 
 
+@given(st.integers(0, 10_000), st.integers(0, 99))
+@settings(max_examples=10)
+def test_a_trail_wearers_crimes_are_what_they_say_by_the_true_trace(seed: int, k: int) -> None:
+    """Planted: within 20 m of where he truly stood, all through its window. In place:
+    150-300 m from him, all through. In time: where he stood, while he was at least
+    700 m away. Judged from the true trace, not from the matcher."""
+    sc_map, entry, crimes = cohort.trail_wearer(k, seed)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "trail.yaml"
+        path.write_text(yaml.safe_dump(sc_map, sort_keys=False))
+        sc = scenario.load(path)
+    assert sc.trail == scenario.TRAIL_MODE and not sc.zones and entry["trail"]
+    tr = trace.synthesise(sc)
+    kinds = [c["kind"] for c in crimes]
+    assert kinds.count("planted") == 1 and kinds.count("near miss in place") == 1
+    assert kinds.count("unrelated") == cohort.UNRELATED_PER_WEARER
+    for c in crimes:
+        a, b = (scenario.london_minute(c[w]) - sc.start_utc for w in ("from", "to"))
+        scene = (float(c["lat"]), float(c["lon"]))
+        d = [cohort._metres(scene, (p.lat, p.lon)) for p in tr[a:b + 1]]
+        if c["kind"] == "planted":
+            assert b > a and max(d) <= 20.5, (c, max(d))
+        elif c["kind"] == "near miss in place":
+            assert b > a and 149 <= min(d) and max(d) <= 301, (c, min(d), max(d))
+        elif c["kind"] == "near miss in time":
+            assert min(d) >= 700, (c, min(d))
+
+
 def test_same_seed_same_cohort(tmp_path: Path) -> None:
     a, b = cohort.generate(tmp_path / "a", 5, 9), cohort.generate(tmp_path / "b", 5, 9)
     assert a == b
@@ -75,7 +104,7 @@ def test_local_run_passes_and_catches_what_was_planted(small: Path, local: dict[
     manifest = json.loads((small / "cohort.json").read_text())
     assert manifest["planted"] >= 1
     s = fleet_report.summarise(manifest, local)
-    assert s["run"] == TAGS and not s["failed"] and s["false_alerts"] == 0
+    assert s["run"] == TAGS + ACQUISITIVE and not s["failed"] and s["false_alerts"] == 0
     assert s["planted_detected"] == s["planted"] == manifest["planted"]
     assert s["required"] >= s["planted"] and s["detected"] == s["required"]
     # the wearer whose battery lasts least, and what it was spent on
@@ -86,6 +115,27 @@ def test_local_run_passes_and_catches_what_was_planted(small: Path, local: dict[
     assert cost and all(k.split(".")[0] in ("mcu", "gnss", "modem", "ble") for k, _ in cost)
     assert [v for _, v in cost] == sorted((v for _, v in cost), reverse=True)
     assert "worst battery" in fleet_report.table(s) and worst["name"] in fleet_report.table(s)
+
+
+def test_the_trail_wearers_planted_crimes_are_matched_and_no_near_miss_is_a_fix_inside(
+        small: Path, local: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    manifest = json.loads((small / "cohort.json").read_text())
+    t = fleet_report.crimes_summary(manifest, small, small / "local", local)
+    assert t is not None and t["planted"] == ACQUISITIVE and t["planted_matched"] == ACQUISITIVE
+    assert t["near_miss_strong"] == 0 and not t["trail_tags_without_database"]
+    assert t["by_kind"]["unrelated"]["crimes"] == ACQUISITIVE * cohort.UNRELATED_PER_WEARER
+    assert "planted crimes matched" in fleet_report.table({**fleet_report.summarise(manifest, local), "crimes": t})
+    # the matcher is what finds them: with every breadcrumb gone, none is matched
+    blank = tmp_path / "results"
+    shutil.copytree(small / "local", blank)
+    for w in manifest["wearers"]:
+        if w.get("trail"):
+            c = Centre(fleet.centre_db(blank, w["name"]))
+            with c.db.transaction():
+                c.db.execute("DELETE FROM events WHERE kind = 10")
+            c.close()
+    gone = fleet_report.crimes_summary(manifest, small, blank, local)
+    assert gone is not None and gone["planted_matched"] == 0
 
 
 def test_dask_local_cluster_gives_the_same_results(small: Path, local: dict[str, dict[str, Any]]) -> None:
@@ -103,7 +153,7 @@ def test_resumes_after_an_interruption(small: Path, local: dict[str, dict[str, A
     (resumed / "tag-0003.json").write_text('{"scenario_sha256": "')  # torn as it was written
     ran: list[str] = []
     again = fleet.run(small, resumed, jobs=2, on_progress=lambda d, t, label: ran.append(label))
-    assert ran[0] == "1 already done" and sorted(ran[1:]) == ["tag-0002", "tag-0003"]
+    assert ran[0] == f"{1 + ACQUISITIVE} already done" and sorted(ran[1:]) == ["tag-0002", "tag-0003"]
     assert _stable(again) == _stable(local)
 
 
@@ -115,7 +165,9 @@ def test_fleet_report_command(small: Path, local: dict[str, dict[str, Any]]) -> 
     for png in ("latency.png", "alerts_per_tag_day.png", "battery_life.png", "cohort_map.png"):
         assert (small / "report" / png).read_bytes()[:4] == b"\x89PNG"
     data = json.loads((small / "report" / "report.json").read_text())
-    assert data["summary"]["tags"] == TAGS and set(data["tags"]) == {f"tag-{i:04d}" for i in range(1, TAGS + 1)}
+    assert data["summary"]["tags"] == TAGS + ACQUISITIVE and data["summary"]["crimes"]["planted_matched"] == ACQUISITIVE
+    assert set(data["tags"]) == {f"tag-{i:04d}" for i in range(1, TAGS + 1)} | {
+        f"trl-{i:04d}" for i in range(1, ACQUISITIVE + 1)}
 
 
 def test_help_explains_cohort_and_fleet() -> None:

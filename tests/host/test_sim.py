@@ -126,7 +126,7 @@ CURFEW = (ROOT / "scenarios/curfew-replay-device.yaml").read_text()
     (CURFEW.replace("home: {lat: 52.90400, lon: -1.48000}\n", ""), "  schedule: [", "needs unit"),
     (CURFEW.replace("  schedule:", "  backup: {start_mv: 5000}\n  schedule:"), "backup:", "start_mv"),
     (CURFEW.replace("  schedule:", "  backup: {volts: 4}\n  schedule:"), "backup:", "unknown key 'volts'"),
-    (CURFEW.split("curfew:")[0] + "route:" + CURFEW.split("route:")[1], None, "needs zones, a curfew, or both"),
+    (CURFEW.split("curfew:")[0] + "route:" + CURFEW.split("route:")[1], None, "needs zones, a curfew or a trail"),
     (GOOD.replace("  default: open_sky", "  default: open_sky\n  start: lukewarm"), "lukewarm", "expected hot or cold"),
     (GOOD + "tag_off: [{from: 10m, to: 12m}, {from: 11m, to: 13m}]\n", "tag_off:", "overlap"),
     (GOOD + "tag_off: [{from: 10m, to: 50m}]\n", "tag_off:", "tag_off spell 1: from 600 s to 3000 s"),
