@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 MAGIC = b"EM"
 VERSION = 2  # 2: an events frame says when it was sent
@@ -153,6 +154,11 @@ def open_frame(key: bytes, frame: bytes) -> tuple[int, bytes, bytes]:
     else:
         raise WireError(f"unknown frame kind {kind}")
     return kind, dev, payload
+
+
+def event_rows(payload: bytes) -> list[tuple[Any, ...]]:
+    """An events frame's events as EVENT's tuples (Event's fields, in order): the centre's fast path."""
+    return list(EVENT.iter_unpack(payload[5:5 + payload[4] * EVENT.size]))
 
 
 def events_of(payload: bytes) -> list[Event]:

@@ -152,6 +152,22 @@ class Stats:
     rejected: int = 0
 
 
+@dataclass
+class _Device:
+    """A device's row as a batch of frames changes it (Centre.handle_many)."""
+
+    key: bytes
+    config_version: int
+    last_sent: int | None
+    heard_ms: int | None = None  # heard in this batch: when, last
+    first_heard_ms: int | None = None
+    offered: int | None = None  # the config version the newest order was looked up above
+    newer: Any = None  # that order's row, if any
+
+    def __post_init__(self) -> None:
+        self.loaded_version = self.config_version
+
+
 class Centre:
     """The centre's logic, one frame at a time; serve() puts it on TCP."""
 
@@ -217,30 +233,42 @@ class Centre:
 
     def handle_many(self, frames: list[bytes], peer: str = "") -> list[bytes]:
         """The answers to frames received together, stored in one transaction and
-        committed before any answer goes: many frames for one commit's cost."""
+        committed before any answer goes: many frames for one commit's cost. Each
+        device's row is read once and written once a batch."""
         t0 = time.thread_time()
         with self.lock:
             try:
                 with self.db.transaction():
-                    return [reply for frame in frames for reply in self._handle(frame, peer)]
+                    seen: dict[str, _Device] = {}
+                    replies = [reply for frame in frames for reply in self._handle(frame, peer, seen)]
+                    for name, d in seen.items():
+                        self._heard(name, d)
+                    return replies
             finally:
                 self.cpu_s += time.thread_time() - t0
 
-    def _handle(self, frame: bytes, peer: str) -> list[bytes]:
+    def _device(self, name: str, seen: dict[str, _Device]) -> _Device | None:
+        if name not in seen:
+            row = self.db.execute("SELECT key, config_version, last_sent FROM devices WHERE device = ?",
+                                  (name,)).fetchone()
+            if row is None:
+                return None
+            seen[name] = _Device(bytes(row[0]), row[1], row[2])
+        return seen[name]
+
+    def _handle(self, frame: bytes, peer: str, seen: dict[str, _Device]) -> list[bytes]:
         try:
             dev = wire.peek_device(frame)
         except wire.WireError as err:
             self.reject(peer, None, str(err))
             return []
         name = dev.rstrip(b"\0").decode(errors="replace")
-        row = self.db.execute("SELECT key, config_version, last_sent FROM devices WHERE device = ?",
-                              (name,)).fetchone()
-        if row is None:
+        d = self._device(name, seen)
+        if d is None:
             self.reject(peer, name, "unknown device")
             return []
-        key, config_version, last_sent = bytes(row[0]), row[1], row[2]
         try:
-            kind, _, payload = wire.open_frame(key, frame)
+            kind, _, payload = wire.open_frame(d.key, frame)
         except wire.WireError as err:
             self.reject(peer, name, str(err))
             return []
@@ -249,66 +277,74 @@ class Centre:
             return []
         self.stats.frames += 1
         now = self.clock()
-        events = wire.events_of(payload)
+        events = wire.event_rows(payload)
         before = self.stats.events
-        config_version = self._store(name, frame, events, now, config_version)
-        self._heard(name, now, wire.sent_of(payload), last_sent, self.stats.events > before)
+        self._store(name, d, frame, events, now)
+        sent = wire.sent_of(payload)
+        # A sign of life: new events, or a sending time later than any before. A recorded
+        # frame played again has neither, however authentic its MAC.
+        if self.stats.events > before or d.last_sent is None or sent > d.last_sent:
+            d.heard_ms, d.last_sent = now, max(sent, d.last_sent or 0)
+            d.first_heard_ms = d.first_heard_ms or now
+        top = max((e[0] for e in events), default=0)
         if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
         elif self.log:
-            self.log(f"{name}: {len(events)} events, {self.stats.events - before} new, up to seq "
-                     f"{max((e.seq for e in events), default=0)}")
-        replies = [wire.ack_frame(key, dev, max((e.seq for e in events), default=0), now)]
-        newer = self.db.execute("SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
-                                "ORDER BY version DESC LIMIT 1", (name, config_version)).fetchone()
-        if newer:
-            replies.append(wire.config_frame(key, dev, newer[0], newer[1].encode(), bytes(newer[2])))
+            self.log(f"{name}: {len(events)} events, {self.stats.events - before} new, up to seq {top}")
+        replies = [wire.ack_frame(d.key, dev, top, now)]
+        if d.offered != d.config_version:
+            d.offered, d.newer = d.config_version, self.db.execute(
+                "SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
+                "ORDER BY version DESC LIMIT 1", (name, d.config_version)).fetchone()
+        if d.newer:
+            replies.append(wire.config_frame(d.key, dev, d.newer[0], d.newer[1].encode(), bytes(d.newer[2])))
         return replies
 
-    def _store(self, name: str, frame: bytes, events: list[wire.Event], now: int, config_version: int) -> int:
+    def _store(self, name: str, d: _Device, frame: bytes, events: list[tuple[Any, ...]], now: int) -> None:
         # Events new by (device, seq), each once even if the frame repeats one; the frame as
         # it came kept while it brought something new: evidence verifies it again.
-        seqs = [e.seq for e in events]
         known = {r[0] for r in self.db.execute("SELECT seq FROM events WHERE device = ? AND seq BETWEEN ? AND ?",
-                                               (name, min(seqs), max(seqs)))} if events else set()
+                                               (name, min(e[0] for e in events), max(e[0] for e in events)))
+                 } if events else set()
         fresh = []
         for e in events:
-            if e.seq in known:
+            if e[0] in known:
                 self.stats.duplicates += 1
             else:
-                known.add(e.seq)
+                known.add(e[0])
                 fresh.append(e)
         if not fresh:
-            return config_version
+            return
         self.stats.events += len(fresh)
         frame_id = self.db.execute("INSERT INTO frames (device, received_ms, raw) VALUES (?, ?, ?) RETURNING id",
                                    (name, now, frame)).fetchone()[0]
-        stamped = [(e, e.utc or now // 1000) for e in fresh]  # 0: the device's clock was not set when it stamped this
+        # (seq, utc, kind, flags, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id) as wire.EVENT packs them;
+        # utc 0: the device's clock was not set when it stamped this, so it is stamped now
+        rows = [(name, seq, utc or now // 1000, kind, lat, lon, acc, depth, battery, zone.hex(), now, int(not utc),
+                 frame_id) for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in fresh]
         self.db.executemany(
             "INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id,"
-            " received_ms, stamped_at_centre, frame_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(name, e.seq, utc, e.kind, e.lat_e7, e.lon_e7, e.accuracy_m, e.depth_m, e.battery, e.zone_id.hex(), now,
-              int(not e.utc), frame_id) for e, utc in stamped])
-        for e, utc in stamped:
-            if e.kind in wire.ALERTS:
+            " received_ms, stamped_at_centre, frame_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        for _, seq, utc, kind, _, _, _, depth, _, zone, *_ in rows:
+            if kind in wire.ALERTS:
                 self.db.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                (name, e.seq, utc, wire.EVENT_NAMES[e.kind], e.zone_id.hex(), now))
+                                (name, seq, utc, wire.EVENT_NAMES[kind], zone, now))
                 if self.log:
-                    self.log(f"ALERT {name} {wire.EVENT_NAMES[e.kind]} at "
-                             f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(utc))} (seq {e.seq})")
-            if e.kind == wire.Kind.CONFIG_APPLIED:  # depth_m carries the version
-                config_version = max(config_version, e.depth_m)
-                self.db.execute("UPDATE devices SET config_version = ? WHERE device = ?", (config_version, name))
-        return config_version
+                    self.log(f"ALERT {name} {wire.EVENT_NAMES[kind]} at "
+                             f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(utc))} (seq {seq})")
+            if kind == wire.Kind.CONFIG_APPLIED:  # depth_m carries the version
+                d.config_version = max(d.config_version, depth)
 
-    def _heard(self, name: str, now: int, sent: int, last: int | None, fresh: bool) -> None:
-        # A sign of life: new events, or a sending time later than any before (last). A
-        # recorded frame played again has neither, however authentic its MAC.
-        if not fresh and last is not None and sent <= last:
+    def _heard(self, name: str, d: _Device) -> None:
+        # the batch's changes to the device's row, in one statement
+        if d.heard_ms is None and d.config_version == d.loaded_version:
             return
-        self.db.execute("UPDATE devices SET last_heard_ms = ?, last_sent = ? WHERE device = ?",
-                        (now, max(sent, last or 0), name))
-        self.db.execute("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL", (now, name))
+        self.db.execute("UPDATE devices SET config_version = ?, last_heard_ms = coalesce(?, last_heard_ms), "
+                        "last_sent = coalesce(?, last_sent) WHERE device = ?",
+                        (d.config_version, d.heard_ms, d.last_sent, name))
+        if d.heard_ms is not None:
+            self.db.execute("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL",
+                            (d.first_heard_ms, name))
 
     def check_silence(self, limit_s: int = SILENCE_S) -> list[dict[str, Any]]:
         """Raise a silence for each device heard before and not since limit_s ago; the new ones."""

@@ -373,13 +373,15 @@ class _Reader:
         return lat, lon
 
 
+# every top-level key, and whether it must be given (docs/scenario-format.md, held to this by a test)
+TOP_KEYS = {"name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
+            "zones": False, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
+            "inputs": False, "battery": False, "curfew": False, "tag_off": False, "tag_hangs": False, "trail": False}
+
+
 def load(path: Path) -> Scenario:
     r = _Reader(path)
-    top = r.mapping(r.top, "the scenario", {
-        "name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
-        "zones": False, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
-        "inputs": False, "battery": False, "curfew": False, "tag_off": False,
-        "tag_hangs": False, "trail": False})
+    top = r.mapping(r.top, "the scenario", TOP_KEYS)
     name = r.text(top["name"], "name")
     start = _london(r, top["start"], "start")
     duration = r.duration(top["duration"], "duration")

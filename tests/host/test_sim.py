@@ -181,3 +181,11 @@ def test_a_firmware_that_dies_fails_its_scenario_and_the_run_goes_on(tmp_path: P
     assert [s["passed"] for s in got["scenarios"]] == [False, False]
     assert all("MemoryError" in s["error"] for s in got["scenarios"])
     assert "MemoryError" in (tmp_path / "r.xml").read_text()
+
+
+def test_the_scenario_format_page_names_every_key() -> None:
+    page = (ROOT / "docs" / "scenario-format.md").read_text()
+    for key, required in scenario.TOP_KEYS.items():
+        assert f"`{key}`" in page, key
+        if required:
+            assert f"{key}:" in page and "# required" in page.split(f"{key}:")[1].split("\n")[0], key
