@@ -215,9 +215,10 @@ TRAIL_SAMPLE = 200  # crimes matched and timed: all 10,000 take too long for mak
 
 def _trails(db: Path, rnd: random.Random, tags: int, days: int) -> int:
     """500 wearers' 28 days in and around Birmingham, straight into a centre's events (the
-    frames are not needed to match): each day one to three outings of one to four hours,
-    walking or riding a bus to somewhere within 6 km and back, a breadcrumb every 30 to
-    60 s while out and none at home. The breadcrumbs written."""
+    frames are not needed to match), spaced as the firmware in trail mode spaces them (a
+    trail cohort's tags: 51-54 s apart while out, 315-337 s at home): each day one to
+    three outings of one to four hours, walking or riding a bus to somewhere within 6 km
+    and back. The breadcrumbs written."""
     from host_sim.centre.server import Centre
 
     centre = Centre(db)
@@ -226,21 +227,29 @@ def _trails(db: Path, rnd: random.Random, tags: int, days: int) -> int:
         for tag in range(tags):
             name = f"trl-{tag:04d}"
             centre.register(name, bytes(32))
-            home_lat, home_lon = 52.48 + rnd.uniform(-0.1, 0.1), -1.89 + rnd.uniform(-0.15, 0.15)
-            rows, seq = [], 0
-            for day in range(days):
-                t = start + day * 86400 + rnd.randint(7, 10) * 3600
-                for _ in range(rnd.randint(1, 3)):
-                    out_s, speed = rnd.randint(3600, 4 * 3600), rnd.choice([1.4, 1.4, 8.0])
-                    bearing, lat, lon = rnd.uniform(0, 2 * math.pi), home_lat, home_lon
-                    reach = min(6000.0, speed * out_s / 2)
-                    for k in range(0, out_s, rnd.randint(30, 60)):
-                        d = reach * (1 - abs(1 - 2 * k / out_s))  # there and back
-                        lat = home_lat + d * math.cos(bearing) / 111_250
-                        lon = home_lon + d * math.sin(bearing) / 68_000
-                        seq += 1
-                        rows.append((name, seq, t + k, round(lat * 1e7), round(lon * 1e7), rnd.randint(4, 25)))
-                    t += out_s + rnd.randint(1800, 3 * 3600)
+            home = (52.48 + rnd.uniform(-0.1, 0.1), -1.89 + rnd.uniform(-0.15, 0.15))
+            rows: list[tuple[Any, ...]] = []
+
+            def crumb(t: int, lat: float, lon: float) -> None:
+                rows.append((name, len(rows) + 1, t, round(lat * 1e7), round(lon * 1e7), rnd.randint(4, 25)))
+
+            t, end = start, start + days * 86400
+            while t < end:
+                day_end = t - (t - start) % 86400 + 86400
+                leave = t + rnd.randint(7, 10) * 3600 if (t - start) % 86400 == 0 else t + rnd.randint(1800, 3 * 3600)
+                if rnd.random() < 0.2 or leave + 3600 > day_end:  # at home until tomorrow
+                    leave = day_end
+                while t < leave:
+                    crumb(t, home[0], home[1])
+                    t += rnd.randint(315, 337)
+                if t >= end or leave == day_end:
+                    continue
+                out_s, speed = rnd.randint(3600, 4 * 3600), rnd.choice([1.4, 1.4, 8.0])
+                bearing, reach = rnd.uniform(0, 2 * math.pi), min(6000.0, speed * out_s / 2)
+                for k in range(0, out_s, 52):
+                    d = reach * (1 - abs(1 - 2 * k / out_s))  # there and back
+                    crumb(t + k, home[0] + d * math.cos(bearing) / 111_250, home[1] + d * math.sin(bearing) / 68_000)
+                t += out_s
             centre.db.executemany("INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, "
                                   "received_ms) VALUES (?, ?, ?, 10, ?, ?, ?, 0)", rows)
             n += len(rows)
