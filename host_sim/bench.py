@@ -213,6 +213,10 @@ TRAIL_TAGS, TRAIL_DAYS, TRAIL_CRIMES = 500, 28, 10_000
 TRAIL_SAMPLE = 200  # crimes matched and timed: all 10,000 take too long for make bench (docs/trails.md)
 
 
+def _crumb(rows: list[tuple[Any, ...]], name: str, t: int, at: tuple[float, float], rnd: random.Random) -> None:
+    rows.append((name, len(rows) + 1, t, round(at[0] * 1e7), round(at[1] * 1e7), rnd.randint(4, 25)))
+
+
 def _trails(db: Path, rnd: random.Random, tags: int, days: int) -> int:
     """500 wearers' 28 days in and around Birmingham, straight into a centre's events (the
     frames are not needed to match), spaced as the firmware in trail mode spaces them (a
@@ -229,10 +233,6 @@ def _trails(db: Path, rnd: random.Random, tags: int, days: int) -> int:
             centre.register(name, bytes(32))
             home = (52.48 + rnd.uniform(-0.1, 0.1), -1.89 + rnd.uniform(-0.15, 0.15))
             rows: list[tuple[Any, ...]] = []
-
-            def crumb(t: int, lat: float, lon: float) -> None:
-                rows.append((name, len(rows) + 1, t, round(lat * 1e7), round(lon * 1e7), rnd.randint(4, 25)))
-
             t, end = start, start + days * 86400
             while t < end:
                 day_end = t - (t - start) % 86400 + 86400
@@ -240,7 +240,7 @@ def _trails(db: Path, rnd: random.Random, tags: int, days: int) -> int:
                 if rnd.random() < 0.2 or leave + 3600 > day_end:  # at home until tomorrow
                     leave = day_end
                 while t < leave:
-                    crumb(t, home[0], home[1])
+                    _crumb(rows, name, t, home, rnd)
                     t += rnd.randint(315, 337)
                 if t >= end or leave == day_end:
                     continue
@@ -248,7 +248,8 @@ def _trails(db: Path, rnd: random.Random, tags: int, days: int) -> int:
                 bearing, reach = rnd.uniform(0, 2 * math.pi), min(6000.0, speed * out_s / 2)
                 for k in range(0, out_s, 52):
                     d = reach * (1 - abs(1 - 2 * k / out_s))  # there and back
-                    crumb(t + k, home[0] + d * math.cos(bearing) / 111_250, home[1] + d * math.sin(bearing) / 68_000)
+                    _crumb(rows, name, t + k, (home[0] + d * math.cos(bearing) / 111_250,
+                                               home[1] + d * math.sin(bearing) / 68_000), rnd)
                 t += out_s
             centre.db.executemany("INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, "
                                   "received_ms) VALUES (?, ?, ?, 10, ?, ?, ?, 0)", rows)

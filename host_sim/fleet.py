@@ -99,6 +99,11 @@ def centre_db(results: Path, name: str) -> Path:
     return results / f"{name}.db"
 
 
+def trail_dbs(manifest: dict[str, Any], results: Path) -> dict[str, Path]:
+    """Each trail-mode wearer's centre database, by name."""
+    return {w["name"]: centre_db(results, w["name"]) for w in manifest["wearers"] if w.get("trail")}
+
+
 def _local(paths: list[Path], jobs: int, results: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(run_tag, str(p), str(centre_db(results, p.stem))): p for p in paths}

@@ -320,7 +320,7 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         fleet.run(args.cohort, results, args.jobs, args.scheduler)
     manifest, got = fleet_report.load(args.cohort, results)
     summary = fleet_report.summarise(manifest, got)
-    trail = fleet_report.crimes_summary(manifest, args.cohort, results, got)
+    trail = fleet_report.crimes_summary(manifest, args.cohort, fleet.trail_dbs(manifest, results), got)
     if trail:
         summary["crimes"] = trail
     print(fleet_report.table(summary))

@@ -77,13 +77,12 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
 MATCHED = ("fix inside", "fix near", "path through")  # crimes.STRONG, NEAR, PATH: the trail puts him there
 
 
-def crimes_summary(manifest: dict[str, Any], cohort: Path, results: Path,
+def crimes_summary(manifest: dict[str, Any], cohort: Path, dbs: dict[str, Path],
                    got: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """The cohort's crimes (crimes.csv) matched against each trail-mode tag's centre
-    database (fleet.centre_db): recall on the planted crimes (matched to their wearer
-    by a fix or a path, not only a gap), and the hits on near misses and unrelated
-    crimes by strength. None for a cohort without trail wearers."""
-    from host_sim import fleet
+    database (dbs, by wearer: fleet.trail_dbs): recall on the planted crimes (matched
+    to their wearer by a fix or a path, not only a gap), and the hits on near misses
+    and unrelated crimes by strength. None for a cohort without trail wearers."""
     from host_sim.centre import crimes
     from host_sim.centre.server import Centre
 
@@ -92,12 +91,9 @@ def crimes_summary(manifest: dict[str, Any], cohort: Path, results: Path,
     sheet = crimes.read_csv(cohort / "crimes.csv")
     hits: list[crimes.Hit] = []
     missing = []
-    for w in manifest["wearers"]:
-        if not w.get("trail"):
-            continue
-        db = fleet.centre_db(results, w["name"])
-        if not db.exists() or w["name"] not in got:
-            missing.append(w["name"])
+    for name, db in dbs.items():
+        if not db.exists() or name not in got:
+            missing.append(name)
             continue
         centre = Centre(db)
         crimes.store(centre, sheet)

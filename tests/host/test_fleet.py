@@ -120,7 +120,7 @@ def test_local_run_passes_and_catches_what_was_planted(small: Path, local: dict[
 def test_the_trail_wearers_planted_crimes_are_matched_and_no_near_miss_is_a_fix_inside(
         small: Path, local: dict[str, dict[str, Any]], tmp_path: Path) -> None:
     manifest = json.loads((small / "cohort.json").read_text())
-    t = fleet_report.crimes_summary(manifest, small, small / "local", local)
+    t = fleet_report.crimes_summary(manifest, small, fleet.trail_dbs(manifest, small / "local"), local)
     assert t is not None and t["planted"] == ACQUISITIVE and t["planted_matched"] == ACQUISITIVE
     assert t["near_miss_strong"] == 0 and not t["trail_tags_without_database"]
     assert t["by_kind"]["unrelated"]["crimes"] == ACQUISITIVE * cohort.UNRELATED_PER_WEARER
@@ -128,13 +128,12 @@ def test_the_trail_wearers_planted_crimes_are_matched_and_no_near_miss_is_a_fix_
     # the matcher is what finds them: with every breadcrumb gone, none is matched
     blank = tmp_path / "results"
     shutil.copytree(small / "local", blank)
-    for w in manifest["wearers"]:
-        if w.get("trail"):
-            c = Centre(fleet.centre_db(blank, w["name"]))
-            with c.db.transaction():
-                c.db.execute("DELETE FROM events WHERE kind = 10")
-            c.close()
-    gone = fleet_report.crimes_summary(manifest, small, blank, local)
+    for db in fleet.trail_dbs(manifest, blank).values():
+        c = Centre(db)
+        with c.db.transaction():
+            c.db.execute("DELETE FROM events WHERE kind = 10")
+        c.close()
+    gone = fleet_report.crimes_summary(manifest, small, fleet.trail_dbs(manifest, blank), local)
     assert gone is not None and gone["planted_matched"] == 0
 
 
