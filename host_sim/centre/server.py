@@ -152,6 +152,9 @@ class Stats:
     rejected: int = 0
 
 
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # an events row's values
+
+
 @dataclass
 class _Device:
     """A device's row as a batch of frames changes it (Centre.handle_many)."""
@@ -322,9 +325,11 @@ class Centre:
         # utc 0: the device's clock was not set when it stamped this, so it is stamped now
         rows = [(name, seq, utc or now // 1000, kind, lat, lon, acc, depth, battery, zone.hex(), now, int(not utc),
                  frame_id) for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in fresh]
-        self.db.executemany(
+        # one statement for the frame's events: one round trip to a PostgreSQL server
+        self.db.execute(
             "INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id,"
-            " received_ms, stamped_at_centre, frame_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            " received_ms, stamped_at_centre, frame_id) VALUES " + ", ".join([_ROW] * len(rows)),
+            [v for row in rows for v in row])
         for _, seq, utc, kind, _, _, _, depth, _, zone, *_ in rows:
             if kind in wire.ALERTS:
                 self.db.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
