@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from host_sim import wire
+from host_sim.centre.db import sqlite_files
 from host_sim.device import mpy_gate
 from host_sim.exits import CliError
 from host_sim.judge import report
@@ -46,9 +47,8 @@ def run_tag(path: str, centre_db: str | None = None) -> dict[str, Any]:
     cpu0, wall0 = cpu_s(), time.perf_counter()
     sc = scenario.load(Path(path))
     db = Path(centre_db) if sc.trail and centre_db else None
-    if db:
-        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-            stale.unlink(missing_ok=True)
+    for stale in sqlite_files(db) if db else []:  # a run before: this one starts its centre afresh
+        stale.unlink(missing_ok=True)
     try:
         run = sim.execute(sc, keep_nmea=False, db=db)
     except Exception as e:  # one tag's crash is that tag's failure, not the cohort's end

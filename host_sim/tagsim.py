@@ -8,7 +8,7 @@ Commands:
   replay   feed real receiver captures (NMEA logs) to the tag firmware in virtual
            time and check every fix it reports against gpsd's decoding of the
            same capture (positions within 1e-7 degrees at the same instant)
-  centre   the monitoring centre: serve (TCP, SQLite) for a bench rig, list
+  centre   the monitoring centre: serve (TCP; SQLite or PostgreSQL) for a bench rig, list
            the events, alerts, silences and pairings it has stored, and match
            the tags' trails against reported crimes, with evidence
   device   a virtual tag (and, in a curfew scenario, its home unit): a scenario
@@ -218,7 +218,7 @@ def cmd_centre(args: argparse.Namespace) -> int:
     try:
         rows = views.rows(c, args.action, args.device, after, kinds, machine=args.json)
     except centre_db.errors() as e:  # a file cut short: its header reads, its pages do not
-        raise CliError(f"{args.db}: not a readable emtag centre database ({e}): give another --db") from None
+        raise centre.unreadable(args.db, e) from None
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0

@@ -6,6 +6,7 @@ the caller asks `kind`."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,16 @@ def is_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
+def shown(where: str | Path) -> str:
+    """A database as messages may show it: a URL's password hidden."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(where))
+
+
+def sqlite_files(path: Path) -> list[Path]:
+    """A SQLite database's files: itself and its write-ahead log's two."""
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
 def target(text: str) -> str | Path:
     """A --db value: a PostgreSQL URL as given, anything else a SQLite file."""
     return text if is_url(text) else Path(text)
@@ -30,7 +41,6 @@ class Database:
     kind: str
 
     def __init__(self, where: str | Path) -> None:
-        self.where = where
         if is_url(where):
             import psycopg
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from host_sim import keys, wire
-from host_sim.centre.db import POSTGRESQL, SQLITE, Database, errors, is_url
+from host_sim.centre.db import POSTGRESQL, SQLITE, Database, errors, is_url, shown, sqlite_files
 from host_sim.exits import BAD_INPUT, ENVIRONMENT, KEY_BYTES, CliError, hex_bytes
 
 # each tag's stretches without a breadcrumb (crimes.index), and how far the index has come
@@ -152,7 +152,13 @@ class Stats:
     rejected: int = 0
 
 
-_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # an events row's values
+def insert_events(db: Database, rows: list[tuple[Any, ...]]) -> None:
+    """Events rows (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery,
+    zone_id, received_ms, stamped_at_centre, frame_id) in one statement: one round trip
+    to a PostgreSQL server."""
+    db.execute("INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id, "
+               "received_ms, stamped_at_centre, frame_id) VALUES "
+               + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows)), [v for row in rows for v in row])
 
 
 @dataclass
@@ -188,9 +194,9 @@ class Centre:
         self._migrate()
 
     def _migrate(self) -> None:
+        # PostgreSQL is made whole at the latest version: SCHEMA's steps are SQLite's alone
         if self.db.kind == POSTGRESQL:
-            new = self.db.execute("SELECT to_regclass('schema_version') IS NULL").fetchone()[0]
-            if new:
+            if self.db.execute("SELECT to_regclass('schema_version') IS NULL").fetchone()[0]:
                 with self.db.transaction():
                     self.db.script(PG_SCHEMA)
                     self.db.execute("INSERT INTO schema_version VALUES (?)", (len(SCHEMA),))
@@ -198,8 +204,8 @@ class Centre:
         else:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(SCHEMA):
-            raise CliError(f"{self.path}: a centre database from a newer emtag (schema {version}, this one knows "
-                           f"{len(SCHEMA)}): use that version, or another --db")
+            raise CliError(f"{shown(self.path)}: a centre database from a newer emtag (schema {version}, this one "
+                           f"knows {len(SCHEMA)}): use that version, or another --db")
         for v, script in enumerate(SCHEMA[version:], version + 1):
             self.db.script(f"BEGIN; {script}; PRAGMA user_version = {v}; COMMIT;")
 
@@ -325,11 +331,7 @@ class Centre:
         # utc 0: the device's clock was not set when it stamped this, so it is stamped now
         rows = [(name, seq, utc or now // 1000, kind, lat, lon, acc, depth, battery, zone.hex(), now, int(not utc),
                  frame_id) for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in fresh]
-        # one statement for the frame's events: one round trip to a PostgreSQL server
-        self.db.execute(
-            "INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id,"
-            " received_ms, stamped_at_centre, frame_id) VALUES " + ", ".join([_ROW] * len(rows)),
-            [v for row in rows for v in row])
+        insert_events(self.db, rows)
         for _, seq, utc, kind, _, _, _, depth, _, zone, *_ in rows:
             if kind in wire.ALERTS:
                 self.db.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -497,8 +499,17 @@ def open_centre(db: Path | str, log: Callable[[str], None] | None = None) -> Cen
     try:
         return Centre(db, log=log)
     except errors() as e:
-        raise CliError(f"{db}: not a readable emtag centre database ({str(e).strip()}): give another --db",
-                       ENVIRONMENT if is_url(db) else BAD_INPUT) from None
+        raise unreadable(db, e) from None
+
+
+def unreadable(db: Path | str, e: Exception) -> CliError:
+    """The one line for a database that cannot be opened or read: a server not there or
+    refusing (exit 3), or a file that is not a centre database (exit 2)."""
+    why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if is_url(db):
+        return CliError(f"{shown(db)}: cannot use this PostgreSQL database ({why}): check the server and the URL, "
+                        "or give another --db", ENVIRONMENT)
+    return CliError(f"{db}: not a readable emtag centre database ({why}): give another --db", BAD_INPUT)
 
 
 def open_existing(db: Path | str) -> Centre:
@@ -522,7 +533,7 @@ def serve_forever(db: Path | str, host: str, port: int, keys_file: Path | None, 
     """Serve until interrupted. CliError for bad keys, a database not ours, or a port in use;
     a database this call created is removed again if it cannot serve."""
     given = load_keys(keys_file) if keys_file else {}
-    new = isinstance(db, Path) and not db.exists()
+    made = sqlite_files(db) if isinstance(db, Path) and not db.exists() else []  # removed if it cannot serve
     centre = open_centre(db, None if quiet else _say)
     for device, key in given.items():
         centre.register(device, key)
@@ -539,12 +550,11 @@ def serve_forever(db: Path | str, host: str, port: int, keys_file: Path | None, 
             server = await asyncio.start_server(lambda r, w: _session(centre, r, w), host, port)
         except OSError as e:
             centre.db.close()
-            if new and isinstance(db, Path):  # nothing half-created left behind
-                for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-                    leftover.unlink(missing_ok=True)
+            for leftover in made:  # nothing half-created left behind
+                leftover.unlink(missing_ok=True)
             raise CliError(f"cannot listen on {host}:{port} ({e.strerror}): stop what holds it, or give another "
                            f"--port", ENVIRONMENT) from None
-        print(f"centre listening on {host}:{server.sockets[0].getsockname()[1]}, database {db}", flush=True)
+        print(f"centre listening on {host}:{server.sockets[0].getsockname()[1]}, database {shown(db)}", flush=True)
         watcher = asyncio.create_task(watch())
         stop = asyncio.Event()  # Ctrl-C or SIGTERM: stop between frames, not in the middle of one
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -283,7 +283,6 @@ class Scenario:
     faults: list[Fault] = field(default_factory=list)  # gnss.faults
     trail: dict[str, int] | None = None  # trail mode's settings (docs/trails.md), or None
 
-
     def faked(self, t: float) -> str | None:
         """The fault whose false signal the receiver hears at t (jamming, spoofing), if any."""
         return next((f.kind for f in self.faults if f.kind in ("jamming", "spoofing") and f.covers(t)), None)

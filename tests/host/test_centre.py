@@ -299,3 +299,14 @@ def test_forged_and_replayed_frames_are_no_sign_of_life(centre_db: Path | str) -
     now[0] += 801_000
     assert c.check_silence(1800) == [{"device": "tag-0001", "last_heard_ms": heard, "raised_ms": now[0],
                                       "ended_ms": None}]
+
+
+def test_a_postgresql_server_not_there_is_one_line_without_the_password(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"postgresql://emtag:secret@/centre?host={tmp_path}"  # no server listens in an empty folder
+    out = subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "events", "--db", url],
+                         capture_output=True, text=True)
+    assert out.returncode == 3 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "cannot use this PostgreSQL database" in out.stderr and "secret" not in out.stderr
