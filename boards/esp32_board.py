@@ -147,6 +147,8 @@ class Board:
         led = defn.get("led")
         if led and not led.get("neopixel"):  # held dark: a lit tag draws current and eyes
             machine.Pin(led["pin"], machine.Pin.OUT, value=1 if led.get("active_low") else 0)
+        if defn.get("alcohol"):  # an alcohol tag's sensors, their driver (boards/alcohol_sensors.py) only then
+            self.alcohol = __import__(defn["alcohol"]["driver"]).Sensors(defn["alcohol"])
         self.storage = "/data"
         self._rtc = machine.RTC()
         # armed from here on, and never stopped: the loop feeds it each completed turn

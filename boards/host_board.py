@@ -233,6 +233,9 @@ class Board:
         self._wdt_ms = defn["watchdog_s"] * 1000
         self._fed_ms = 0
         self._inputs = {"strap": 0, "case": 0, "battery": 4000, "mains": 1}
+        if defn.get("alcohol"):  # an alcohol tag's sensors (boards/host_alcohol.py): their module only then
+            self.alcohol = __import__(defn["alcohol"]["driver"])
+            self.alcohol._inputs = self._inputs  # type: ignore[attr-defined]  # a module named at run time
         # the UARTs' receive buffers as the board definition sizes them (the link's holds
         # an order with its zones whole); what does not fit is an overrun
         bufs = _receive_buffers((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], _CONSOLE_RXBUF,

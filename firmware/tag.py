@@ -27,7 +27,7 @@ _HEAR_GNSS = const(1)  # the receiver is powered: NMEA streams in
 _HEAR_LINK = const(8)  # the serial link: the host may speak at any time
 _HEAR_CONSOLE = const(16)  # a technician's session is open
 _HEAR_RADIO = const(32)  # the home unit's beacon, listened for all the time
-_RX_CHUNK = const(64)  # the GNSS UART drained in small bites: the buffer is the driver's, not ours
+_RX_CHUNK = const(48)  # the GNSS UART drained in small bites: the buffer is the driver's, not ours
 _CONSOLE_SESSION_MS = const(120000)  # after the last byte typed, the board stays awake to hear the next line
 
 _STATES = "/zones.state"

@@ -59,13 +59,21 @@ class Kind(IntEnum):
     AWAY = 57
     COUNTER_ONLY = 58  # a home unit's clock unset: the tag's adverts judged by their counters alone
     UNIT_MOVED = 59  # the tag hears its home unit far from the registered home (metres in depth_m)
+    ALCOHOL_READING = 70  # an alcohol tag's reading (docs/alcohol.md): 1e-4 g/dL in depth_m, IR in accuracy
+    DRINKING = 71  # a drinking episode confirmed
+    DRINKING_ENDED = 72  # its peak in depth_m
+    ENVIRONMENTAL_ALCOHOL = 73  # a spike no body makes: sanitiser, perfume, a spill
+    SENSOR_REMOVED = 74  # the alcohol tag off the ankle, its strap closed
+    SENSOR_OBSTRUCTED = 75  # something between skin and sensor
+    SENSOR_ON_SKIN = 76  # worn again after either
 
 
 EVENT_NAMES = {k.value: k.name.lower() for k in Kind}
 ALERTS = {Kind.BREACH, Kind.EXIT, Kind.WARNING, Kind.CONFIG_REFUSED, Kind.TAMPER_STRAP, Kind.TAMPER_CASE,
           Kind.BATTERY_LOW, Kind.BATTERY_CRITICAL, Kind.LOCATION_LOST, Kind.SHIELDING, Kind.JAMMING,
           Kind.SPOOFING, Kind.CURFEW_ABSENT,
-          Kind.CURFEW_LEFT, Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST, Kind.UNIT_MOVED}  # what an operator must see
+          Kind.CURFEW_LEFT, Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST, Kind.UNIT_MOVED, Kind.DRINKING,
+          Kind.SENSOR_REMOVED, Kind.SENSOR_OBSTRUCTED}  # what an operator must see
 
 
 class WireError(ValueError):

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from host_sim import keys
 from host_sim.device import boards, romfs
@@ -28,12 +29,16 @@ from host_sim.exits import CliError
 from host_sim.paths import BOARDS, BUILD, FIRMWARE, venv_tool
 
 
-def files(board: str, config: Path, mpy_dir: Path = BUILD / "mpy") -> list[tuple[Path, str]]:
-    """(local file, name on the device) for everything a board needs."""
-    defn = boards.load(board)
+def files(board: str, config: Path, mpy_dir: Path = BUILD / "mpy",
+          changes: dict[str, Any] | None = None) -> list[tuple[Path, str]]:
+    """(local file, name on the device) for everything a board needs; changes: parts of
+    its definition replaced (an alcohol tag's sensors on the host board)."""
+    defn = {**boards.load(board), **(changes or {})}
     arch = defn["mpy_arch"]
     driver = BOARDS / f"{defn['driver']}.py"
+    sensors = (defn.get("alcohol") or {}).get("driver")  # an alcohol tag's sensors, on a real board
     modules = sorted(p for p in FIRMWARE.glob("*.py") if p.name != "main.py") + [driver]
+    modules += [BOARDS / f"{sensors}.py"] if sensors else []
     out: list[tuple[Path, str]] = []
     for src in modules:
         if arch:

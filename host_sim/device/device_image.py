@@ -27,7 +27,7 @@ def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     config_file = dest / "config.json"
     config_file.write_text(json.dumps(config))
-    modules, rest = deploy.split(deploy.files(board, config_file))
+    modules, rest = deploy.split(deploy.files(board, config_file, changes=board_changes))
     if not rom:
         rest += modules
     for local, name in rest:
@@ -39,7 +39,7 @@ def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
         defn = json.loads((dest / "board.json").read_text())
         for key, value in board_changes.items():
             if isinstance(value, dict):
-                defn[key] = {**defn[key], **value}
+                defn[key] = {**(defn.get(key) or {}), **value}
             else:
                 defn[key] = value
         (dest / "board.json").write_text(json.dumps(defn))

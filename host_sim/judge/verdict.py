@@ -16,7 +16,7 @@ from typing import Any
 
 from host_sim.centre.server import SILENCE_S
 from host_sim.centre.views import iso
-from host_sim.judge import curfew_score, fault_score, oracle
+from host_sim.judge import alcohol_score, curfew_score, fault_score, oracle
 from host_sim.run.home_unit import tag_id, unit_id
 from host_sim.run.sim import ENTER, WARN_ENTER, Event, Run
 from host_sim.wire import ALERTS, EVENT_NAMES, Kind
@@ -141,7 +141,8 @@ def score(run: Run) -> Result:
             false_keys.add((r["device"], r["seq"]))
     must = len(required)
     for part in (curfew_score.score(sc, run.truth, run.unit_stored, run.stored) if sc.curfew else None,
-                 fault_score.score(sc, run.truth, run.stored)):
+                 fault_score.score(sc, run.truth, run.stored),
+                 alcohol_score.score(sc, run.alcohol.bac, run.stored) if run.alcohol is not None else None):
         if part is None:
             continue
         missed += part.missed

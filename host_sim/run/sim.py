@@ -25,6 +25,7 @@ from host_sim.run.home_unit import HomeUnit, tag_id, tag_settings, unit_id
 from host_sim.run.tag_rig import NMEA_DELAY_MS, PowerCut, TagRig, on_grid
 from host_sim.wire import Kind
 from host_sim.world import trace, zones
+from host_sim.world.alcohol import Readings
 from host_sim.world.gnss_model import Reported
 from host_sim.world.scenario import HOME_RADIUS_M, Scenario
 
@@ -73,6 +74,7 @@ class Run:
     outages: list[tuple[float, float, bool]] = field(default_factory=list)
     turns: tuple[int, int] = (0, 0)  # the firmware's last boot: loop turns, and how many were round trips
     resets: list[float] = field(default_factory=list)  # the watchdog reset the tag, s from the start
+    alcohol: Readings | None = None  # an alcohol tag's: the true blood alcohol and what its sensors read
 
 
 def _cpu(who: int) -> float:
@@ -124,8 +126,10 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
             settings.update(tag_settings(sc))
         settings.update(sc.trail or {})
         settings.update(config or {})
-        image = device_image.build(Path(tmp) / "tag", settings, blob,
-                                   board_changes={"modem": {"dialect": sc.link.dialect}})
+        changes: dict[str, Any] = {"modem": {"dialect": sc.link.dialect}}
+        if sc.alcohol:  # the alcohol tag's role, its sensors given by the simulator
+            changes |= {"role": "alcohol", "alcohol": {"driver": "host_alcohol"}}
+        image = device_image.build(Path(tmp) / "tag", settings, blob, board_changes=changes)
         clock = [start_ms]
         centre = Centre(db or Path(tmp) / "centre.db", clock=lambda: clock[0])
         centre.register(device, key)
@@ -178,7 +182,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
     return Run(sc, truth, tag.reported, bytes(tag.nmea), events, counters, fixes, valid, compiled,
                time.perf_counter() - t0, stored, link_stats, tag.energy(), tag.gnss.switches, unit_stored,
                unit.stats.as_dict() if unit else {}, silences, {k: round(v, 3) for k, v in cpu.items()}, tag.logs,
-               tag.outages, turns, tag.resets)
+               tag.outages, turns, tag.resets, tag.alcohol)
 
 
 def _console(lines: list[tuple[int, str]]) -> tuple[dict[str, int], int, int]:

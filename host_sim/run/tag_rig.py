@@ -15,6 +15,7 @@ from host_sim.run.home_unit import HomeUnit
 from host_sim.run.lockstep import POWER_ON, WATCHDOG, Firmware
 from host_sim.run.modem_emulator import Faults, ModemEmulator
 from host_sim.run.uplink import ONE_WAY_MS, Uplink
+from host_sim.world import alcohol
 from host_sim.world.gnss_model import Receiver, Reported
 from host_sim.world.scenario import Scenario
 from host_sim.world.trace import TruePoint
@@ -67,12 +68,14 @@ class TagRig:
             sc.link.garbage_rate, sc.seed, sc.link.nitz), start_ms=self.start_ms)
         self.rx = Receiver(sc)
         self.cold = sc.gnss_start == "cold"
-        self.gnss = ReceiverPower()
-        self.gnss_states = StateClock(self.start_ms, "acquiring")
+        # an alcohol tag has no receiver: its sensors' readings instead, given once a minute
+        self.alcohol = alcohol.readings(sc.alcohol, sc.duration_s, sc.seed) if sc.alcohol else None
+        self.gnss = ReceiverPower(on=self.alcohol is None)
+        self.gnss_states = StateClock(self.start_ms, "off" if self.alcohol else "acquiring")
         self.waits_ms = {"awake": 0, "light_sleep": 0}  # the board's account, over every boot
         self.turns = 0  # loop turns, over every boot
         self.adverts = 0  # BLE adverts the tag sent
-        if self.cold:
+        if self.cold and self.gnss.on:
             self.rx.power_on(cold=True)
         self.reported: list[Reported] = []
         self.nmea = bytearray()
@@ -122,6 +125,12 @@ class TagRig:
                 self.fw.set_input(pin.name, self._levels[pin.name])
         if t_ms % 60000 == 0 and self.on:
             self.fw.set_input("battery", self.sc.battery.mv_at(t_ms / 1000))
+        if t_ms % 60000 == 0 and self.alcohol is not None:
+            for name, value in self.alcohol.at(t_ms // 60000).items():
+                if self._levels.get(name) != value:  # kept for a boot after a cut, as the pins are
+                    self._levels[name] = value
+                    if self.on:
+                        self.fw.set_input(name, value)
         self._cut_if_due(t_ms)
 
     def answers(self, t_ms: int) -> None:

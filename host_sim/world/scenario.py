@@ -70,6 +70,13 @@ true trace and the zones. Every error names the file, the line and the fix.
       orders: [{at: 1h, schedule: [{days: daily, start: "18:00", end: "07:00"}]}]   # the court changes
                                           # the rules: the centre orders the unit (schedule, changes,
                                           # graces, absence timeout; the rest stand)
+    alcohol:                              # an alcohol tag instead of a GPS tag (docs/alcohol.md)
+      body: {weight_kg: 80, sex: male}    # for Widmark's model
+      drinks: [{at: 19h, units: 2.3}]     # UK units (8 g of ethanol), at times from the start
+      exposures: [{at: 8h, kind: sanitiser}]   # sanitiser, perfume or spill; peak_g_dl to change it
+      obstruction: [{from: 30h, to: 36h}] # a barrier between skin and sensor
+      removal: [{from: 40h, to: 42h}]     # the tag off the ankle, its strap closed
+      must_peak_g_dl: 0.05                # oracle: a drinking spell peaking this high must be reported
 """
 
 from __future__ import annotations
@@ -85,6 +92,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from host_sim.world import zones
+from host_sim.world.alcohol import EXPOSURES, WIDMARK_R, AlcoholSpec, Drink, Exposure
 
 LONDON = ZoneInfo("Europe/London")
 UK = (49.8, 60.9, -8.7, 1.8)  # lat min, lat max, lon min, lon max
@@ -282,6 +290,7 @@ class Scenario:
     tag_hangs: list[int] = field(default_factory=list)  # the tag's loop blocks, seconds from the start
     faults: list[Fault] = field(default_factory=list)  # gnss.faults
     trail: dict[str, int] | None = None  # trail mode's settings (docs/trails.md), or None
+    alcohol: AlcoholSpec | None = None  # an alcohol tag's wearer (docs/alcohol.md), or None
 
     def faked(self, t: float) -> str | None:
         """The fault whose false signal the receiver hears at t (jamming, spoofing), if any."""
@@ -375,7 +384,8 @@ class _Reader:
 # every top-level key, and whether it must be given (docs/scenario-format.md, held to this by a test)
 TOP_KEYS = {"name": True, "description": False, "start": True, "duration": True, "seed": False, "home": False,
             "zones": False, "route": True, "gnss": False, "oracle": False, "coverage_gaps": False, "link": False,
-            "inputs": False, "battery": False, "curfew": False, "tag_off": False, "tag_hangs": False, "trail": False}
+            "inputs": False, "battery": False, "curfew": False, "tag_off": False, "tag_hangs": False, "trail": False,
+            "alcohol": False}
 
 
 def load(path: Path) -> Scenario:
@@ -386,8 +396,10 @@ def load(path: Path) -> Scenario:
     duration = r.duration(top["duration"], "duration")
     seed = int(r.number(top["seed"], "seed", 0, 2**32, integer=True)) if "seed" in top else 1
     home = r.point(top["home"], "home") if "home" in top else None
-    if "zones" not in top and "curfew" not in top and "trail" not in top:
-        raise r.fail(r.top, "the scenario needs zones, a curfew or a trail (any of them)")
+    if not {"zones", "curfew", "trail", "alcohol"} & top.keys():
+        raise r.fail(r.top, "the scenario needs zones, a curfew, a trail or alcohol (any of them)")
+    if "alcohol" in top and ({"zones", "trail"} & top.keys()):
+        raise r.fail(top["alcohol"], "an alcohol tag has no GNSS: no zones or trail with alcohol")
     trail = None
     if "trail" in top:  # trail mode: devices/example-trail-tag.json's settings unless given
         tm = r.mapping(top["trail"], "trail", {"breadcrumb_s": False, "max_fix_interval_s": False})
@@ -417,7 +429,7 @@ def load(path: Path) -> Scenario:
     return Scenario(path, name, r.text(top["description"], "description") if "description" in top else "",
                     start, duration, seed, home, zone_list, route_start, legs, gpx, rate,
                     sentences, default_env, env, oracle, gaps, link, inputs, battery, curfew, gnss_start, tag_off,
-                    tag_hangs, faults, trail)
+                    tag_hangs, faults, trail, _alcohol(r, top["alcohol"], duration) if "alcohol" in top else None)
 
 
 def london_minute(text: str) -> int:
@@ -545,6 +557,61 @@ def _inputs(r: _Reader, node: yaml.Node, duration: int, pins: tuple[str, ...] = 
             raise r.fail(m["at"], f"input {i + 1} at {at} s is after the {duration} s run")
         out.append(Input(at, names[0], r.value(m[names[0]]) == "open"))
     return sorted(out, key=lambda x: x.at_s)
+
+
+def _alcohol(r: _Reader, node: yaml.Node, duration: int) -> AlcoholSpec:
+    m = r.mapping(node, "alcohol", {"body": False, "drinks": False, "exposures": False, "obstruction": False,
+                                    "removal": False, "must_peak_g_dl": False, "tac_ratio": False,
+                                    "elimination_g_dl_h": False})
+    spec = AlcoholSpec()
+    if "body" in m:
+        b = r.mapping(m["body"], "alcohol.body", {"weight_kg": False, "sex": False})
+        if "weight_kg" in b:
+            spec.weight_kg = float(r.number(b["weight_kg"], "alcohol.body.weight_kg", 35, 250))
+        if "sex" in b:
+            spec.sex = r.value(b["sex"])
+            if spec.sex not in WIDMARK_R:
+                raise r.fail(b["sex"], f"alcohol.body.sex {spec.sex!r}: expected {' or '.join(WIDMARK_R)}")
+    for i, n in enumerate(_items(r, m, "drinks", "[{at: 19h, units: 2.3}]")):
+        d = r.mapping(n, f"drink {i + 1}", {"at": True, "units": True})
+        spec.drinks.append(Drink(_at(r, d["at"], duration, f"drink {i + 1}"),
+                                 float(r.number(d["units"], f"drink {i + 1} units", 0.1, 30))))
+    for i, n in enumerate(_items(r, m, "exposures", "[{at: 8h, kind: sanitiser}]")):
+        e = r.mapping(n, f"exposure {i + 1}", {"at": True, "kind": True, "peak_g_dl": False})
+        kind = r.value(e["kind"])
+        if kind not in EXPOSURES:
+            raise r.fail(e["kind"], f"exposure {i + 1} kind {kind!r}: expected one of {', '.join(EXPOSURES)}")
+        peak, decay = EXPOSURES[kind]
+        if "peak_g_dl" in e:
+            peak = float(r.number(e["peak_g_dl"], f"exposure {i + 1} peak_g_dl", 0.001, 0.5))
+        spec.exposures.append(Exposure(_at(r, e["at"], duration, f"exposure {i + 1}"), kind, peak, decay))
+    spec.obstruction = _gaps(r, m["obstruction"], duration, "obstruction") if "obstruction" in m else []
+    spec.removal = _gaps(r, m["removal"], duration, "removal") if "removal" in m else []
+    if "must_peak_g_dl" in m:
+        spec.must_peak_g_dl = float(r.number(m["must_peak_g_dl"], "alcohol.must_peak_g_dl", 0.02, 0.4))
+    if "tac_ratio" in m:
+        spec.tac_ratio = float(r.number(m["tac_ratio"], "alcohol.tac_ratio", 0.3, 1.2))
+    if "elimination_g_dl_h" in m:
+        spec.elimination_g_dl_h = float(r.number(m["elimination_g_dl_h"], "alcohol.elimination_g_dl_h",
+                                                 0.008, 0.03))
+    spec.drinks.sort(key=lambda d: d.at_s)
+    spec.exposures.sort(key=lambda e: e.at_s)
+    return spec
+
+
+def _items(r: _Reader, m: dict[str, yaml.Node], key: str, example: str) -> list[yaml.Node]:
+    if key not in m:
+        return []
+    if not isinstance(m[key], yaml.SequenceNode):
+        raise r.fail(m[key], f"alcohol.{key} must be a list, e.g. {example}")
+    return list(m[key].value)
+
+
+def _at(r: _Reader, node: yaml.Node, duration: int, what: str) -> int:
+    at = r.duration(node, f"{what} at", zero=True)
+    if at >= duration:
+        raise r.fail(node, f"{what} at {at} s is not before the end ({duration} s)")
+    return at
 
 
 def _link(r: _Reader, node: yaml.Node) -> LinkSpec:

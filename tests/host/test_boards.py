@@ -22,6 +22,7 @@ DEVICES = {
     "devkitc_neo_m8n_sim800l": ("esp32", "0x1000", "ESP32_GENERIC", "xtensawin", "tag"),
     "lilygo_t_a7670e_fase": ("esp32", "0x1000", "ESP32_GENERIC-SPIRAM", "xtensawin", "tag"),
     "esp32c3_devkitm_1": ("esp32c3", "0x0", "ESP32_GENERIC_C3", "rv32imc", "hmu"),
+    "esp32_alcohol_sim7000g": ("esp32", "0x1000", "ESP32_GENERIC-SPIRAM", "xtensawin", "alcohol"),
 }
 
 
@@ -29,7 +30,7 @@ def test_host_board_runs_compiled_modules() -> None:
     assert boards.load("host")["mpy_arch"] == "x86"
 
 
-def test_the_five_boards_exist() -> None:
+def test_the_six_boards_exist() -> None:
     assert set(boards.names()) == {*DEVICES, "host"}
 
 
@@ -39,11 +40,13 @@ def test_definition_is_complete(name: str) -> None:
     for key in REQUIRED:
         assert key in defn, f"{name} lacks {key}"
     assert defn["name"] == name
-    assert defn["role"] in ("tag", "hmu")
+    assert defn["role"] in ("tag", "hmu", "alcohol")
     assert (ROOT / "boards" / f"{defn['driver']}.py").exists()
     assert (FIRMWARE / f"{defn['role']}.py").exists()
     if defn["role"] == "tag":
         assert defn["gnss"] and defn["modem"] and defn["strap"]
+    if defn["role"] == "alcohol":  # its sensors' driver, deployed beside the board's
+        assert defn["strap"] and (ROOT / "boards" / f"{defn['alcohol']['driver']}.py").exists()
     assert {"scan_interval_us", "scan_window_us"} <= defn["ble"].keys()
     assert defn["ble"]["scan_window_us"] <= defn["ble"]["scan_interval_us"]
     for part in ("gnss", "modem", "link"):
