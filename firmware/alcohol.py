@@ -124,11 +124,11 @@ class App:
         self._event(_EV_ALCOHOL_READING, utc, ir, tac, struct.pack("<hhI", skin, case, 0))
         r = self.rule
         said = r.update(utc, tac)
-        if said == tacrule.STARTED:
+        if said & tacrule.STARTED:
             self._event(_EV_DRINKING, utc, 0, tac, struct.pack("<II", r.start_utc, 0))
-        elif said == tacrule.ENDED:
+        if said & tacrule.ENDED:
             self._event(_EV_DRINKING_ENDED, utc, 0, r.peak, struct.pack("<II", r.start_utc, r.peak_utc))
-        elif said == tacrule.SPIKE:
+        if said & tacrule.SPIKE:
             self._event(_EV_ENVIRONMENTAL_ALCOHOL, utc, 0, r.spike_peak)
         seen = self.skin.update(tac, ir, skin, case)
         if seen == skinwatch.REMOVED:

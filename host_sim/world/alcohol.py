@@ -78,11 +78,11 @@ def bac(spec: AlcoholSpec, minutes: int) -> np.ndarray:
     out = np.zeros(minutes + 1)
     gut = c = 0.0
     for m in range(minutes + 1):
+        out[m] = c  # at the minute's start; what it brings shows at the next
         gut += dose[m]
         absorbed = gut * (1 - keep)
         gut -= absorbed
         c = max(0.0, c + absorbed / body_dl - beta)
-        out[m] = c
     return out
 
 

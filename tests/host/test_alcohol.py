@@ -1,0 +1,195 @@
+"""The alcohol tag: Widmark's model against the formula's own figures, the tag's
+episode rule inside MicroPython against a host reading of docs/alcohol.md, the
+rule's properties on curves the model makes (real drinks reported, spikes from
+the air never), and the skin watch on a barrier and a removal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from host_sim.device import mp
+from host_sim.world import alcohol
+from host_sim.world.alcohol import AlcoholSpec, Drink, Exposure
+
+CFG = {"threshold": 200, "confirm": 2, "absorb": 500, "elim": 250, "noise": 20, "spike_s": 3600}
+STARTED, ENDED, SPIKE = 1, 2, 4
+
+
+class Reference:
+    """docs/alcohol.md's rule read afresh, one reading at a time."""
+
+    def __init__(self) -> None:
+        self.last: tuple[int, int] | None = None
+        self.streak = 0
+        self.opened = False
+        self.pending: int | None = None  # the time of an unjudged fast rise
+        self.tail = False  # a spike's tail: until below the threshold, or rising again
+
+    def step(self, t: int, v: int) -> int:
+        fell = False
+        rose = self.last is None and v >= CFG["threshold"]  # nothing before it: a rise unjudged
+        if self.last is not None:
+            hours = max(1, t - self.last[0]) / 3600
+            change = v - self.last[1]
+            rose = change > CFG["absorb"] * hours + 2 * CFG["noise"]
+            fell = -change > CFG["elim"] * hours + 2 * CFG["noise"]
+        if self.tail and (v < CFG["threshold"] or self.last is not None and v - self.last[1] > 2 * CFG["noise"]):
+            self.tail = False
+        self.last = (t, v)
+        bits = 0
+        if self.pending is None:
+            self.pending = t if rose else None
+        elif t - self.pending > CFG["spike_s"]:
+            self.pending = None
+        elif fell:
+            self.pending, self.tail = None, True
+            bits |= SPIKE
+        th = CFG["threshold"]
+        self.streak = 0 if v < th else 1 if (self.streak == 0 or fell) else min(self.streak + 1, CFG["confirm"])
+        if not self.opened and self.streak >= CFG["confirm"] and self.pending is None and not self.tail:
+            self.opened, bits = True, bits | STARTED
+        if self.opened and v < th:
+            self.opened, bits = False, bits | ENDED
+        return bits
+
+
+def reference(series: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(index, bits) for each reading that decided anything."""
+    rule = Reference()
+    return [(i, bits) for i, (t, v) in enumerate(series) if (bits := rule.step(t, v))]
+
+
+def _firmware(fw: mp.Service, series: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    got = fw.call("alcohol_probe", "run", [[t, v, 600, 330, 250] for t, v in series], {})
+    return [(i, what) for i, kind, what in got if kind == "rule"]
+
+
+def _sample(r: alcohol.Readings, start_s: int = 0) -> list[tuple[int, int]]:
+    """The readings as the tag takes them: every 30 min, every 10 min while alcohol is
+    present, an episode open or a fast rise unjudged (firmware/alcohol.py)."""
+    out: list[tuple[int, int]] = []
+    rule = Reference()
+    t, end = start_s, (len(r.tac_e4) - 1) * 60
+    while t <= end:
+        v = int(r.tac_e4[t // 60])
+        out.append((t, v))
+        rule.step(t, v)
+        t += 600 if v >= 100 or rule.opened or rule.pending is not None else 1800
+    return out
+
+
+@st.composite
+def series(draw: Any) -> list[tuple[int, int]]:
+    t, v, out = 1_796_000_000, 0, []
+    for _ in range(draw(st.integers(2, 40))):
+        t += draw(st.sampled_from([600, 1800, 1, 3600]))
+        v = max(0, min(4000, v + draw(st.integers(-600, 600))))
+        out.append((t, v))
+    return out
+
+
+@given(series())
+@settings(max_examples=150, deadline=None)
+def test_the_firmware_rule_is_the_documented_rule(fw: mp.Service, s: list[tuple[int, int]]) -> None:
+    assert _firmware(fw, s) == reference(s)
+
+
+def test_a_spike_that_ends_an_episode_is_said_with_its_end(fw: mp.Service) -> None:
+    t = 1_796_000_000
+    s = [(t, 0), (t + 3600, 200), (t + 4200, 220), (t + 4800, 900), (t + 5400, 100)]
+    assert _firmware(fw, s) == reference(s) == [(2, STARTED), (4, ENDED | SPIKE)]
+
+
+def test_widmark_figures() -> None:
+    """Once a dose is absorbed, Widmark's line: A / (r W) less beta for every hour since."""
+    for sex, weight, units in (("male", 80, 5), ("female", 60, 3), ("male", 100, 10)):
+        spec = AlcoholSpec(weight_kg=weight, sex=sex, drinks=[Drink(0, units)])
+        blood = alcohol.bac(spec, 6 * 60)
+        grams = units * alcohol.UNIT_G
+        widmark = grams / (alcohol.WIDMARK_R[sex] * weight * 10)  # per mille is g/L; g/dL a tenth
+        for hours in (3, 4):
+            line = widmark - alcohol.ELIMINATION_G_DL_H * hours
+            if line > 0.002:
+                assert blood[hours * 60] == pytest.approx(line, abs=2e-4)
+        assert blood.max() < widmark
+    # Widmark's own case: 0.68 for a man, 0.55 for a woman, beta 0.015 g/dL an hour
+    assert (alcohol.WIDMARK_R["male"], alcohol.WIDMARK_R["female"], alcohol.ELIMINATION_G_DL_H) == (0.68, 0.55, 0.015)
+
+
+def test_sweat_follows_the_blood_later_and_lower() -> None:
+    spec = AlcoholSpec(drinks=[Drink(0, 6)])
+    blood = alcohol.bac(spec, 12 * 60)
+    sweat = alcohol.tac(spec, blood)
+    assert sweat.max() < blood.max()
+    assert 60 <= int(sweat.argmax()) - int(blood.argmax()) <= 150
+
+
+drinks = st.lists(st.tuples(st.integers(0, 6 * 3600), st.floats(0.5, 4)), min_size=1, max_size=10)
+
+
+@given(drinks, st.floats(45, 130), st.sampled_from(["male", "female"]), st.integers(0, 2**31))
+@settings(max_examples=60, deadline=None)
+def test_real_drinking_over_the_must_level_is_reported(given_drinks: list[tuple[int, float]], weight: float,
+                                                       sex: str, seed: int) -> None:
+    spec = AlcoholSpec(weight_kg=weight, sex=sex, drinks=[Drink(t, u) for t, u in sorted(given_drinks)])
+    r = alcohol.readings(spec, 30 * 3600, seed)
+    must = [e for e in alcohol.episodes(r.bac) if e[2] >= spec.must_peak_g_dl]
+    said = reference(_sample(r))
+    starts = [i for i, bits in said if bits & STARTED]
+    assert len(starts) >= len(must)  # one report at least for each spell owed one
+    assert not [i for i, bits in said if bits & SPIKE]  # and no drinking read as the air
+
+
+def _apart(spikes: list[tuple[int, str, float, float]]) -> bool:
+    """Each spike gone (two hours) before the next: see the test below for spikes that overlap."""
+    times = sorted(t for t, *_ in spikes)
+    return all(b - a >= 7200 for a, b in zip(times, times[1:], strict=False))
+
+
+@pytest.mark.xfail(strict=True, reason="a second spike in the first's tail reads as rising again, and the two "
+                                       "spikes' readings then confirm an episode: not yet mended (docs/alcohol.md)")
+def test_a_second_spike_in_the_first_ones_tail_is_not_drinking() -> None:
+    spec = AlcoholSpec(exposures=[Exposure(0, "perfume", 0.25, 12.0), Exposure(2362, "perfume", 0.125, 5.0)])
+    r = alcohol.readings(spec, 24 * 3600, 0)
+    assert not [i for i, bits in reference(_sample(r, 0)) if bits & STARTED]
+
+
+@given(st.lists(st.tuples(st.integers(0, 20 * 3600), st.sampled_from(sorted(alcohol.EXPOSURES)),
+                          st.floats(0.005, 0.3), st.floats(5, 25)), min_size=1, max_size=6).filter(_apart),
+       st.integers(0, 2**31), st.integers(0, 1799))
+@settings(max_examples=80, deadline=None)
+def test_no_spike_from_the_air_alone_is_drinking(spikes: list[tuple[int, str, float, float]], seed: int,
+                                                  phase: int) -> None:
+    spec = AlcoholSpec(exposures=[Exposure(t, k, p, d) for t, k, p, d in sorted(spikes)])
+    r = alcohol.readings(spec, 24 * 3600, seed)
+    assert not [i for i, bits in reference(_sample(r, phase)) if bits & STARTED]
+
+
+def _worn(n: int, t0: int = 1_796_000_000) -> list[list[int]]:
+    return [[t0 + 1800 * i, 0, 600, 330, 250] for i in range(n)]
+
+
+def test_a_barrier_is_obstruction_and_a_removal_is_removal(fw: mp.Service) -> None:
+    worn = _worn(6)
+    t = worn[-1][0]
+    barrier = [[t + 1800 * (i + 1), 0, 270, 330, 250] for i in range(3)]
+    again = [[t + 1800 * (i + 4), 0, 600, 330, 250] for i in range(2)]
+    got = fw.call("alcohol_probe", "run", worn + barrier + again, {})
+    assert got == [[7, "skin", 2], [10, "skin", 3]]  # obstructed at the second odd reading, then on skin
+    off = [[t + 1800 * (i + 1), 0, 20, 215, 210] for i in range(3)]
+    got = fw.call("alcohol_probe", "run", worn + off + again, {})
+    assert got == [[7, "skin", 1], [10, "skin", 3]]  # removed, then on skin
+
+
+def test_the_model_tells_the_sensor_a_barrier_and_a_removal() -> None:
+    spec = AlcoholSpec(obstruction=[(3600, 7200)], removal=[(10800, 14400)])
+    r = alcohol.readings(spec, 5 * 3600, 1)
+    worn, blocked, off = r.at(30), r.at(110), r.at(230)
+    assert abs(blocked["ir"] - worn["ir"]) > 0.25 * worn["ir"]
+    assert off["skin_c10"] - off["case_c10"] <= 20 < worn["skin_c10"] - worn["case_c10"]
+    assert np.all(r.tac_e4 >= 0)
