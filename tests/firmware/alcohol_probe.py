@@ -1,10 +1,9 @@
 # Firmware-side helper: the alcohol tag's rules (tacrule.py, skinwatch.py) over a
 # series of readings, as the tag runs them.
+import alcohol
 import config
 import skinwatch
 import tacrule
-
-import alcohol
 
 
 def run(readings, overrides):
