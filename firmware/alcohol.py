@@ -45,7 +45,7 @@ def settings():
         "alc_present_sample_s": 600,  # ... and this often while alcohol is present or an episode open
         "alc_present_e4": 100,  # 0.010 g/dL: alcohol present
         "alc_threshold_e4": 200,  # 0.020 g/dL: an episode's readings are at least this
-        "alc_confirm_readings": 2,  # in a row, to confirm an episode
+        "alc_confirm_readings": 3,  # in a row, to confirm an episode: two may straddle a spike's peak
         "alc_absorb_max_e4_h": 500,  # 0.050 g/dL/h: no body's sweat rises faster ...
         "alc_elim_max_e4_h": 250,  # 0.025 g/dL/h: ... or falls faster
         "alc_noise_e4": 20,  # the sensor's noise, allowed on each reading

@@ -32,7 +32,6 @@ class TacRule:
         self.peak_utc = 0
         self.rise_utc = 0  # a rise too fast for a body, not yet judged (0: none)
         self.spike_peak = 0
-        self.fast_fall = False  # the last reading fell faster than a body eliminates
         self.tail = False  # after a spike, until a reading below the threshold or rising again
 
     def configure(self, cfg):
@@ -55,7 +54,6 @@ class TacRule:
             d = (tac - self.last) * 3600
             rose = d > self.absorb * dt + self.slack
             fell = -d > self.elim * dt + self.slack
-        self.fast_fall = fell
         if self.tail and (tac < self.threshold or tac - self.last > self.slack // 3600):
             self.tail = False  # the spike's tail is over: gone, or rising again (a drink after all)
         self.last, self.last_utc = tac, utc

@@ -3,8 +3,9 @@
 and removals: never from what the tag's sensors read.
 
 - Drinking: each spell of blood alcohol above THRESHOLD whose peak reaches the
-  scenario's must_peak_g_dl requires a "drinking" event stamped from the spell's
-  start to REPORT_WITHIN_S after its end (sweat lags the blood by an hour or two,
+  scenario's must_peak_g_dl requires a "drinking" event whose episode is open at
+  some time from the spell's start to REPORT_WITHIN_S after its end (one opened
+  by an earlier spell and still open counts) (sweat lags the blood by an hour or two,
   and the tag confirms on readings ten minutes apart), and received at the centre
   by the end of the run (through any coverage gap). Its latency runs from the
   spell's start to the event's arrival. A spell above the threshold that peaks
@@ -47,13 +48,14 @@ def score(sc: Scenario, blood: np.ndarray, stored: list[dict[str, Any]]) -> Curf
     start = sc.start_utc
     said = {k: [r for r in stored if r["kind"] == k] for k in (Kind.DRINKING, Kind.ENVIRONMENTAL_ALCOHOL,
                                                                 Kind.SENSOR_REMOVED, Kind.SENSOR_OBSTRUCTED)}
+    ends = sorted(r["utc"] for r in stored if r["kind"] == Kind.DRINKING_ENDED)
     for a, b, peak in episodes(blood, THRESHOLD):
         if peak < spec.must_peak_g_dl:
             continue
         a_s, b_s = a * 60, b * 60
         if any(x < b_s + REPORT_WITHIN_S and a_s < y for x, y in (*spec.obstruction, *spec.removal)):
             continue  # hidden from the sensor: the barrier's or the removal's own alert is owed instead
-        hits = [r for r in said[Kind.DRINKING] if a_s <= r["utc"] - start <= b_s + REPORT_WITHIN_S]
+        hits = [r for r in said[Kind.DRINKING] if covers(r, ends, start, a_s, b_s + REPORT_WITHIN_S)]
         _require(out, "drinking", a_s, hits, f"blood alcohol above {THRESHOLD} g/dL from {a_s} s, peaking at "
                                              f"{peak:.3f}: a drinking event stamped by {REPORT_WITHIN_S} s after "
                                              f"it falls below", start)
@@ -77,6 +79,13 @@ def score(sc: Scenario, blood: np.ndarray, stored: list[dict[str, Any]]) -> Curf
         if not any(0 <= t - e.at_s <= SPIKE_S for e in spec.exposures):
             _false(out, r, "environmental alcohol with no exposure", start)
     return out
+
+
+def covers(r: dict[str, Any], ends: list[int], start: int, a_s: int, until_s: int) -> bool:
+    """Whether the episode this drinking event opened was open at some time from a_s to until_s
+    (s from the start): an episode already open when a spell begins reports it too."""
+    end = next((e for e in ends if e >= r["utc"]), None)
+    return r["utc"] - start <= until_s and (end is None or end - start >= a_s)
 
 
 def _require(out: CurfewScore, kind: str, due_s: int, hits: list[dict[str, Any]], rule: str, start: int) -> None:
