@@ -75,7 +75,8 @@ class TacRule:
             self.run, self.run_utc = 1, utc
         elif self.run < self.confirm:
             self.run += 1
-        if not self.open and self.run >= self.confirm and not self.rise_utc and not self.tail:
+        if (not self.open and self.run >= self.confirm and utc - self.run_utc >= self.spike_s and not self.rise_utc
+                and not self.tail):
             self.open = True
             self.start_utc, self.peak = self.run_utc, 0
             said |= STARTED
