@@ -41,6 +41,7 @@ _EV_SENSOR_ON_SKIN = const(76)  # the readings a worn tag's again after 74 or 75
 def settings():
     # the role's own settings, a new dict each call; a device's alcohol.json overrides them
     return {
+        "report_period_s": 900,  # readings go up with the next report; decisions go at once
         "alc_sample_s": 1800,  # a reading this often ...
         "alc_present_sample_s": 600,  # ... and this often while alcohol is present or an episode open
         "alc_present_e4": 100,  # 0.010 g/dL: alcohol present
@@ -112,7 +113,7 @@ class App:
 
     def _event(self, kind, utc, acc=0, depth_m=0, zone_id=b"\0" * 8):
         self.store.append(kind, utc, 0, 0, acc, depth_m, min(self.power.pct, 255), zone_id)
-        if self.link:
+        if self.link and kind != _EV_ALCOHOL_READING:
             self.link.kick()
 
     def record(self, kind, utc):

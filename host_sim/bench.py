@@ -356,6 +356,44 @@ def bench_energy(build: Path) -> dict[str, dict[str, Any]]:
     return {"energy": out}
 
 
+def bench_alcohol(build: Path, week: str = "alcohol-abstinent-week-hand-gel",
+                  heap_of: str = "alcohol-*.yaml") -> dict[str, dict[str, Any]]:
+    """The alcohol tag: the abstinent week with hand gel over the cellular modem (a
+    reading every 30 min, every 10 min about each spike), its battery life from the
+    board's own account of its power states; and the role's live heap peak in every
+    alcohol scenario under the simulator's 64K cap."""
+    import dataclasses
+
+    from host_sim.judge import verdict
+    from host_sim.run import sim
+    from host_sim.run.heap import HEAP
+    from host_sim.world import scenario
+
+    sc = scenario.load(ROOT / "scenarios" / f"{week}.yaml")
+    sc = dataclasses.replace(sc, link=scenario.LinkSpec(transport="cellular", dialect="sim7000"))
+    run = sim.execute(sc, keep_nmea=False)
+    if not verdict.score(run).passed:
+        raise RuntimeError(f"{sc.name} over cellular failed")
+    assert run.energy is not None
+    e = run.energy
+    heaps = {}
+    for path in sorted((ROOT / "scenarios").glob(heap_of)):
+        result = verdict.score(sim.execute(scenario.load(path), keep_nmea=False, heap=HEAP))
+        if not result.passed:
+            raise RuntimeError(f"{path.stem} failed")
+        heaps[path.stem] = result.heap_peak_bytes
+    out = {"battery_life_h": round(e.battery_life_h, 1), "scenario": sc.name, "transport": "cellular sim7000",
+           "mah_per_day": round(e.mah * 86400 / e.duration_s, 1), "modem_sends": e.modem_sends,
+           "readings": sum(r["kind"] == wire.Kind.ALCOHOL_READING for r in run.stored),
+           "heap_peak_bytes": max(heaps.values()), "heap_peak_by_scenario": heaps, "heap_cap": HEAP}
+    print(f"alcohol ({sc.name} over cellular, {sc.duration_s / 86400:g} days, {sim.ENERGY_NOTE}):")
+    print(f"  {out['mah_per_day']} mAh/day, battery {e.battery_life_h:.1f} h ({out['readings']} readings, "
+          f"{e.modem_sends} sends; most on {', '.join(k for k, _ in e.costliest())})")
+    print(f"  firmware live heap peak across {len(heaps)} alcohol scenarios: {out['heap_peak_bytes']:,} bytes in a "
+          f"{HEAP} heap")
+    return {"alcohol": out}
+
+
 FLEET_TAGS = 50
 FLEET_TARGET = 10.0  # tag-days per CPU minute (the device-truth issue: a 50-tag, 24 h cohort)
 
@@ -400,7 +438,7 @@ def bench_fleet(build: Path, tags: int = FLEET_TAGS) -> dict[str, dict[str, Any]
 
 
 BENCHES = {"nmea": bench_nmea, "geofence": bench_geofence, "replay": bench_replay, "centre": bench_centre,
-           "energy": bench_energy, "fleet": bench_fleet, "trail": bench_trail}
+           "energy": bench_energy, "fleet": bench_fleet, "trail": bench_trail, "alcohol": bench_alcohol}
 
 
 def main(argv: list[str] | None = None) -> int:

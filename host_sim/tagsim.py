@@ -9,8 +9,9 @@ Commands:
            time and check every fix it reports against gpsd's decoding of the
            same capture (positions within 1e-7 degrees at the same instant)
   centre   the monitoring centre: serve (TCP; SQLite or PostgreSQL) for a bench rig, list
-           the events, alerts, silences and pairings it has stored, and match
-           the tags' trails against reported crimes, with evidence
+           the events, alerts, silences and pairings it has stored, the alcohol
+           tags' drinking episodes, and match the tags' trails against reported
+           crimes, with evidence
   device   a virtual tag (and, in a curfew scenario, its home unit): a scenario
            through the firmware, paced to the wall clock, each console on a real
            pseudo-terminal for tagctl
@@ -39,6 +40,7 @@ from typing import Any
 
 from host_sim import crimes_cli, exits, keys
 from host_sim.centre import db as centre_db
+from host_sim.centre import episodes
 from host_sim.centre.server import SILENCE_S
 from host_sim.device import mp
 from host_sim.exits import CliError
@@ -213,10 +215,13 @@ def cmd_centre(args: argparse.Namespace) -> int:
             pass
         return 0
     after = views.since(args.since) if args.since else None
-    kinds = views.kind_codes(args.kind or [])
     c = centre.open_existing(args.db)
     try:
-        rows = views.rows(c, args.action, args.device, after, kinds, machine=args.json)
+        if args.action == "episodes":
+            rows = views.episode_rows(episodes.of_centre(c.events(args.device)), after, machine=args.json)
+        else:
+            rows = views.rows(c, args.action, args.device, after, views.kind_codes(args.kind or []),
+                              machine=args.json)
     except centre_db.errors() as e:  # a file cut short: its header reads, its pages do not
         raise centre.unreadable(args.db, e) from None
     if args.json:
@@ -286,18 +291,24 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     night out during curfew). --acquisitive adds wearers under trail monitoring
     (no zones; the tag in trail mode; outings with a stay in the street) and
     crimes.csv for them, whose truth cohort.json keeps: `fleet report` matches the
-    crimes against their trails. The same seed gives the same files."""
+    crimes against their trails. --alcohol adds wearers with alcohol tags for three
+    days under an abstinence requirement: abstinent, a lapse or a relapse, hand gel
+    and perfume, and for some a barrier or the tag off the skin; `fleet report`
+    gives the drinking episodes' recall and false episodes, the tag's and the
+    centre's. The same seed gives the same files."""
     from host_sim.world import cohort
 
     if args.tags < 1:
         raise CliError("cohort: --tags must be at least 1")
-    if args.acquisitive < 0:
-        raise CliError("cohort: --acquisitive must be 0 or more")
+    for flag in ("acquisitive", "alcohol"):
+        if getattr(args, flag) < 0:
+            raise CliError(f"cohort: --{flag} must be 0 or more")
     m = cohort.generate(args.out, args.tags, args.seed, args.breach_share, args.curfew_share, report.progress,
-                        args.acquisitive)
+                        args.acquisitive, args.alcohol)
     curfews = sum(w["curfew"] for w in m["wearers"])
     crimes = f", {len(m['crimes'])} crimes in {args.out / 'crimes.csv'}" if args.acquisitive else ""
-    print(f"{args.out}: {m['tags']} wearers ({curfews} with a curfew, {args.acquisitive} under trail monitoring), "
+    print(f"{args.out}: {m['tags']} wearers ({curfews} with a curfew, {args.acquisitive} under trail monitoring, "
+          f"{args.alcohol} with alcohol tags), "
           f"{m['planted']} planted breaches{crimes}; run it with: tagsim fleet run {args.out}")
     return 0
 
@@ -305,13 +316,13 @@ def cmd_cohort(args: argparse.Namespace) -> int:
 def cmd_fleet(args: argparse.Namespace) -> int:
     """Run every tag of a cohort and report the cohort.
 
-    run: every tag's 24 h through the firmware, in --jobs worker processes here or,
+    run: every tag's scenario through the firmware, in --jobs worker processes here or,
     with --scheduler tcp://HOST:PORT, on that Dask distributed cluster (its
     workers need this package and the MicroPython toolchain). Results land in
     COHORT/results/ as each tag finishes; run again after an interruption and
     only the rest runs. report: the cohort report from the results there.
-    Exit 1 if any tag fails, a planted breach or crime is missed, an alert is false, or a near miss
-    is matched as a fix inside."""
+    Exit 1 if any tag fails, a planted breach or crime is missed, an alert is false, a near miss
+    is matched as a fix inside, or the centre misses a drinking episode owed or confirms a false one."""
     from host_sim import fleet
     from host_sim.judge import fleet_report
 
@@ -330,6 +341,8 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     report.write_json(args.json or plots / "report.json", {"summary": summary, "tags": got})
     clean = not summary["failed"] and summary["planted_detected"] == summary["planted"] and not summary["false_alerts"]
     clean &= not trail or (trail["planted_matched"] == trail["planted"] and not trail["near_miss_strong"])
+    drink = summary["episodes"]
+    clean &= not drink or (drink["centre_reported"] == drink["owed"] and not drink["centre_false"])
     return 0 if clean and summary["run"] == summary["tags"] else 1
 
 
@@ -391,6 +404,13 @@ def main(argv: list[str] | None = None) -> int:
         view.add_argument("--kind", action="append", help="only events or alerts of this kind, e.g. breach "
                                                            "(repeatable)")
         view.add_argument("--json", action="store_true", help="rows as JSON: ISO 8601 UTC times, kind names and codes")
+    ep = csub.add_parser("episodes", parents=[db], help="alcohol tags' drinking episodes, confirmed from each tag's "
+                         "whole reading series", description=episodes.__doc__,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ep.add_argument("--device", help="only this tag's episodes")
+    ep.add_argument("--since", help='only episodes starting from this London time on: "YYYY-MM-DD" or '
+                                    '"YYYY-MM-DD HH:MM"')
+    ep.add_argument("--json", action="store_true", help="rows as JSON: ISO 8601 UTC times")
     crimes_cli.add_parsers(csub, db)
     cp.set_defaults(func=cmd_centre)
     dp = sub.add_parser("device", help="a virtual tag (and home unit) with consoles on pseudo-terminals",
@@ -421,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     co.add_argument("--acquisitive", type=int, default=0, metavar="N",
                     help="N more wearers under trail monitoring (acquisitive crime), and crimes.csv: a crime planted "
                          "where each truly stood, near misses in place and time, and unrelated ones (default 0)")
+    co.add_argument("--alcohol", type=int, default=0, metavar="N",
+                    help="N more wearers with alcohol tags, three days each: abstinent, a lapse or a relapse, with "
+                         "hand gel, perfume and some tamper attempts (default 0)")
     co.set_defaults(func=cmd_cohort)
     fl = sub.add_parser("fleet", help="run a cohort in parallel (here or on Dask) and report it",
                         description=cmd_fleet.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

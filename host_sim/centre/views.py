@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from host_sim import wire
+from host_sim.centre.episodes import Episode
 from host_sim.centre.server import Centre
 from host_sim.exits import CliError
 
@@ -95,3 +96,20 @@ def iso(seconds: float) -> str:
 def _time(seconds: float, machine: bool) -> str:
     return iso(seconds) if machine else datetime.fromtimestamp(seconds, UTC).astimezone(LONDON).strftime(
         "%Y-%m-%d %H:%M:%S %Z")
+
+
+def episode_rows(found: list[Episode], after: int | None, machine: bool) -> list[dict[str, Any]]:
+    """Drinking episodes as an operator reads them (tagsim centre episodes)."""
+    out = []
+    for e in found:
+        if after is not None and e.start_utc < after:
+            continue
+        out.append({"device": e.device, "start": _time(e.start_utc, machine),
+                    "peak_g_dl": round(e.peak_e4 / 1e4, 4), "peak": _time(e.peak_utc, machine),
+                    "end": None if e.end_utc is None else _time(e.end_utc, machine), "readings": e.readings,
+                    "rise_g_dl_h": None if e.rise_e4_h is None else round(e.rise_e4_h / 1e4, 4),
+                    "fall_g_dl_h": None if e.fall_e4_h is None else round(e.fall_e4_h / 1e4, 4),
+                    "centre": e.verdict,
+                    "tag": None if e.tag_reported_utc is None else _time(e.tag_reported_utc, machine),
+                    "sensor": ", ".join(e.tamper) or None})
+    return out if machine else [{k: "-" if v is None else v for k, v in r.items()} for r in out]

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from host_sim.centre import episodes as centre_episodes
 from host_sim.judge.curfew_score import CurfewScore
 from host_sim.wire import Kind
 from host_sim.world.alcohol import episodes
@@ -78,6 +79,25 @@ def score(sc: Scenario, blood: np.ndarray, stored: list[dict[str, Any]]) -> Curf
         t = r["utc"] - start
         if not any(0 <= t - e.at_s <= SPIKE_S for e in spec.exposures):
             _false(out, r, "environmental alcohol with no exposure", start)
+    return out
+
+
+def episode_figures(sc: Scenario, blood: np.ndarray, stored: list[dict[str, Any]]) -> dict[str, int]:
+    """Drinking episodes against the oracle, as the tag reported them (its events 71)
+    and as the centre judged them from the readings (host_sim/centre/episodes.py): the
+    episodes owed, and each side's reported and false ones."""
+    found = centre_episodes.of_centre(stored)
+    ends = [{"kind": Kind.DRINKING_ENDED, "utc": e.end_utc} for e in found if e.body and e.end_utc is not None]
+    centre = [{"kind": Kind.DRINKING, "utc": e.start_utc, "received_ms": e.received_ms, "device": e.device,
+               "seq": -k} for k, e in enumerate(found) if e.body]
+    out = {"owed": 0}
+    for side, events in (("tag", stored), ("centre", centre + ends)):
+        got = score(sc, blood, events)
+        owed = [r for r in got.required_list if r["kind"] == "drinking"]
+        out["owed"] = len(owed)
+        out[f"{side}_reported"] = sum(r["detected"] for r in owed)
+        out[f"{side}_false"] = sum(f["alcohol"].startswith("drinking") for f in got.false)
+    out["centre_not_a_body"] = sum(not e.body for e in found)
     return out
 
 

@@ -68,10 +68,20 @@ def summarise(manifest: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
         "centre": {"frames": frames, "frames_per_tag_day": round(frames / tag_days, 1) if tag_days else None,
                    "frames_per_s_for_pilot": round(frames / tag_days * PILOT_TAGS / 86400, 2) if tag_days else None,
                    "pilot_tags": PILOT_TAGS},
+        "episodes": _episodes(rs),
         "cpu_s": round(sum(r["cpu_s"] for r in rs), 1),
         "cpu_split_s": {part: round(sum(r.get("cpu_split", {}).get(part, 0.0) for r in rs), 1)
                         for part in ("firmware", "nmea_and_trace", "lockstep_and_rest", "centre")},
     }
+
+
+def _episodes(rs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The alcohol tags' drinking episodes summed (alcohol_score.episode_figures): those
+    owed, and the tag's and the centre's reported and false ones. None without alcohol tags."""
+    got = [r["episodes"] for r in rs if r.get("episodes")]
+    if not got:
+        return None
+    return {"tags": len(got), **{k: sum(g[k] for g in got) for k in got[0]}}
 
 
 MATCHED = ("fix inside", "fix near", "path through")  # crimes.STRONG, NEAR, PATH: the trail puts him there
@@ -142,6 +152,12 @@ def table(s: dict[str, Any]) -> str:
                           f"{c['frames_per_s_for_pilot']} /s for {c['pilot_tags']} tags)"),
         ("CPU", f"{s['cpu_s']} s"),
     ]
+    e = s.get("episodes")
+    if e:
+        rows.append(("drinking episodes reported", f"tags {e['tag_reported']} of {e['owed']}, centre "
+                                                   f"{e['centre_reported']} of {e['owed']} ({e['tags']} alcohol tags)"))
+        rows.append(("false drinking episodes", f"tags {e['tag_false']}, centre {e['centre_false']} (the centre "
+                                                f"judged {e['centre_not_a_body']} runs not a body's)"))
     t = s.get("crimes")
     if t:
         rows.append(("planted crimes matched", f"{t['planted_matched']} of {t['planted']} (to their wearer, by a fix "

@@ -6,7 +6,8 @@ projection (equal aspect, a scale bar, north up), with the stretches of the trac
 where no fix was possible, a fault was on or the link was down shaded along it.
 With a curfew, the home unit too, and beside the map a timeline on London clock
 time of the wearer's distance from it, the hours the curfew was enforced, and the
-unit's alerts."""
+unit's alerts. An alcohol tag's run is a picture in time instead
+(host_sim/judge/alcohol_picture.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar  # type: ig
 from pyproj import Transformer  # noqa: E402
 from shapely.geometry import Point, mapping  # noqa: E402
 
-from host_sim.judge import curfew_oracle  # noqa: E402
+from host_sim.judge import alcohol_picture, curfew_oracle  # noqa: E402
 from host_sim.judge.oracle import project, runs  # noqa: E402
 from host_sim.judge.verdict import Result  # noqa: E402
 from host_sim.run.sim import Run  # noqa: E402
@@ -264,5 +265,8 @@ def picture(run: Run, result: Result, path: Path) -> None:
 
 def write(run: Run, result: Result, out: Path) -> None:
     stem = out / result.name
-    picture(run, result, stem.with_suffix(".png"))
+    if run.alcohol is not None:  # an alcohol tag's story is told in time, not space
+        alcohol_picture.picture(run, result, stem.with_suffix(".png"))
+    else:
+        picture(run, result, stem.with_suffix(".png"))
     stem.with_suffix(".geojson").write_text(json.dumps(geojson(run, result), indent=1))

@@ -51,6 +51,7 @@ class Result:
     required: list[dict[str, Any]] = field(default_factory=list)
     silences: list[dict[str, Any]] = field(default_factory=list)  # comms-loss alerts, seconds from the start
     alerts: list[dict[str, Any]] = field(default_factory=list)  # every alert, classified
+    episodes: dict[str, int] | None = None  # an alcohol tag's: alcohol_score.episode_figures
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,7 +62,7 @@ class Result:
             "valid_fixes": self.valid_fixes, "heap_peak_bytes": self.heap_peak_bytes,
             "duration_s": self.duration_s, "required": self.required, "silences": self.silences,
             "alerts": self.alerts, "acceptable": sum(a["class"] == "acceptable" for a in self.alerts),
-        }
+        } | ({"episodes": self.episodes} if self.episodes is not None else {})
 
 
 def crashed(sc: Scenario, e: Exception) -> dict[str, Any]:
@@ -177,7 +178,8 @@ def score(run: Run) -> Result:
                   run.energy.as_dict() if run.energy else {}, run.fixes,
                   run.valid_fixes,
                   run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events, required,
-                  silences, classify(run, answered, false_keys, silences))
+                  silences, classify(run, answered, false_keys, silences),
+                  alcohol_score.episode_figures(sc, run.alcohol.bac, run.stored) if run.alcohol is not None else None)
 
 
 def _opened_before(sc: Scenario, r: dict[str, Any]) -> bool:

@@ -299,25 +299,90 @@ def trail_wearer(k: int, seed: int) -> tuple[dict[str, Any], dict[str, Any], lis
     return sc, entry, crimes
 
 
+PATTERNS = (("abstinent", 0.4), ("lapse", 0.35), ("relapse", 0.25))  # an alcohol wearer's days, and their shares
+ALCOHOL_DAYS = 3
+
+
+def _hours(t: int) -> str:
+    return f"{t // 3600}h{t % 3600 // 60}m"
+
+
+def alcohol_wearer(k: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(scenario, manifest entry) for alcohol wearer k, under an abstinence requirement
+    for ALCOHOL_DAYS days: abstinent, one lapse (an evening's few drinks) or a relapse
+    (heavy evenings); hand gel most days and perfume some; and for a fifth of them a
+    tamper attempt, a barrier or the tag off the skin for two to four hours. The
+    drinking is in the evenings before the last day, so every episode ends in the run."""
+    rnd = random.Random(seed * 1_000_003 + 900_001 + k)
+    name = f"alc-{k + 1:04d}"
+    town = list(TOWNS)[rnd.randrange(len(TOWNS))]
+    home = _offset(TOWNS[town], rnd.uniform(0, 2000), rnd.uniform(0, 360))
+    pattern = rnd.choices([p for p, _ in PATTERNS], [w for _, w in PATTERNS])[0]
+    nights = range(ALCOHOL_DAYS - 1)  # the last day sober: every episode ends in the run
+    evenings = {"abstinent": [], "lapse": [rnd.choice(nights)],
+                "relapse": sorted(rnd.sample(nights, rnd.randint(min(2, len(nights)), len(nights))))}[pattern]
+    drinks = []
+    for d in evenings:
+        t = d * DAY_S + rnd.randint(18 * 3600, 21 * 3600) // 300 * 300
+        for _ in range(rnd.randint(2, 5) if pattern == "lapse" else rnd.randint(5, 10)):
+            drinks.append({"at": _hours(t), "units": round(rnd.uniform(1.5, 3.0), 1)})
+            t += rnd.randint(20, 60) * 60
+    exposures = []
+    for d in range(ALCOHOL_DAYS):
+        for _ in range(rnd.randint(0, 3)):
+            exposures.append((d * DAY_S + rnd.randint(7 * 3600, 21 * 3600) // 60 * 60, "sanitiser"))
+        if rnd.random() < 0.3:
+            exposures.append((d * DAY_S + rnd.randint(7 * 3600, 22 * 3600) // 60 * 60, "perfume"))
+    spec: dict[str, Any] = {"body": {"weight_kg": rnd.randint(55, 110), "sex": rnd.choice(["male", "female"])},
+                            "drinks": drinks,
+                            "exposures": [{"at": _hours(t), "kind": kind} for t, kind in sorted(exposures)]}
+    tamper = rnd.choice(["obstruction", "removal"]) if rnd.random() < 0.2 else None
+    if tamper:
+        a = rnd.randint(DAY_S // 2, (ALCOHOL_DAYS - 1) * DAY_S) // 60 * 60
+        spec[tamper] = [{"from": _hours(a), "to": _hours(a + rnd.randint(2 * 3600, 4 * 3600) // 60 * 60)}]
+    day_one = FIRST_DAY + timedelta(days=k % 7)
+    sc: dict[str, Any] = {
+        "name": name,
+        "description": f"{town}: alcohol tag, abstinence requirement; {pattern}, {len(drinks)} drinks, "
+                       f"{len(exposures)} exposures{', ' + tamper if tamper else ''}",
+        "start": f"{day_one.isoformat()} 00:00",
+        "duration": f"{ALCOHOL_DAYS * 24}h",
+        "seed": seed * 1000 + 700 + k,
+        "home": {"lat": home[0], "lon": home[1]},
+        "route": {"start": {"lat": home[0], "lon": home[1]},
+                  "legs": [{"dwell": f"{ALCOHOL_DAYS * 24}h", "env": "indoors"}]},
+        "link": {"transport": "cellular", "dialect": DIALECTS[k % 3]},
+        "alcohol": spec,
+    }
+    entry = {"name": name, "file": f"{name}.yaml", "town": town, "curfew": False, "victims": 0, "employed": False,
+             "planted": [], "alcohol": pattern, "tamper": tamper}
+    return sc, entry
+
+
 def generate(out: Path, tags: int, seed: int, breach_share: float = 0.2, curfew_share: float = 0.35,
-             on_progress: Callable[[int, int, str], None] | None = None, acquisitive: int = 0) -> dict[str, Any]:
-    """tags wearers with victims' zones, and acquisitive more under trail monitoring
-    with crimes.csv (their crimes; what each is, in cohort.json)."""
+             on_progress: Callable[[int, int, str], None] | None = None, acquisitive: int = 0,
+             alcohol: int = 0) -> dict[str, Any]:
+    """tags wearers with victims' zones, acquisitive more under trail monitoring
+    with crimes.csv (their crimes; what each is, in cohort.json), and alcohol more
+    with alcohol tags."""
     out.mkdir(parents=True, exist_ok=True)
     wearers: list[dict[str, Any]] = []
     crimes: list[dict[str, Any]] = []
-    for k in range(tags + acquisitive):
+    total = tags + acquisitive + alcohol
+    for k in range(total):
+        theirs: list[dict[str, Any]] = []
         if k < tags:
             sc, entry = wearer(k, seed, breach_share, curfew_share)
-            theirs: list[dict[str, Any]] = []
-        else:
+        elif k < tags + acquisitive:
             sc, entry, theirs = trail_wearer(k - tags, seed)
+        else:
+            sc, entry = alcohol_wearer(k - tags - acquisitive, seed)
         (out / entry["file"]).write_text(yaml.safe_dump(sc, sort_keys=False, width=120))
         wearers.append(entry)
         crimes += theirs
         if on_progress:
-            on_progress(k + 1, tags + acquisitive, entry["file"])
-    manifest: dict[str, Any] = {"seed": seed, "tags": tags + acquisitive, "breach_share": breach_share,
+            on_progress(k + 1, total, entry["file"])
+    manifest: dict[str, Any] = {"seed": seed, "tags": total, "breach_share": breach_share,
                                 "curfew_share": curfew_share, "planted": sum(len(w["planted"]) for w in wearers),
                                 "wearers": wearers}
     if acquisitive:  # numbered in a shuffled order: a reference says nothing of whose or what it is
@@ -330,5 +395,7 @@ def generate(out: Path, tags: int, seed: int, breach_share: float = 0.2, curfew_
             sheet.writerows(sorted(crimes, key=lambda c: (c["from"], c["reference"])))
         manifest["acquisitive"] = acquisitive
         manifest["crimes"] = [{"reference": c["reference"], "kind": c["kind"], "wearer": c["wearer"]} for c in crimes]
+    if alcohol:
+        manifest["alcohol"] = alcohol
     (out / "cohort.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

@@ -1,10 +1,16 @@
 """The alcohol tag: Widmark's model against the formula's own figures, the tag's
 episode rule inside MicroPython against a host reading of docs/alcohol.md, the
 rule's properties on curves the model makes (real drinks reported, spikes from
-the air never), and the skin watch on a barrier and a removal."""
+the air never), the centre's episodes from the whole curve on the same curves,
+the skin watch on a barrier and a removal, and an evening through the firmware to
+`tagsim centre episodes` and its picture."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,10 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from host_sim.centre import episodes, views
 from host_sim.device import mp
-from host_sim.judge import alcohol_score
+from host_sim.judge import alcohol_score, maps, verdict
+from host_sim.paths import ROOT
+from host_sim.run import sim
 from host_sim.wire import Kind
-from host_sim.world import alcohol
+from host_sim.world import alcohol, scenario
 from host_sim.world.alcohol import AlcoholSpec, Drink, Exposure
 
 CFG = {"threshold": 200, "confirm": 3, "absorb": 500, "elim": 250, "noise": 20, "spike_s": 3600}
@@ -163,15 +172,64 @@ def test_a_second_spike_in_the_first_ones_tail_is_not_drinking() -> None:
     assert not [i for i, bits in reference(_sample(r, 0)) if bits & STARTED]
 
 
-@given(st.lists(st.tuples(st.integers(0, 20 * 3600), st.sampled_from(sorted(alcohol.EXPOSURES)),
-                          st.floats(0.005, 0.3), st.floats(5, 25)), min_size=1, max_size=6),
-       st.integers(0, 2**31), st.integers(0, 1799))
+spikes = st.lists(st.tuples(st.integers(0, 20 * 3600), st.sampled_from(sorted(alcohol.EXPOSURES)),
+                            st.floats(0.005, 0.3), st.floats(5, 25)), min_size=1, max_size=6)
+
+
+def _air(given_spikes: list[tuple[int, str, float, float]], seed: int, phase: int) -> list[tuple[int, int]]:
+    """A day of spikes from the air, and nothing drunk, as the tag samples it."""
+    spec = AlcoholSpec(exposures=[Exposure(t, k, p, d) for t, k, p, d in sorted(given_spikes)])
+    return _sample(alcohol.readings(spec, 24 * 3600, seed), phase)
+
+
+@given(spikes, st.integers(0, 2**31), st.integers(0, 1799))
 @settings(max_examples=80, deadline=None)
-def test_no_spike_from_the_air_alone_is_drinking(spikes: list[tuple[int, str, float, float]], seed: int,
+def test_no_spike_from_the_air_alone_is_drinking(given_spikes: list[tuple[int, str, float, float]], seed: int,
                                                   phase: int) -> None:
-    spec = AlcoholSpec(exposures=[Exposure(t, k, p, d) for t, k, p, d in sorted(spikes)])
-    r = alcohol.readings(spec, 24 * 3600, seed)
-    assert not [i for i, bits in reference(_sample(r, phase)) if bits & STARTED]
+    assert not [i for i, bits in reference(_air(given_spikes, seed, phase)) if bits & STARTED]
+
+
+def _rows(series: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Readings as the centre stores them (events 70)."""
+    return [{"device": "alc", "seq": k, "utc": t, "kind": Kind.ALCOHOL_READING, "depth_m": v,
+             "received_ms": t * 1000} for k, (t, v) in enumerate(series)]
+
+
+@given(drinks, st.floats(45, 130), st.sampled_from(["male", "female"]), st.integers(0, 2**31))
+@settings(max_examples=40, deadline=None)
+def test_the_centre_confirms_real_drinking_from_the_whole_curve(given_drinks: list[tuple[int, float]],
+                                                                weight: float, sex: str, seed: int) -> None:
+    spec = AlcoholSpec(weight_kg=weight, sex=sex, drinks=[Drink(t, u) for t, u in sorted(given_drinks)])
+    r = alcohol.readings(spec, 30 * 3600, seed)
+    found = episodes.judge("alc", _rows(_sample(r)))
+    for a, b, _ in (e for e in alcohol.episodes(r.bac) if e[2] >= spec.must_peak_g_dl):
+        assert any(e.body and e.start_utc <= b * 60 + alcohol_score.REPORT_WITHIN_S and
+                   (e.end_utc is None or e.end_utc >= a * 60) for e in found), (a, b, found)
+    assert all(e.body for e in found), found
+
+
+@given(spikes, st.integers(0, 2**31), st.integers(0, 1799))
+@settings(max_examples=40, deadline=None)
+def test_the_centre_finds_no_body_in_spikes_from_the_air(given_spikes: list[tuple[int, str, float, float]],
+                                                         seed: int, phase: int) -> None:
+    assert not [e for e in episodes.judge("alc", _rows(_air(given_spikes, seed, phase))) if e.body]
+
+
+def test_the_centre_tells_a_drifting_sensor_and_a_spike_from_drinking() -> None:
+    t = 1_796_000_000
+    levels = [150 + 5 * k for k in range(23)] + [260 - 2 * j for j in range(1, 32)]  # to 0.026, down 0.0004/h
+    drift = [(t + 1800 * k, v) for k, v in enumerate(levels)]
+    (e,) = episodes.judge("alc", _rows(drift))
+    assert not e.body and "drifting" in e.verdict and e.readings == sum(v >= 200 for v in levels)
+    spike = [(t, 0), (t + 1800, 257), (t + 2400, 378), (t + 3000, 331), (t + 3600, 76)]
+    (e,) = episodes.judge("alc", _rows(spike))
+    assert e.verdict == "not a body's: over in 20 min, falls at 0.091 g/dL/h" and e.peak_e4 == 378  # 302 in 20 min
+    # the tag's own rule confirms the spike's three readings neither
+    assert not [bits for _, bits in reference(spike) if bits & STARTED]
+    body = [(t + 600 * k, v) for k, v in enumerate([0, 90, 180, 260, 330, 380, 400, 390, 370, 350, 330, 310, 290,
+                                                     270, 250, 230, 210, 190])]
+    (e,) = episodes.judge("alc", _rows(body))
+    assert e.verdict == episodes.CONFIRMED and (e.start_utc, e.end_utc) == (t + 1800, t + 10200)
 
 
 def _worn(n: int, t0: int = 1_796_000_000) -> list[list[int]]:
@@ -197,3 +255,29 @@ def test_the_model_tells_the_sensor_a_barrier_and_a_removal() -> None:
     assert abs(blocked["ir"] - worn["ir"]) > 0.25 * worn["ir"]
     assert off["skin_c10"] - off["case_c10"] <= 20 < worn["skin_c10"] - worn["case_c10"]
     assert np.all(r.tac_e4 >= 0)
+
+
+def test_an_evening_through_the_firmware_the_centre_episodes_command_and_the_picture(tmp_path: Path) -> None:
+    sc = scenario.load(ROOT / "scenarios/alcohol-evening-four-pints.yaml")
+    db = tmp_path / "centre.db"
+    run = sim.execute(sc, keep_nmea=False, db=db)
+    result = verdict.score(run)
+    assert result.passed and result.episodes == {"owed": 1, "tag_reported": 1, "tag_false": 0,
+                                                 "centre_reported": 1, "centre_false": 0, "centre_not_a_body": 0}
+    maps.write(run, result, tmp_path)
+    assert (tmp_path / f"{sc.name}.png").read_bytes()[:4] == b"\x89PNG"
+
+    def episodes_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "episodes", "--db", str(db), *args],
+                              capture_output=True, text=True, cwd=ROOT)
+
+    rows = json.loads(episodes_cli("--json").stdout)
+    (row,) = rows
+    drinking = [r for r in run.stored if r["kind"] == Kind.DRINKING]
+    assert row["centre"] == "confirmed" and row["tag"] == views.iso(drinking[0]["utc"])
+    assert 0.06 < row["peak_g_dl"] < 0.08 and row["start"] < row["peak"] < row["end"]
+    table = episodes_cli().stdout
+    assert "confirmed" in table and row["device"] in table and "GMT" in table
+    assert episodes_cli("--device", "nobody").stdout.strip() == "no episodes for nobody"
+    assert episodes_cli("--since", "2026-12-06").stdout.strip() == "no episodes"
+    assert episodes_cli("--since", "Friday").returncode == 2

@@ -21,13 +21,14 @@ from host_sim.judge import curfew_oracle, fleet_report, oracle
 from host_sim.paths import ROOT
 from host_sim.world import cohort, scenario, trace
 
-TAGS, ACQUISITIVE, SEED = 3, 2, 11
+TAGS, ACQUISITIVE, ALCOHOL, SEED = 3, 2, 1, 11
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cohort")
-    cohort.generate(out, TAGS, SEED, breach_share=0.7, curfew_share=0.5, acquisitive=ACQUISITIVE)
+    cohort.generate(out, TAGS, SEED, breach_share=0.7, curfew_share=0.5, acquisitive=ACQUISITIVE,
+                    alcohol=ALCOHOL)
     return out
 
 
@@ -84,6 +85,40 @@ def test_a_trail_wearers_crimes_are_what_they_say_by_the_true_trace(seed: int, k
             assert min(d) >= 700, (c, min(d))
 
 
+@given(st.integers(0, 10_000), st.integers(0, 99))
+@settings(max_examples=15)
+def test_an_alcohol_wearers_days_are_what_the_manifest_says(seed: int, k: int) -> None:
+    """Abstinent: not a drink. A lapse: one evening's few drinks; a relapse: heavy
+    evenings. Every drink before the last day, so each episode ends in the run; a
+    tamper attempt inside it."""
+    sc_map, entry = cohort.alcohol_wearer(k, seed)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "alcohol.yaml"
+        path.write_text(yaml.safe_dump(sc_map, sort_keys=False))
+        sc = scenario.load(path)
+    assert sc.alcohol is not None and not sc.zones and sc.duration_s == cohort.ALCOHOL_DAYS * 86400
+    drinks = sc.alcohol.drinks
+    evenings = {d.at_s // 86400 for d in drinks}
+    if entry["alcohol"] == "abstinent":
+        assert not drinks
+    elif entry["alcohol"] == "lapse":
+        assert len(evenings) == 1 and 2 <= len(drinks) <= 5
+    else:
+        assert len(evenings) >= 2 and len(drinks) >= 10
+    assert all(d.at_s <= (cohort.ALCOHOL_DAYS - 1) * 86400 + 6 * 3600 for d in drinks)
+    spells = sc.alcohol.obstruction + sc.alcohol.removal
+    assert len(spells) == (entry["tamper"] is not None)
+    assert all(0 < a < b < sc.duration_s and 2 * 3600 <= b - a <= 4 * 3600 for a, b in spells)
+
+
+def test_the_alcohol_wearers_episodes_are_reported_by_the_tag_and_the_centre(
+        small: Path, local: dict[str, dict[str, Any]]) -> None:
+    manifest = json.loads((small / "cohort.json").read_text())
+    e = fleet_report.summarise(manifest, local)["episodes"]
+    assert e is not None and e["tags"] == ALCOHOL and e["owed"] >= 1  # this seed's wearer lapses
+    assert e["tag_reported"] == e["centre_reported"] == e["owed"] and e["tag_false"] == e["centre_false"] == 0
+
+
 def test_same_seed_same_cohort(tmp_path: Path) -> None:
     a, b = cohort.generate(tmp_path / "a", 5, 9), cohort.generate(tmp_path / "b", 5, 9)
     assert a == b
@@ -104,7 +139,7 @@ def test_local_run_passes_and_catches_what_was_planted(small: Path, local: dict[
     manifest = json.loads((small / "cohort.json").read_text())
     assert manifest["planted"] >= 1
     s = fleet_report.summarise(manifest, local)
-    assert s["run"] == TAGS + ACQUISITIVE and not s["failed"] and s["false_alerts"] == 0
+    assert s["run"] == TAGS + ACQUISITIVE + ALCOHOL and not s["failed"] and s["false_alerts"] == 0
     assert s["planted_detected"] == s["planted"] == manifest["planted"]
     assert s["required"] >= s["planted"] and s["detected"] == s["required"]
     # the wearer whose battery lasts least, and what it was spent on
@@ -152,7 +187,7 @@ def test_resumes_after_an_interruption(small: Path, local: dict[str, dict[str, A
     (resumed / "tag-0003.json").write_text('{"scenario_sha256": "')  # torn as it was written
     ran: list[str] = []
     again = fleet.run(small, resumed, jobs=2, on_progress=lambda d, t, label: ran.append(label))
-    assert ran[0] == f"{1 + ACQUISITIVE} already done" and sorted(ran[1:]) == ["tag-0002", "tag-0003"]
+    assert ran[0] == f"{1 + ACQUISITIVE + ALCOHOL} already done" and sorted(ran[1:]) == ["tag-0002", "tag-0003"]
     assert _stable(again) == _stable(local)
 
 
@@ -164,9 +199,11 @@ def test_fleet_report_command(small: Path, local: dict[str, dict[str, Any]]) -> 
     for png in ("latency.png", "alerts_per_tag_day.png", "battery_life.png", "cohort_map.png"):
         assert (small / "report" / png).read_bytes()[:4] == b"\x89PNG"
     data = json.loads((small / "report" / "report.json").read_text())
-    assert data["summary"]["tags"] == TAGS + ACQUISITIVE and data["summary"]["crimes"]["planted_matched"] == ACQUISITIVE
+    assert data["summary"]["tags"] == TAGS + ACQUISITIVE + ALCOHOL
+    assert data["summary"]["crimes"]["planted_matched"] == ACQUISITIVE
     assert set(data["tags"]) == {f"tag-{i:04d}" for i in range(1, TAGS + 1)} | {
-        f"trl-{i:04d}" for i in range(1, ACQUISITIVE + 1)}
+        f"trl-{i:04d}" for i in range(1, ACQUISITIVE + 1)} | {f"alc-{i:04d}" for i in range(1, ALCOHOL + 1)}
+    assert "drinking episodes reported" in proc.stdout
 
 
 def test_help_explains_cohort_and_fleet() -> None:
