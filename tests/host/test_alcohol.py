@@ -8,8 +8,11 @@ the skin watch on a barrier and a removal, and an evening through the firmware t
 from __future__ import annotations
 
 import json
+import math
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,9 @@ from host_sim.run import sim
 from host_sim.wire import Kind
 from host_sim.world import alcohol, scenario
 from host_sim.world.alcohol import AlcoholSpec, Drink, Exposure
+from tests.conftest import RV32, X86_32
+
+FW_PLATFORMS = (X86_32, RV32)  # the tag's rules on the simulator's board and on the C3's instruction set
 
 CFG = {"threshold": 200, "confirm": 3, "absorb": 500, "elim": 250, "noise": 20, "spike_s": 3600}
 STARTED, ENDED, SPIKE = 1, 2, 4
@@ -281,3 +287,36 @@ def test_an_evening_through_the_firmware_the_centre_episodes_command_and_the_pic
     assert episodes_cli("--device", "nobody").stdout.strip() == "no episodes for nobody"
     assert episodes_cli("--since", "2026-12-06").stdout.strip() == "no episodes"
     assert episodes_cli("--since", "Friday").returncode == 2
+
+
+part_words = st.fixed_dictionaries({
+    "uv": st.lists(st.integers(0, 3_100_000), min_size=8, max_size=8),  # the ESP32's ADC at 11 dB: to 3.1 V
+    "ir": st.integers(0, 0xFFFF), "skin_raw": st.integers(-0x8000, 0x7FFF), "case_raw": st.integers(-0x8000, 0x7FFF)})
+
+
+@given(st.lists(part_words, min_size=1, max_size=20))
+@settings(max_examples=25, deadline=None)
+def test_the_esp32_sensor_driver_reads_its_parts(cases: list[dict[str, Any]]) -> None:
+    """boards/alcohol_sensors.py on the 32-bit interpreter, its machine module faked with
+    the parts' registers: the fuel cell's millivolts over its zero by the board's scale,
+    the VCNL4040's little-endian count, the TMP117s' signed big-endian 7.8125 m°C words."""
+    board = ROOT / "boards" / "esp32_alcohol_sim7000g.json"
+    spec = json.loads(board.read_text())["alcohol"]
+    missing = {"uv": [0] * 8, "ir": None, "skin_raw": 0, "case_raw": 0}  # nothing answers at the IR's address
+    env = {**os.environ, "MICROPYPATH": os.pathsep.join([str(ROOT / "tests" / "mp" / "esp32_fakes"),
+                                                         str(ROOT / "boards"), str(ROOT / "firmware")])}
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as given:
+        json.dump([*cases, missing], given)
+        given.flush()
+        out = subprocess.run([mp.micropython(), str(ROOT / "tests" / "mp" / "alcohol_sensors_probe.py"), str(board),
+                              given.name], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    setup, *got = (json.loads(line) for line in out.stdout.splitlines())
+    assert ["adc", 3] in setup  # 11 dB: the fuel cell's amplifier swings to 3.1 V
+    assert ["i2c_write", spec["ir_addr"], 0x03, "0000"] in setup  # proximity powered on
+    for case, sample in zip(cases, got, strict=False):
+        mv_over_zero = (sum(case["uv"]) // 8 - spec["tac_zero_mv"] * 1000) // 1000
+        tac = min(32767, max(0, mv_over_zero * spec["tac_e4_per_v"] // 1000))
+        tenths = [math.floor(case[k] * 7.8125 / 100) for k in ("skin_raw", "case_raw")]
+        assert sample == [tac, case["ir"], *tenths], (case, sample)
+    assert got[-1] == {"error": 19}  # ENODEV from the bus: the driver does not invent a reading
