@@ -36,6 +36,7 @@ _EV_ENVIRONMENTAL_ALCOHOL = const(73)  # environmental alcohol suspected; depth:
 _EV_SENSOR_REMOVED = const(74)  # off the skin, the strap closed; depth: skin minus case (0.1 C)
 _EV_SENSOR_OBSTRUCTED = const(75)  # something between skin and sensor; depth: the reading; accuracy: IR
 _EV_SENSOR_ON_SKIN = const(76)  # the readings a worn tag's again after 74 or 75
+_EV_SENSOR_FAULT = const(77)  # the sensors did not answer; depth: the error number
 
 
 def settings():
@@ -91,6 +92,8 @@ class App:
         self.loop.poll(self.tamper.poll)
         self.rule = tacrule.TacRule(s)
         self.skin = skinwatch.SkinWatch(s)
+        self.fault = False  # the sensors did not answer the last reading
+        self.read = (0, 0, 0)  # the last reading's IR, skin and case (0.1 C), for a technician
         self._restore()
         self.diag = None  # loaded when a technician first speaks
         self.loop.poll(self._poll_console)
@@ -120,8 +123,17 @@ class App:
         self._event(kind, utc)
 
     def _read(self, now):
-        tac, ir, skin, case = self.board.alcohol.sample()
         utc = self.board.utc()
+        try:
+            tac, ir, skin, case = self.board.alcohol.sample()
+        except OSError as e:  # a part not answering: said once, tried again at the next reading
+            if not self.fault:
+                self.fault = True
+                self._event(_EV_SENSOR_FAULT, utc, 0, e.errno)
+            self.loop.arm(self._sample, self.cfg["alc_sample_s"] * 1000)
+            return
+        self.fault = False
+        self.read = (ir, skin, case)
         self._event(_EV_ALCOHOL_READING, utc, ir, tac, struct.pack("<hhI", skin, case, 0))
         r = self.rule
         said = r.update(utc, tac)
@@ -187,7 +199,9 @@ class App:
 
     def counters(self):
         r, k, lk = self.rule, self.skin, self.link
-        return ("tac_e4=%d episode=%d peak_e4=%d ir_ref=%d skin=%d" % (r.last, r.open, r.peak, k.ref, k.state),
+        ir, skin, case = self.read
+        return ("tac_e4=%d episode=%d peak_e4=%d ir=%d ir_ref=%d skin_c10=%d case_c10=%d skin=%d fault=%d" % (
+            r.last, r.open, r.peak, ir, k.ref, skin, case, k.state, self.fault),
                 "heap_peak=%d queued=%d acked=%d sent=%d strap_tamper=%d case_tamper=%d battery_pct=%d" % (
                     self.board.heap_peak(), self.store.count, self.store.acked, lk.sent if lk else 0,
                     self.tamper.strap, self.tamper.case, self.power.pct))

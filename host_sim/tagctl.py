@@ -202,7 +202,7 @@ def cmd_log(args: argparse.Namespace, port: serial.Serial) -> int:
                  else "no position")
         print(f"fix  {stamp}  {where}  {'valid' if f['valid'] else 'not valid'}")
     if counters:
-        print("gnss " + "  ".join(f"{k}={v}" for k, v in counters.items()))
+        print("counters " + "  ".join(f"{k}={v}" for k, v in counters.items()))
     if not fixes and not counters:
         print(f"no reports from {args.port} in {args.seconds:g} s", file=sys.stderr)
         return 1

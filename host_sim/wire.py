@@ -66,6 +66,7 @@ class Kind(IntEnum):
     SENSOR_REMOVED = 74  # the alcohol tag off the ankle, its strap closed
     SENSOR_OBSTRUCTED = 75  # something between skin and sensor
     SENSOR_ON_SKIN = 76  # worn again after either
+    SENSOR_FAULT = 77  # the alcohol tag's sensors did not answer: no reading
 
 
 EVENT_NAMES = {k.value: k.name.lower() for k in Kind}
@@ -73,7 +74,7 @@ ALERTS = {Kind.BREACH, Kind.EXIT, Kind.WARNING, Kind.CONFIG_REFUSED, Kind.TAMPER
           Kind.BATTERY_LOW, Kind.BATTERY_CRITICAL, Kind.LOCATION_LOST, Kind.SHIELDING, Kind.JAMMING,
           Kind.SPOOFING, Kind.CURFEW_ABSENT,
           Kind.CURFEW_LEFT, Kind.SPOOF_SUSPECTED, Kind.MAINS_LOST, Kind.UNIT_MOVED, Kind.DRINKING,
-          Kind.SENSOR_REMOVED, Kind.SENSOR_OBSTRUCTED}  # what an operator must see
+          Kind.SENSOR_REMOVED, Kind.SENSOR_OBSTRUCTED, Kind.SENSOR_FAULT}  # what an operator must see
 
 
 class WireError(ValueError):

@@ -28,7 +28,7 @@ NOISE_E4 = 20  # each reading's
 SPAN_S = 3600
 
 CONFIRMED, OPEN = "confirmed", "open"
-TAMPER = {Kind.SENSOR_REMOVED: "removed", Kind.SENSOR_OBSTRUCTED: "obstructed"}
+TAMPER = {Kind.SENSOR_REMOVED: "removed", Kind.SENSOR_OBSTRUCTED: "obstructed", Kind.SENSOR_FAULT: "fault"}
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Episode:
     verdict: str  # CONFIRMED, OPEN, or why it is not a body's
     received_ms: int  # when the centre had the readings it judged on
     tag_reported_utc: int | None = None  # the tag's own drinking event (71) in the episode
-    tamper: list[str] = field(default_factory=list)  # the sensor off the skin during it
+    tamper: list[str] = field(default_factory=list)  # the sensor off the skin, or silent, about it
 
     @property
     def body(self) -> bool:

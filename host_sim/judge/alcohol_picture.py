@@ -1,6 +1,6 @@
 """An alcohol tag's run as a picture, on London clock time: the true blood alcohol,
 the tag's readings as the centre stored them, the threshold, the drinks and the
-exposures, the barrier and removal spells, the tag's decisions and the centre's
+exposures, the barrier, removal and sensor fault spells, the tag's decisions and the centre's
 episodes; below, what the sensor saw of the skin (IR, skin and case temperature)."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ DECISIONS = {Kind.DRINKING: ("v", "#d62728", "drinking (tag)"), Kind.DRINKING_EN
              Kind.ENVIRONMENTAL_ALCOHOL: ("*", "#ff7f0e", "environmental (tag)"),
              Kind.SENSOR_REMOVED: ("X", "#7f7f7f", "removed (tag)"),
              Kind.SENSOR_OBSTRUCTED: ("s", "#8c564b", "obstructed (tag)"),
-             Kind.SENSOR_ON_SKIN: ("o", "#17becf", "on skin (tag)")}
+             Kind.SENSOR_ON_SKIN: ("o", "#17becf", "on skin (tag)"),
+             Kind.SENSOR_FAULT: ("P", "#000000", "sensor fault (tag)")}
 
 
 def picture(run: Run, result: Result, path: Path) -> None:
@@ -45,7 +46,8 @@ def picture(run: Run, result: Result, path: Path) -> None:
     ax.scatter([when(r["utc"] - start) for r in readings], [r["depth_m"] / 1e4 for r in readings], s=9,
                color="#1f77b4", zorder=4, label="the tag's readings (sweat)")
     ax.axhline(THRESHOLD, color="#d62728", lw=0.8, ls="--", label=f"threshold {THRESHOLD} g/dL")
-    for spells, colour, label in ((spec.obstruction, "#8c564b", "barrier"), (spec.removal, "#7f7f7f", "removed")):
+    for spells, colour, label in ((spec.obstruction, "#8c564b", "barrier"), (spec.removal, "#7f7f7f", "removed"),
+                                  (spec.sensor_fault, "#000000", "sensors silent")):
         for k, (a, b) in enumerate(spells):
             for axis in (ax, skin):
                 axis.axvspan(when(a), when(b), color=colour, alpha=0.15, lw=0, label=label if k == 0 and

@@ -11,14 +11,15 @@ and removals: never from what the tag's sensors read.
   spell's start to the event's arrival. A spell above the threshold that peaks
   lower may be reported or not: the sweat's lower, later peak may stay under the
   tag's threshold. A spell whose sweat the sensor could not reach (a barrier or
-  a removal at any time from its start to REPORT_WITHIN_S after its end) owes no
-  drinking event: the barrier's or the removal's alert is owed instead.
+  a removal or a sensor fault at any time from its start to REPORT_WITHIN_S after
+  its end) owes no drinking event: that spell's alert is owed instead.
 - A "drinking" event with no blood alcohol above TRACE in the LOOKBACK_S before
   its stamp is false; so is "environmental alcohol" with no exposure in the
   SPIKE_S before it.
-- A barrier or a removal lasting REQUIRED_S or more requires its event stamped
-  within DUE_S of its start. Either event outside every spell of its kind (and
-  DUE_S after it) is false: a tag off the ankle must say removed, not obstructed.
+- A barrier, a removal or a sensor fault lasting REQUIRED_S or more requires its
+  event stamped within DUE_S of its start. Any of them outside every spell of its
+  kind (and DUE_S after it) is false: a tag off the ankle must say removed, not
+  obstructed.
 """
 
 from __future__ import annotations
@@ -48,20 +49,23 @@ def score(sc: Scenario, blood: np.ndarray, stored: list[dict[str, Any]]) -> Curf
     out = CurfewScore()
     start = sc.start_utc
     said = {k: [r for r in stored if r["kind"] == k] for k in (Kind.DRINKING, Kind.ENVIRONMENTAL_ALCOHOL,
-                                                                Kind.SENSOR_REMOVED, Kind.SENSOR_OBSTRUCTED)}
+                                                                Kind.SENSOR_REMOVED, Kind.SENSOR_OBSTRUCTED,
+                                                                Kind.SENSOR_FAULT)}
     ends = sorted(r["utc"] for r in stored if r["kind"] == Kind.DRINKING_ENDED)
     for a, b, peak in episodes(blood, THRESHOLD):
         if peak < spec.must_peak_g_dl:
             continue
         a_s, b_s = a * 60, b * 60
-        if any(x < b_s + REPORT_WITHIN_S and a_s < y for x, y in (*spec.obstruction, *spec.removal)):
-            continue  # hidden from the sensor: the barrier's or the removal's own alert is owed instead
+        if any(x < b_s + REPORT_WITHIN_S and a_s < y for x, y in (*spec.obstruction, *spec.removal,
+                                                                  *spec.sensor_fault)):
+            continue  # hidden from the sensor: the barrier's, the removal's or the fault's own alert is owed instead
         hits = [r for r in said[Kind.DRINKING] if covers(r, ends, start, a_s, b_s + REPORT_WITHIN_S)]
         _require(out, "drinking", a_s, hits, f"blood alcohol above {THRESHOLD} g/dL from {a_s} s, peaking at "
                                              f"{peak:.3f}: a drinking event stamped by {REPORT_WITHIN_S} s after "
                                              f"it falls below", start)
     for kind, spells, what in ((Kind.SENSOR_OBSTRUCTED, spec.obstruction, "obstruction"),
-                               (Kind.SENSOR_REMOVED, spec.removal, "removal")):
+                               (Kind.SENSOR_REMOVED, spec.removal, "removal"),
+                               (Kind.SENSOR_FAULT, spec.sensor_fault, "sensor fault")):
         for a_s, b_s in spells:
             if b_s - a_s < REQUIRED_S:
                 continue

@@ -45,14 +45,18 @@ class Firmware:
     RUN_AHEAD = True  # honour quiet_until; off, every turn is a round trip (the same run, slower)
 
     def __init__(self, start_ms: int, device: Path, heap: str | None = None,
-                 on_power: Callable[[int, str, bool], None] | None = None, reset_cause: int = POWER_ON) -> None:
+                 on_power: Callable[[int, str, bool], None] | None = None, reset_cause: int = POWER_ON,
+                 sensors: dict[str, int] | None = None) -> None:
         """Boot the firmware laid out in device (host_sim.device.device_image) at start_ms (UTC).
         on_power hears the parts it switches from its very first turn; reset_cause is what
-        the board says woke it (machine.reset_cause()'s numbers)."""
+        the board says woke it (machine.reset_cause()'s numbers); sensors, what an alcohol
+        tag's sensors read at power-on (boards/host_alcohol.py)."""
         # Nothing of the caller's environment, and no address randomisation: the
         # collector scans the C stack conservatively, so the same run must find the
         # same stack to give the same heap figures, wherever it is started from.
         env = {"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device), "EMTAG_RESET": str(reset_cause)}
+        if sensors:
+            env["EMTAG_SENSORS"] = ",".join(f"{k}={v}" for k, v in sensors.items())
         args = [*(["-X", f"heapsize={heap}"] if heap else []), "main.py"]
         rom = device / device_image.ROM_IMAGE
         if rom.exists():

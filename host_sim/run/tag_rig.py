@@ -218,7 +218,9 @@ class TagRig:
             self.fw.set_input(name, level)
 
     def _boot(self, at_ms: int, cause: int = POWER_ON) -> Firmware:
-        f = Firmware(start_ms=at_ms, device=self.image, heap=self.heap, on_power=self._power, reset_cause=cause)
+        sensors = self.alcohol.at((at_ms - self.start_ms) // 60000) if self.alcohol is not None else None
+        f = Firmware(start_ms=at_ms, device=self.image, heap=self.heap, on_power=self._power, reset_cause=cause,
+                     sensors=sensors)
         f.quiet_until = self._quiet_until
         f.on_link = self._to_centre
         f.on_modem = self._to_modem

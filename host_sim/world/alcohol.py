@@ -59,6 +59,7 @@ class AlcoholSpec:
     exposures: list[Exposure] = field(default_factory=list)
     obstruction: list[tuple[int, int]] = field(default_factory=list)  # s from the start
     removal: list[tuple[int, int]] = field(default_factory=list)
+    sensor_fault: list[tuple[int, int]] = field(default_factory=list)  # the sensors' bus answering nothing
     elimination_g_dl_h: float = ELIMINATION_G_DL_H
     tac_ratio: float = TAC_RATIO
     must_peak_g_dl: float = 0.05  # oracle: a drinking spell whose blood alcohol peaks this high must be reported
@@ -119,11 +120,12 @@ class Readings:
     ir: np.ndarray  # counts
     skin_c10: np.ndarray  # 0.1 °C
     case_c10: np.ndarray
+    fault: np.ndarray  # 1 while the sensors' bus answers nothing
 
     def at(self, minute: int) -> dict[str, int]:
         m = min(max(0, minute), len(self.tac_e4) - 1)
         return {"tac": int(self.tac_e4[m]), "ir": int(self.ir[m]), "skin_c10": int(self.skin_c10[m]),
-                "case_c10": int(self.case_c10[m])}
+                "case_c10": int(self.case_c10[m]), "fault": int(self.fault[m])}
 
 
 def _spells(minutes: int, spells: list[tuple[int, int]]) -> np.ndarray:
@@ -164,7 +166,7 @@ def readings(spec: AlcoholSpec, duration_s: int, seed: int) -> Readings:
     case = np.where(np.isfinite(off), AMBIENT_C + CASE_ABOVE_AMBIENT_C * cool, case)
     tac_e4 = np.clip(np.round((sensed + noise) * 1e4), 0, 32767).astype(int)
     return Readings(blood, tac_e4, np.round(ir).astype(int), np.round(skin * 10).astype(int),
-                    np.round(case * 10).astype(int))
+                    np.round(case * 10).astype(int), np.isfinite(_spells(minutes, spec.sensor_fault)).astype(int))
 
 
 def episodes(blood: np.ndarray, threshold: float = 0.02) -> list[tuple[int, int, float]]:

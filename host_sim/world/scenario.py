@@ -561,8 +561,8 @@ def _inputs(r: _Reader, node: yaml.Node, duration: int, pins: tuple[str, ...] = 
 
 def _alcohol(r: _Reader, node: yaml.Node, duration: int) -> AlcoholSpec:
     m = r.mapping(node, "alcohol", {"body": False, "drinks": False, "exposures": False, "obstruction": False,
-                                    "removal": False, "must_peak_g_dl": False, "tac_ratio": False,
-                                    "elimination_g_dl_h": False})
+                                    "removal": False, "sensor_fault": False, "must_peak_g_dl": False,
+                                    "tac_ratio": False, "elimination_g_dl_h": False})
     spec = AlcoholSpec()
     if "body" in m:
         b = r.mapping(m["body"], "alcohol.body", {"weight_kg": False, "sex": False})
@@ -587,6 +587,7 @@ def _alcohol(r: _Reader, node: yaml.Node, duration: int) -> AlcoholSpec:
         spec.exposures.append(Exposure(_at(r, e["at"], duration, f"exposure {i + 1}"), kind, peak, decay))
     spec.obstruction = _gaps(r, m["obstruction"], duration, "obstruction") if "obstruction" in m else []
     spec.removal = _gaps(r, m["removal"], duration, "removal") if "removal" in m else []
+    spec.sensor_fault = _gaps(r, m["sensor_fault"], duration, "sensor_fault") if "sensor_fault" in m else []
     if "must_peak_g_dl" in m:
         spec.must_peak_g_dl = float(r.number(m["must_peak_g_dl"], "alcohol.must_peak_g_dl", 0.02, 0.4))
     if "tac_ratio" in m:

@@ -320,3 +320,15 @@ def test_the_esp32_sensor_driver_reads_its_parts(cases: list[dict[str, Any]]) ->
         tenths = [math.floor(case[k] * 7.8125 / 100) for k in ("skin_raw", "case_raw")]
         assert sample == [tac, case["ir"], *tenths], (case, sample)
     assert got[-1] == {"error": 19}  # ENODEV from the bus: the driver does not invent a reading
+
+
+def test_sensors_that_stop_answering_are_said_once_and_the_tag_carries_on() -> None:
+    sc = scenario.load(ROOT / "scenarios/alcohol-sensor-fault.yaml")
+    run = sim.execute(sc, keep_nmea=False)
+    assert sc.alcohol is not None and run.alcohol is not None
+    (a, b), start = sc.alcohol.sensor_fault[0], sc.start_utc
+    faults = [r for r in run.stored if r["kind"] == Kind.SENSOR_FAULT]
+    assert len(faults) == 1 and a <= faults[0]["utc"] - start <= a + 1800 and faults[0]["depth_m"] == 19
+    readings = [r["utc"] - start for r in run.stored if r["kind"] == Kind.ALCOHOL_READING]
+    assert not [t for t in readings if a + 60 < t < b] and [t for t in readings if t > b]  # none invented
+    assert [r for r in run.stored if r["kind"] == Kind.DRINKING] and verdict.score(run).passed

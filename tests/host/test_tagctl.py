@@ -46,7 +46,7 @@ def test_log_shows_the_fixes_and_counters(tmp_path: Path) -> None:
     # (firmware/gnss.py): 1024 weeks on, as a receiver with that bug would mean
     assert len(fixes) >= 20 and "2034-08-16 03:07:" in fixes[0] and "-37.78" in fixes[0]
     assert "valid" in fixes[0]
-    assert any(ln.startswith("gnss sentences=") for ln in out.splitlines())
+    assert any(ln.startswith("counters sentences=") for ln in out.splitlines())
 
 
 def test_no_device_is_a_clear_error() -> None:
