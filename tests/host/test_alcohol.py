@@ -332,3 +332,18 @@ def test_sensors_that_stop_answering_are_said_once_and_the_tag_carries_on() -> N
     readings = [r["utc"] - start for r in run.stored if r["kind"] == Kind.ALCOHOL_READING]
     assert not [t for t in readings if a + 60 < t < b] and [t for t in readings if t > b]  # none invented
     assert [r for r in run.stored if r["kind"] == Kind.DRINKING] and verdict.score(run).passed
+
+
+def test_readings_and_the_episode_wait_out_a_coverage_gap_and_arrive_whole() -> None:
+    """Store and forward: what the tag read and decided in six hours without a signal
+    reaches the centre after it, every sequence number once, nothing lost."""
+    sc = scenario.load(ROOT / "scenarios/alcohol-drinking-in-coverage-gap.yaml")
+    run = sim.execute(sc, keep_nmea=False)
+    (a, b), start = sc.coverage_gaps[0], sc.start_utc
+    seqs = sorted(r["seq"] for r in run.stored)
+    assert seqs == list(range(seqs[0], seqs[-1] + 1))  # none missing, none twice
+    held = [r for r in run.stored if a < r["utc"] - start < b]
+    assert len([r for r in held if r["kind"] == Kind.ALCOHOL_READING]) >= (b - a) // 1800
+    assert all(r["received_ms"] / 1000 - start >= b for r in held)  # each waited for the signal
+    drinking = [r for r in run.stored if r["kind"] == Kind.DRINKING]
+    assert drinking and a < drinking[0]["utc"] - start < b and verdict.score(run).passed
