@@ -47,10 +47,8 @@ class TacRule:
         rose = fell = False
         if self.last < 0:  # the first reading: a rise from nothing known, judged as one
             rose = tac >= self.threshold
-        else:
+        elif utc > self.last_utc:  # a clock set back between two readings gives no rate to judge
             dt = utc - self.last_utc
-            if dt < 1:
-                dt = 1
             d = (tac - self.last) * 3600
             rose = d > self.absorb * dt + self.slack
             fell = -d > self.elim * dt + self.slack

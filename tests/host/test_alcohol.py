@@ -51,8 +51,8 @@ class Reference:
     def step(self, t: int, v: int) -> int:
         fell = False
         rose = self.last is None and v >= CFG["threshold"]  # nothing before it: a rise unjudged
-        if self.last is not None:
-            hours = max(1, t - self.last[0]) / 3600
+        if self.last is not None and t > self.last[0]:  # a clock set back: no rate
+            hours = (t - self.last[0]) / 3600
             change = v - self.last[1]
             rose = change > CFG["absorb"] * hours + 2 * CFG["noise"]
             fell = -change > CFG["elim"] * hours + 2 * CFG["noise"]
@@ -108,7 +108,7 @@ def _sample(r: alcohol.Readings, start_s: int = 0) -> list[tuple[int, int]]:
 def series(draw: Any) -> list[tuple[int, int]]:
     t, v, out = 1_796_000_000, 0, []
     for _ in range(draw(st.integers(2, 40))):
-        t += draw(st.sampled_from([600, 1800, 1, 3600]))
+        t += draw(st.sampled_from([600, 1800, 1, 3600, -3600, 0]))  # and a clock set back
         v = max(0, min(4000, v + draw(st.integers(-600, 600))))
         out.append((t, v))
     return out
