@@ -263,9 +263,11 @@ def test_the_model_tells_the_sensor_a_barrier_and_a_removal() -> None:
     assert np.all(r.tac_e4 >= 0)
 
 
-def test_an_evening_through_the_firmware_the_centre_episodes_command_and_the_picture(tmp_path: Path) -> None:
+def test_an_evening_through_the_firmware_the_centre_episodes_command_and_the_picture(
+        tmp_path: Path, centre_db: Path | str) -> None:
+    """On SQLite and on PostgreSQL, as every centre command."""
     sc = scenario.load(ROOT / "scenarios/alcohol-evening-four-pints.yaml")
-    db = tmp_path / "centre.db"
+    db = centre_db
     run = sim.execute(sc, keep_nmea=False, db=db)
     result = verdict.score(run)
     assert result.passed and result.episodes == {"owed": 1, "tag_reported": 1, "tag_false": 0,
