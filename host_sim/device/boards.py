@@ -31,6 +31,15 @@ def load(name: str) -> dict[str, Any]:
     return defn
 
 
+def changed(defn: dict[str, Any], changes: dict[str, Any] | None) -> dict[str, Any]:
+    """defn with changes made: a part given as a mapping changes those keys of the part
+    (a new part if it had none), anything else replaces it."""
+    out = dict(defn)
+    for key, value in (changes or {}).items():
+        out[key] = {**(defn.get(key) or {}), **value} if isinstance(value, dict) else value
+    return out
+
+
 def flashable() -> list[str]:
     return [n for n in names() if load(n)["flash_offset"] is not None]
 

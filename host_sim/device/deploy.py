@@ -31,9 +31,9 @@ from host_sim.paths import BOARDS, BUILD, FIRMWARE, venv_tool
 
 def files(board: str, config: Path, mpy_dir: Path = BUILD / "mpy",
           changes: dict[str, Any] | None = None) -> list[tuple[Path, str]]:
-    """(local file, name on the device) for everything a board needs; changes: parts of
-    its definition replaced (an alcohol tag's sensors on the host board)."""
-    defn = {**boards.load(board), **(changes or {})}
+    """(local file, name on the device) for everything a board needs; changes: its
+    definition's changes (boards.changed: an alcohol tag's sensors on the host board)."""
+    defn = boards.changed(boards.load(board), changes)
     arch = defn["mpy_arch"]
     driver = BOARDS / f"{defn['driver']}.py"
     sensors = (defn.get("alcohol") or {}).get("driver")  # an alcohol tag's sensors, on a real board

@@ -37,12 +37,7 @@ def build(dest: Path, config: dict[str, Any], zones_blob: bytes | None = None,
         (dest / ROM_IMAGE).write_bytes(romfs.image(modules))
     if board_changes:
         defn = json.loads((dest / "board.json").read_text())
-        for key, value in board_changes.items():
-            if isinstance(value, dict):
-                defn[key] = {**(defn.get(key) or {}), **value}
-            else:
-                defn[key] = value
-        (dest / "board.json").write_text(json.dumps(defn))
+        (dest / "board.json").write_text(json.dumps(boards.changed(defn, board_changes)))
     if zones_blob is not None:
         (dest / "zones.bin").write_bytes(zones_blob)
     return dest
