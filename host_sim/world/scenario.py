@@ -76,6 +76,7 @@ true trace and the zones. Every error names the file, the line and the fix.
       exposures: [{at: 8h, kind: sanitiser}]   # sanitiser, perfume or spill; peak_g_dl to change it
       obstruction: [{from: 30h, to: 36h}] # a barrier between skin and sensor
       removal: [{from: 40h, to: 42h}]     # the tag off the ankle, its strap closed
+      sensor_fault: [{from: 50h, to: 53h}]   # the sensors' bus answering nothing
       must_peak_g_dl: 0.05                # oracle: a drinking spell peaking this high must be reported
 """
 

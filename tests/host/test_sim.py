@@ -108,6 +108,7 @@ def _broken(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
 
 GOOD = (ROOT / "scenarios/direct-approach.yaml").read_text()
 CURFEW = (ROOT / "scenarios/curfew-replay-device.yaml").read_text()
+ALCOHOL = (ROOT / "scenarios/alcohol-sensor-fault.yaml").read_text()
 
 
 @pytest.mark.parametrize(("text", "at", "says"), [
@@ -123,6 +124,16 @@ CURFEW = (ROOT / "scenarios/curfew-replay-device.yaml").read_text()
     (CURFEW.replace('start: "19:00"', 'start: "7pm"'), "7pm", "expected HH:MM"),
     (CURFEW.replace("  schedule:", "  grace: 5m\n  schedule:"), "grace: 5m", "unknown key 'grace' in curfew"),
     (CURFEW.replace("replay: {from: 50m", "replay: {from: 20m"), "replayer:", "replay must start after the capture"),
+    (ALCOHOL.replace("sex: male", "sex: man"), "sex: man", "expected male or female"),
+    (ALCOHOL.replace("{at: 19h, units: 2.6}", "{at: 31h, units: 2.6}"), "drinks:", "is not before the end"),
+    (ALCOHOL.replace("sensor_fault: [{from: 9h, to: 13h}]", "sensor_fault: [{from: 9h}]"), "sensor_fault:",
+     "needs 'to'"),
+    (ALCOHOL.replace("  drinks:", "  exposures: {at: 8h, kind: sanitiser}\n  drinks:"), "exposures:",
+     "must be a list"),
+    (ALCOHOL.replace("  drinks:", "  exposures: [{at: 8h, kind: gin}]\n  drinks:"), "kind: gin",
+     "expected one of sanitiser, perfume, spill"),
+    (ALCOHOL.replace("  sensor_fault:", "  sensor_faults:"), "sensor_faults:", "unknown key 'sensor_faults'"),
+    (ALCOHOL.replace("alcohol:\n", "trail: {}\nalcohol:\n"), "body:", "no zones or trail with alcohol"),
     (CURFEW.replace("home: {lat: 52.90400, lon: -1.48000}\n", ""), "  schedule: [", "needs unit"),
     (CURFEW.replace("  schedule:", "  backup: {start_mv: 5000}\n  schedule:"), "backup:", "start_mv"),
     (CURFEW.replace("  schedule:", "  backup: {volts: 4}\n  schedule:"), "backup:", "unknown key 'volts'"),
