@@ -86,20 +86,19 @@ def score(sc: Scenario, blood: np.ndarray, stored: list[dict[str, Any]]) -> Curf
     return out
 
 
-def episode_figures(sc: Scenario, blood: np.ndarray, stored: list[dict[str, Any]]) -> dict[str, int]:
-    """Drinking episodes against the oracle, as the tag reported them (its events 71)
-    and as the centre judged them from the readings (host_sim/centre/episodes.py): the
-    episodes owed, and each side's reported and false ones."""
+def episode_figures(sc: Scenario, blood: np.ndarray, stored: list[dict[str, Any]],
+                    tag: CurfewScore) -> dict[str, int]:
+    """Drinking episodes against the oracle, as the tag reported them (its events 71,
+    tag: score() of them) and as the centre judged them from the readings
+    (host_sim/centre/episodes.py): the episodes owed, and each side's reported and
+    false ones."""
     found = centre_episodes.of_centre(stored)
     ends = [{"kind": Kind.DRINKING_ENDED, "utc": e.end_utc} for e in found if e.body and e.end_utc is not None]
-    centre = [{"kind": Kind.DRINKING, "utc": e.start_utc, "received_ms": e.received_ms, "device": e.device,
+    opened = [{"kind": Kind.DRINKING, "utc": e.start_utc, "received_ms": e.received_ms, "device": e.device,
                "seq": -k} for k, e in enumerate(found) if e.body]
-    out = {"owed": 0}
-    for side, events in (("tag", stored), ("centre", centre + ends)):
-        got = score(sc, blood, events)
-        owed = [r for r in got.required_list if r["kind"] == "drinking"]
-        out["owed"] = len(owed)
-        out[f"{side}_reported"] = sum(r["detected"] for r in owed)
+    out = {"owed": sum(r["kind"] == "drinking" for r in tag.required_list)}
+    for side, got in (("tag", tag), ("centre", score(sc, blood, opened + ends))):
+        out[f"{side}_reported"] = sum(r["detected"] for r in got.required_list if r["kind"] == "drinking")
         out[f"{side}_false"] = sum(f["alcohol"].startswith("drinking") for f in got.false)
     out["centre_not_a_body"] = sum(not e.body for e in found)
     return out

@@ -141,9 +141,9 @@ def score(run: Run) -> Result:
                           "why": "never opened before it"})
             false_keys.add((r["device"], r["seq"]))
     must = len(required)
+    alcohol = alcohol_score.score(sc, run.alcohol.bac, run.stored) if run.alcohol is not None else None
     for part in (curfew_score.score(sc, run.truth, run.unit_stored, run.stored) if sc.curfew else None,
-                 fault_score.score(sc, run.truth, run.stored),
-                 alcohol_score.score(sc, run.alcohol.bac, run.stored) if run.alcohol is not None else None):
+                 fault_score.score(sc, run.truth, run.stored), alcohol):
         if part is None:
             continue
         missed += part.missed
@@ -179,7 +179,8 @@ def score(run: Run) -> Result:
                   run.valid_fixes,
                   run.counters.get("heap_peak", -1), sc.duration_s, round(run.wall_s, 2), run.events, required,
                   silences, classify(run, answered, false_keys, silences),
-                  alcohol_score.episode_figures(sc, run.alcohol.bac, run.stored) if run.alcohol is not None else None)
+                  alcohol_score.episode_figures(sc, run.alcohol.bac, run.stored, alcohol)
+                  if run.alcohol is not None and alcohol is not None else None)
 
 
 def _opened_before(sc: Scenario, r: dict[str, Any]) -> bool:
