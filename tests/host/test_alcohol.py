@@ -172,7 +172,9 @@ def test_real_drinking_over_the_must_level_is_reported(given_drinks: list[tuple[
     assert not [i for i, bits in said if bits & SPIKE]  # and no drinking read as the air
 
 
-def test_a_second_spike_in_the_first_ones_tail_is_not_drinking() -> None:
+def test_two_perfume_sprays_forty_minutes_apart_are_not_drinking() -> None:
+    """The first caught on its rise at a body's pace: readings at or above the threshold
+    for under an hour confirm nothing."""
     spec = AlcoholSpec(exposures=[Exposure(0, "perfume", 0.25, 12.0), Exposure(2362, "perfume", 0.125, 5.0)])
     r = alcohol.readings(spec, 24 * 3600, 0)
     assert not [i for i, bits in reference(_sample(r, 0)) if bits & STARTED]
@@ -267,8 +269,7 @@ def test_an_evening_through_the_firmware_the_centre_episodes_command_and_the_pic
         tmp_path: Path, centre_db: Path | str) -> None:
     """On SQLite and on PostgreSQL, as every centre command."""
     sc = scenario.load(ROOT / "scenarios/alcohol-evening-four-pints.yaml")
-    db = centre_db
-    run = sim.execute(sc, keep_nmea=False, db=db)
+    run = sim.execute(sc, keep_nmea=False, db=centre_db)
     result = verdict.score(run)
     assert result.passed and result.episodes == {"owed": 1, "tag_reported": 1, "tag_false": 0,
                                                  "centre_reported": 1, "centre_false": 0, "centre_not_a_body": 0}
@@ -276,7 +277,8 @@ def test_an_evening_through_the_firmware_the_centre_episodes_command_and_the_pic
     assert (tmp_path / f"{sc.name}.png").read_bytes()[:4] == b"\x89PNG"
 
     def episodes_cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "episodes", "--db", str(db), *args],
+        return subprocess.run([sys.executable, "-m", "host_sim.tagsim", "centre", "episodes", "--db", str(centre_db),
+                               *args],
                               capture_output=True, text=True, cwd=ROOT)
 
     rows = json.loads(episodes_cli("--json").stdout)
