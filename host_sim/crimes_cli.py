@@ -97,7 +97,8 @@ def _match(centre: Any, args: argparse.Namespace) -> int:
 
     if not 0 < args.max_speed <= 100:
         raise CliError(f"--max-speed {args.max_speed:g}: expected above 0 and at most 100 (m/s)")
-    hits = crimes.match(centre, args.refs or None, args.who, args.max_speed)
+    hits = crimes.match(centre, args.refs or None, args.who, args.max_speed,
+                        progress=lambda done, of: report.progress(done, of, "crimes matched"))
     rows = [h.as_dict() for h in hits]
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,7 @@
 """Trails against reported crimes (docs/trails.md): crimes imported from a police CSV,
 matched against every tag's breadcrumbs, evidence for one tag and one crime, the
-retention purge and the audit of every query.
-
-A tag could have been at a crime when its trail, bounded in space and time, reaches
-the crime's radius in the crime's window. Between two breadcrumbs a and b (t_a < t),
-the wearer at t lies within v (t - t_a) + u_a of a and within v (t_b - t) + u_b of b
-(v the largest plausible speed, u a fix's uncertainty): the space-time prism. Its
-distance from the crime is at least the larger of the two discs' distances from it,
-and that bound is what is compared with the radius, so no tag that could have been
-there is left out. Breadcrumbs further apart than the gap limit bound nothing: that
-stretch is "no data", reported as such and never read as absence.
+retention purge and the audit of every query. Whether a tag could have been at a crime
+is reach.judge's to say; here the indexes choose which tags it judges.
 """
 
 from __future__ import annotations
@@ -17,57 +9,42 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
-from pyproj import Geod, Transformer
+from pyproj import Transformer
 
 from host_sim import wire
 from host_sim.centre.db import SQLITE
+from host_sim.centre.reach import (
+    CRUMB,
+    GAP_S,
+    MAX_SPEED_MPS,
+    NEAR,
+    NO_DATA,
+    PATH,
+    RANK,
+    STRONG,
+    Crime,
+    Hit,
+    Trails,
+    judge,
+)
 from host_sim.centre.server import Centre
 from host_sim.centre.views import iso
 from host_sim.exits import CliError
 from host_sim.world.scenario import LONDON, in_uk, london_minute, off_uk
 
-GEOD = Geod(ellps="WGS84")
+__all__ = ["GAP_S", "MAX_SPEED_MPS", "NEAR", "NO_DATA", "PATH", "RANK", "STRONG", "Crime", "Hit"]
+
 BNG = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)  # British National Grid to WGS84
-MAX_SPEED_MPS = 30.0  # a car in town, hurried: further than this in the time is not plausible
-GAP_S = 600  # breadcrumbs further apart than this bound nothing between them
 RADIUS_M = 100.0
 COLUMNS = ("reference", "offence", "lat", "lon", "easting", "northing", "from", "to", "radius_m")
-STRONG, NEAR, PATH, NO_DATA = "fix inside", "fix near", "path through", "no data"
-
-
-@dataclass(frozen=True)
-class Crime:
-    ref: str
-    offence: str
-    lat: float
-    lon: float
-    from_utc: int
-    to_utc: int
-    radius_m: float
-
-
-@dataclass
-class Hit:
-    ref: str
-    device: str
-    strength: str  # STRONG: a fix within the radius, its uncertainty too; NEAR: a fix whose
-    # uncertainty reaches it; PATH: only the trail between fixes could pass; NO_DATA: a gap
-    closest_m: float  # the nearest the likely path came: a fix, less its uncertainty, or straight between fixes
-    closest_utc: int
-    inside_s: int  # how long a straight walk between the fixes stays within the radius
-    gaps: list[tuple[int, int]] = field(default_factory=list)  # no data, inside the window
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"ref": self.ref, "device": self.device, "strength": self.strength,
-                "closest_m": None if math.isnan(self.closest_m) else round(self.closest_m, 1),
-                "closest_time": iso(self.closest_utc),
-                "inside_s": self.inside_s, "gaps": [[iso(a), iso(b)] for a, b in self.gaps]}
 
 
 def london(utc: int) -> str:
@@ -177,7 +154,8 @@ def crimes(centre: Centre, refs: list[str] | None = None) -> list[Crime]:
         unknown = sorted(set(refs) - {c.ref for c in got})
         if unknown:
             raise CliError(f"no crime {unknown[0]} imported (tagsim centre crimes list)")
-        got = [c for c in got if c.ref in refs]
+        chosen = set(refs)
+        got = [c for c in got if c.ref in chosen]
     return got
 
 
@@ -193,9 +171,6 @@ class Crumb:
     unc_m: float
 
 
-RANK = {STRONG: 0, NEAR: 1, PATH: 2, NO_DATA: 3}
-
-
 def window_crumbs(centre: Centre, c: Crime, device: str, margin_s: int = GAP_S) -> list[Crumb]:
     """The tag's breadcrumbs from margin_s before the crime's window to margin_s after."""
     rows = centre.db.execute(
@@ -205,36 +180,112 @@ def window_crumbs(centre: Centre, c: Crime, device: str, margin_s: int = GAP_S) 
     return [Crumb(d, s, u, la / 1e7, lo / 1e7, float(acc)) for d, s, u, la, lo, acc in rows]
 
 
+def assess(c: Crime, crumbs: list[Crumb], max_speed: float = MAX_SPEED_MPS) -> Hit | None:
+    """One tag's place in the crime's window from its breadcrumbs about it (window_crumbs):
+    None if it could not have been there and has no gap in which it could."""
+    got = np.array([(k.utc, round(k.lat * 1e7), round(k.lon * 1e7), k.unc_m) for k in crumbs], CRUMB)
+    hits = judge([c], np.zeros(1, np.int64), np.zeros(1, np.int64),
+                 Trails.of([crumbs[0].device if crumbs else ""], [got]), max_speed)
+    return hits[0] if hits else None
+
+
 OPEN_END = 1 << 62  # a gap's end when no breadcrumb has come since
+BUCKET_S = 3600  # the trail is indexed an hour of a tag's breadcrumbs at a time
+BATCH = 512  # crimes judged together: fewer numpy calls, a bounded stretch of trail in memory
+_M_PER_DEG_LAT = 110_000.0  # fewer than the ellipsoid's least (110,574): boxes err wide
+_M_PER_DEG_LON = 111_319.0  # at the equator, times cos(latitude): wide again
 
 
 def index(centre: Centre) -> int:
     """Bring the trail's indexes up to date with the breadcrumbs stored since the last
-    call, off the path that acknowledges frames: on SQLite the R*Tree (keyed by the
-    event's rowid; PostgreSQL's GiST index keeps itself), and on both each touched tag's
-    gaps, recomputed from its last breadcrumb before the earliest new one. The count indexed."""
+    call, off the path that acknowledges frames: each touched tag's hours of breadcrumbs
+    (_hours) and its gaps, from its last breadcrumb before the earliest new one. The
+    count indexed."""
     db, rowid = centre.db, centre.rowid
     with db.transaction():
         mark = db.execute("SELECT mark FROM trail_mark").fetchone()[0]
         top = db.execute(f"SELECT coalesce(max({rowid}), 0) FROM events").fetchone()[0]
         touched = db.execute(f"SELECT device, min(utc), count(*) FROM events WHERE kind = 10 AND {rowid} > ? "
                              f"AND {rowid} <= ? GROUP BY device", (mark, top)).fetchall()
-        if db.kind == SQLITE:
-            db.execute("INSERT INTO trail (id, lat0, lat1, lon0, lon1, t0, t1, device, seq) SELECT rowid, lat_e7, "
-                       "lat_e7, lon_e7, lon_e7, utc, utc, device, seq FROM events WHERE kind = 10 AND rowid > ? "
-                       "AND rowid <= ?", (mark, top))
         for device, first, _ in touched:
             before = db.execute("SELECT max(utc) FROM events WHERE device = ? AND kind = 10 AND utc < ?",
                                 (device, first)).fetchone()[0]
+            crumbs = _crumbs(centre, device, first if before is None else before - before % BUCKET_S)
             start = -1 if before is None else before
             db.execute("DELETE FROM gaps WHERE device = ? AND t0 >= ?", (device, start))
-            times = [0 if before is None else before] + [r[0] for r in db.execute(
-                "SELECT DISTINCT utc FROM events WHERE device = ? AND kind = 10 AND utc > ? ORDER BY utc",
-                (device, start))] + [OPEN_END]
+            utc = crumbs["utc"]
+            times = np.concatenate([[0 if before is None else before], np.unique(utc[utc > start]), [OPEN_END]])
+            far = np.flatnonzero(np.diff(times) > GAP_S)
             db.executemany("INSERT INTO gaps (device, t0, t1) VALUES (?, ?, ?)",
-                           [(device, a, b) for a, b in zip(times, times[1:], strict=False) if b - a > GAP_S])
+                           [(device, int(times[k]), int(times[k + 1])) for k in far])
+            _hours(centre, device, crumbs)
         db.execute("UPDATE trail_mark SET mark = ?", (top,))
     return sum(n for *_, n in touched)
+
+
+def reindex(centre: Centre) -> int:
+    """The trail's indexes built again from the events: after events were changed other
+    than by storing frames or the purge. The count indexed."""
+    with centre.db.transaction():
+        for table in (["trail"] if centre.db.kind == SQLITE else []) + ["trail_crumbs", "gaps"]:
+            centre.db.execute(f"DELETE FROM {table}")
+        centre.db.execute("UPDATE trail_mark SET mark = 0")
+    return index(centre)
+
+
+def _crumbs(centre: Centre, device: str, since: int) -> np.ndarray:
+    rows = centre.db.execute("SELECT utc, lat_e7, lon_e7, accuracy_m FROM events WHERE device = ? AND kind = 10 "
+                             "AND utc >= ? ORDER BY utc, seq", (device, since)).fetchall()
+    return np.array([tuple(r) for r in rows], CRUMB)
+
+
+def _hours(centre: Centre, device: str, crumbs: np.ndarray) -> None:
+    """The tag's breadcrumbs from the first given on, an hour at a time (trail_crumbs),
+    each hour boxed in space and time (the R*Tree trail on SQLite, GiST on PostgreSQL).
+    The box holds the hour's fixes and the next hour's first when no gap lies between,
+    widened by how far the wearer could have strayed between two fixes of the hour at
+    MAX_SPEED_MPS, and by the fixes' uncertainty: a tag that could have been at a crime
+    has a box about the scene in its window."""
+    db = centre.db
+    if len(crumbs) == 0:
+        return
+    first_hour = int(crumbs["utc"][0]) // BUCKET_S
+    if db.kind == SQLITE:
+        db.execute("DELETE FROM trail WHERE id IN (SELECT id FROM trail_crumbs WHERE device = ? AND bucket >= ?)",
+                   (device, first_hour))
+    db.execute("DELETE FROM trail_crumbs WHERE device = ? AND bucket >= ?", (device, first_hour))
+    utc, n = crumbs["utc"], len(crumbs)
+    lat, lon, unc = crumbs["lat_e7"].astype(np.int64), crumbs["lon_e7"].astype(np.int64), crumbs["unc_m"]
+    hour = utc // BUCKET_S
+    starts = np.flatnonzero(np.r_[True, hour[1:] != hour[:-1]])
+    ends = np.r_[starts[1:], n]
+    step = np.r_[np.diff(utc), GAP_S + 1]  # to the next fix; none after the last
+    linked = step[ends - 1] <= GAP_S  # the next hour's first fix is reached without a gap
+    nxt = np.minimum(ends, n - 1)
+    strays = np.maximum.reduceat(np.where(step <= GAP_S, step, 0), starts) * MAX_SPEED_MPS / 2
+    reach_m = 1.01 * (strays + np.maximum(np.maximum.reduceat(unc, starts), np.where(linked, unc[nxt], 0))) + 1
+    lat0 = np.minimum(np.minimum.reduceat(lat, starts), np.where(linked, lat[nxt], lat[starts]))
+    lat1 = np.maximum(np.maximum.reduceat(lat, starts), np.where(linked, lat[nxt], lat[starts]))
+    lon0 = np.minimum(np.minimum.reduceat(lon, starts), np.where(linked, lon[nxt], lon[starts]))
+    lon1 = np.maximum(np.maximum.reduceat(lon, starts), np.where(linked, lon[nxt], lon[starts]))
+    dlat = np.ceil(reach_m / _M_PER_DEG_LAT * 1e7)
+    widest = np.minimum(89.0, np.maximum(np.abs(lat0), np.abs(lat1)) / 1e7 + dlat / 1e7)
+    dlon = np.ceil(reach_m / (_M_PER_DEG_LON * np.cos(np.radians(widest))) * 1e7)
+    t1 = np.where(linked, utc[nxt], utc[ends - 1])
+    rows = [(device, int(hour[a]), int(utc[a]), int(t1[k]), *_e7_box(lat0[k] - dlat[k], lat1[k] + dlat[k],
+                                                                     lon0[k] - dlon[k], lon1[k] + dlon[k]),
+             crumbs[a:e].tobytes()) for k, (a, e) in enumerate(zip(starts, ends, strict=True))]
+    db.executemany("INSERT INTO trail_crumbs (device, bucket, t0, t1, lat0, lat1, lon0, lon1, crumbs) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if db.kind == SQLITE:
+        db.execute("INSERT INTO trail (id, lat0, lat1, lon0, lon1, t0, t1, device) SELECT id, lat0, lat1, lon0, lon1, "
+                   "t0, t1, device FROM trail_crumbs WHERE device = ? AND bucket >= ?", (device, first_hour))
+
+
+def _e7_box(lat0: float, lat1: float, lon0: float, lon1: float) -> tuple[int, int, int, int]:
+    """A box in integer degrees e7, rounded outwards and kept on the globe."""
+    return (max(-900_000_000, math.floor(lat0)), min(900_000_000, math.ceil(lat1)),
+            max(-1_800_000_000, math.floor(lon0)), min(1_800_000_000, math.ceil(lon1)))
 
 
 def gapped(centre: Centre, c: Crime) -> set[str]:
@@ -247,107 +298,113 @@ def gapped(centre: Centre, c: Crime) -> set[str]:
         (lo, c.to_utc, c.from_utc, c.from_utc, hi, c.to_utc))}
 
 
+def _scene(c: Crime, max_speed: float) -> tuple[int, int, int, int, int, int]:
+    """The box an hour's box (_hours) must meet for its tag to have been at the crime:
+    the scene and its radius in its window, in integer degrees e7 and Unix seconds. A
+    speed above the one the hours' boxes were drawn for widens it by the difference
+    over half a gap."""
+    reach_m = 1.01 * (c.radius_m + max(0.0, max_speed - MAX_SPEED_MPS) * GAP_S / 2) + 1
+    dlat = reach_m / _M_PER_DEG_LAT
+    dlon = reach_m / (_M_PER_DEG_LON * max(0.01, math.cos(math.radians(min(89.0, abs(c.lat) + dlat)))))
+    return (*_e7_box((c.lat - dlat) * 1e7, (c.lat + dlat) * 1e7, (c.lon - dlon) * 1e7, (c.lon + dlon) * 1e7),
+            c.from_utc, c.to_utc)
+
+
 def near(centre: Centre, c: Crime, max_speed: float) -> set[str]:
-    """Tags with a breadcrumb within reach of the scene around its window (the R*Tree's
-    box: the radius, as far as anyone goes in a gap, and any fix's uncertainty)."""
-    reach_m = c.radius_m + max_speed * GAP_S + 1000
-    dlat = reach_m / 111_000
-    dlon = reach_m / (111_000 * max(0.1, math.cos(math.radians(c.lat))))
-    box = (round((c.lat - dlat) * 1e7), round((c.lat + dlat) * 1e7), round((c.lon - dlon) * 1e7),
-           round((c.lon + dlon) * 1e7), c.from_utc - GAP_S, c.to_utc + GAP_S)
+    """Tags with an hour's box about the scene, through the spatial index."""
+    box = _scene(c, max_speed)
+    test = "lat1 >= ? AND lat0 <= ? AND lon1 >= ? AND lon0 <= ? AND t1 >= ? AND t0 <= ?"
     if centre.db.kind == SQLITE:
-        rows = centre.db.execute("SELECT DISTINCT device FROM trail WHERE lat1 >= ? AND lat0 <= ? AND lon1 >= ? "
-                                 "AND lon0 <= ? AND t1 >= ? AND t0 <= ?", box)
+        rows = centre.db.execute(f"SELECT DISTINCT device FROM trail WHERE {test}", box)
     else:  # the GiST index's boxes are rounded outwards: the integer test decides
-        rows = centre.db.execute("SELECT DISTINCT device FROM events WHERE kind = 10 AND geom && ST_MakeEnvelope("
-                                 "?, ?, ?, ?, 4326) AND lat_e7 BETWEEN ? AND ? AND lon_e7 BETWEEN ? AND ? "
-                                 "AND utc BETWEEN ? AND ?",
-                                 (box[2] / 1e7, box[0] / 1e7, box[3] / 1e7, box[1] / 1e7, *box))
+        rows = centre.db.execute(f"SELECT DISTINCT device FROM trail_crumbs WHERE box && ST_MakeEnvelope(?, ?, ?, ?, "
+                                 f"4326) AND {test}", (box[2] / 1e7, box[0] / 1e7, box[3] / 1e7, box[1] / 1e7, *box))
     return {r[0] for r in rows}
 
 
-def _dist(c: Crime, lat: float, lon: float) -> float:
-    return float(GEOD.inv(c.lon, c.lat, lon, lat)[2])
+@dataclass
+class Hours:
+    """Tags' indexed hours from one time to another: their breadcrumbs, and each hour's
+    box, as the rows tag, t0, t1, lat0, lat1, lon0, lon1 (columns in order of t0)."""
+    trails: Trails
+    boxes: np.ndarray
+
+    def near(self, scenes: np.ndarray) -> list[set[str]]:
+        """near() for each scene (_scene), from these boxes instead of the spatial index."""
+        found: list[set[str]] = [set() for _ in scenes]
+        tag, t0, t1, lat0, lat1, lon0, lon1 = self.boxes
+        met = _meet(tag, t0, t1, lat0, lat1, lon0, lon1, scenes, len(self.trails.devices))
+        for k, t in zip(met[0].tolist(), met[1].tolist(), strict=True):
+            found[k].add(self.trails.devices[t])
+        return found
 
 
-def _prism(c: Crime, a: Crumb, b: Crumb, lo: int, hi: int, v: float) -> tuple[float, int]:
-    """The least distance from the scene the wearer could have been at, between fixes a
-    and b, over [lo, hi], and when: the larger of the two discs' distances, which falls
-    as one disc grows and rises as the other shrinks, lowest where they cross."""
-    da, db_ = _dist(c, a.lat, a.lon) - a.unc_m, _dist(c, b.lat, b.lon) - b.unc_m
-    cross = (da - db_ + v * (a.utc + b.utc)) / (2 * v)
-    t = min(hi, max(lo, round(cross)))
-    return max(0.0, da - v * (t - a.utc), db_ - v * (b.utc - t)), t
+@numba.njit(cache=True)
+def _meet(tag, t0, t1, lat0, lat1, lon0, lon1, scenes, tags):  # type: ignore[no-untyped-def]
+    """(scene, tag) once for each tag with a box meeting each scene."""
+    last = np.full(tags, -1)
+    out = np.empty((2, len(scenes) * tags), np.int64)
+    n = 0
+    for k in range(len(scenes)):
+        s_lat0, s_lat1, s_lon0, s_lon1, s_t0, s_t1 = scenes[k]
+        j = np.searchsorted(t0, s_t0 - BUCKET_S - GAP_S)  # no box lasts longer: an hour, and a link
+        while j < len(t0) and t0[j] <= s_t1:
+            if (last[tag[j]] != k and t1[j] >= s_t0 and lat1[j] >= s_lat0 and lat0[j] <= s_lat1
+                    and lon1[j] >= s_lon0 and lon0[j] <= s_lon1):
+                last[tag[j]] = k
+                out[0, n], out[1, n] = k, tag[j]
+                n += 1
+            j += 1
+    return out[0, :n], out[1, :n]
 
 
-def assess(c: Crime, crumbs: list[Crumb], max_speed: float, within_reach: bool = True) -> Hit | None:
-    """One tag's place in the crime's window from its breadcrumbs (window_crumbs); None
-    if it could not have been there and has no gap in which it could. within_reach:
-    False when no breadcrumb lies in near()'s box, so that only its gaps can matter.
-    The strength comes from the fixes and the prism (what was possible); the closest
-    approach and the time inside from the likely path, straight between fixes."""
-    rank = None  # the strongest found
-    closest: tuple[float, int] = (math.inf, 0)  # the likely path's, and when
-    inside_s, gaps, reachable_gap = 0, [], False
-    walks: list[tuple[Crumb, Crumb, int, int]] = []  # stretches between fixes close enough apart
-    for k in crumbs if within_reach else ():
-        if c.from_utc <= k.utc <= c.to_utc:
-            d = _dist(c, k.lat, k.lon)
-            closest = min(closest, (max(0.0, d - k.unc_m), k.utc))
-            strength = STRONG if d + k.unc_m <= c.radius_m else NEAR if d - k.unc_m <= c.radius_m else None
-            if strength and (rank is None or RANK[strength] < rank):
-                rank = RANK[strength]
-    ends: list[Crumb | None] = [None, *crumbs, None]
-    for a, b in zip(ends, ends[1:], strict=False):
-        lo = max(a.utc if a else c.from_utc, c.from_utc)
-        hi = min(b.utc if b else c.to_utc, c.to_utc)
-        if lo > hi:
-            continue
-        if a is None or b is None or b.utc - a.utc > GAP_S:
-            if lo < hi:  # an instant at a fix is no gap
-                gaps.append((lo, hi))
-                reachable_gap |= a is None or b is None or _prism(c, a, b, lo, hi, max_speed)[0] <= c.radius_m
-            continue
-        if not within_reach:
-            continue
-        if _prism(c, a, b, lo, hi, max_speed)[0] <= c.radius_m and rank is None:
-            rank = RANK[PATH]
-        walks.append((a, b, lo, hi))
-    device = crumbs[0].device if crumbs else ""
-    if rank is None:
-        return Hit(c.ref, device, NO_DATA, math.nan, gaps[0][0], 0, gaps) if reachable_gap and crumbs else None
-    for a, b, lo, hi in walks:  # only for a hit: the likely path, second by second
-        seconds, near_here = _straight(c, a, b, lo, hi)
-        inside_s += seconds
-        closest = min(closest, near_here)
-    strength = next(s for s, r in RANK.items() if r == rank)
-    return Hit(c.ref, device, strength, closest[0], closest[1], inside_s, gaps)
+def hours(centre: Centre, devices: list[str], t0: int, t1: int) -> Hours:
+    """The tags' indexed hours from t0 to t1."""
+    blobs, boxes = [], []
+    for k, device in enumerate(devices):
+        rows = centre.db.execute("SELECT crumbs, t0, t1, lat0, lat1, lon0, lon1 FROM trail_crumbs WHERE device = ? "
+                                 "AND bucket BETWEEN ? AND ? ORDER BY bucket",
+                                 (device, t0 // BUCKET_S, t1 // BUCKET_S)).fetchall()
+        if rows:
+            crumbs, *box = zip(*rows, strict=True)
+            blobs.append(np.frombuffer(b"".join(crumbs), CRUMB))
+            boxes.append(np.vstack([np.full(len(rows), k), box]))
+        else:
+            blobs.append(np.zeros(0, CRUMB))
+    got = np.hstack(boxes) if boxes else np.zeros((7, 0), np.int64)
+    return Hours(Trails.of(devices, blobs), np.ascontiguousarray(got[:, np.argsort(got[1], kind="stable")]))
 
 
-def _straight(c: Crime, a: Crumb, b: Crumb, lo: int, hi: int) -> tuple[int, tuple[float, int]]:
-    """A steady walk from a to b over [lo, hi], each second: the seconds it spends within
-    the radius, and its closest approach (m, the earliest when)."""
-    ts = np.arange(lo, hi + 1)
-    f = (ts - a.utc) / max(1, b.utc - a.utc)
-    d = np.asarray(GEOD.inv(np.full(len(ts), c.lon), np.full(len(ts), c.lat), a.lon + (b.lon - a.lon) * f,
-                            a.lat + (b.lat - a.lat) * f)[2])
-    k = int(np.argmin(d))
-    return int(np.count_nonzero((ts < hi) & (d <= c.radius_m))), (float(d[k]), int(ts[k]))
+SCAN_PER_TAG = 10  # an R*Tree query costs about as much as reading ten tags' hours (docs/trails.md)
 
 
-def match(centre: Centre, refs: list[str] | None, who: str, max_speed: float = MAX_SPEED_MPS) -> list[Hit]:
-    """For each crime, every tag that could have been there, and those with no data then."""
+def match(centre: Centre, refs: list[str] | None, who: str, max_speed: float = MAX_SPEED_MPS,
+          progress: Callable[[int, int], None] | None = None, scan_per_tag: float = SCAN_PER_TAG) -> list[Hit]:
+    """For each crime, every tag that could have been there, and those with no data then,
+    in the crimes' order and each crime's tags by name. A batch of crimes finds its tags
+    through the spatial index, or, when it has as many crimes as the tags over
+    scan_per_tag, by reading every tag's hours about it. progress(done, of) after each batch."""
     wanted = crimes(centre, refs)
     index(centre)
+    tags = [r[0] for r in centre.db.execute("SELECT device FROM devices ORDER BY device")]
     hits = []
-    for c in wanted:
-        close = near(centre, c, max_speed)
+    for k in range(0, len(wanted), BATCH):
+        batch = wanted[k:k + BATCH]
+        t0, t1 = min(c.from_utc for c in batch) - GAP_S, max(c.to_utc for c in batch) + GAP_S
+        read = hours(centre, tags, t0, t1) if len(batch) * scan_per_tag >= len(tags) else None
+        found = read.near(np.array([_scene(c, max_speed) for c in batch], np.int64)) if read else [
+            near(centre, c, max_speed) for c in batch]
         # any other tag with a breadcrumb about the window was beyond reach throughout,
-        # and without a gap in which it could have come: no hit (assess would say None)
-        for device in sorted(close | gapped(centre, c)):
-            hit = assess(c, window_crumbs(centre, c, device), max_speed, device in close)
-            if hit:
-                hits.append(hit)
+        # and without a gap in which it could have come: judge would say nothing of it
+        chosen = [sorted(f | gapped(centre, c)) for f, c in zip(found, batch, strict=True)]
+        if read is None:
+            read = hours(centre, sorted(set().union(*chosen)), t0, t1)
+        at = {d: i for i, d in enumerate(read.trails.devices)}
+        crime = np.array([i for i, ds in enumerate(chosen) for _ in ds], np.int64)
+        tag = np.array([at[d] for ds in chosen for d in ds], np.int64)
+        hits += judge(batch, crime, tag, read.trails, max_speed)
+        if progress:
+            progress(k + len(batch), len(wanted))
     record(centre, who, "match", [c.ref for c in wanted], {"hits": len(hits), "max_speed_mps": max_speed})
     return hits
 
@@ -396,12 +453,29 @@ def purge(centre: Centre, older_than_s: int, who: str) -> int:
     with centre.db.transaction():
         gone = centre.db.execute("DELETE FROM events WHERE kind = ? AND utc < ?",
                                  (wire.Kind.POSITION, cutoff)).rowcount
-        if centre.db.kind == SQLITE:  # PostgreSQL's index goes with the rows
-            centre.db.execute("DELETE FROM trail WHERE t1 < ?", (cutoff,))
+        _forget_hours(centre, cutoff)
         centre.db.execute("DELETE FROM gaps WHERE t1 < ?", (cutoff,))
         centre.db.execute("DELETE FROM frames WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.frame_id = frames.id)")
     record(centre, who, "purge", [], {"breadcrumbs_removed": gone, "before": iso(cutoff)})
     return int(gone)
+
+
+def _forget_hours(centre: Centre, cutoff: int) -> None:
+    """The trail's indexed hours before cutoff gone, and the hour it falls in cut there
+    (its box, a little wide now, still holds what is left)."""
+    db, hour = centre.db, cutoff // BUCKET_S
+    if db.kind == SQLITE:
+        db.execute("DELETE FROM trail WHERE id IN (SELECT id FROM trail_crumbs WHERE bucket < ?)", (hour,))
+    db.execute("DELETE FROM trail_crumbs WHERE bucket < ?", (hour,))
+    for row_id, blob in db.execute("SELECT id, crumbs FROM trail_crumbs WHERE bucket = ?", (hour,)).fetchall():
+        left = np.frombuffer(bytes(blob), CRUMB)
+        left = left[left["utc"] >= cutoff]
+        if len(left):
+            db.execute("UPDATE trail_crumbs SET crumbs = ? WHERE id = ?", (left.tobytes(), row_id))
+            continue
+        if db.kind == SQLITE:
+            db.execute("DELETE FROM trail WHERE id = ?", (row_id,))
+        db.execute("DELETE FROM trail_crumbs WHERE id = ?", (row_id,))
 
 
 def record(centre: Centre, who: str, action: str, refs: list[str], detail: dict[str, Any]) -> None:

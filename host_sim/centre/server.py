@@ -94,8 +94,41 @@ SCHEMA = [
     DROP TRIGGER trail_add;
     DELETE FROM trail;
     """ + GAPS,
+    # version 8: the trail indexed an hour of a tag's breadcrumbs at a time (crimes._hours),
+    # the hour's breadcrumbs kept packed beside its box; indexed again from the start
+    """
+    DROP TABLE trail;
+    CREATE TABLE trail_crumbs (id INTEGER PRIMARY KEY, device TEXT NOT NULL, bucket INTEGER NOT NULL,
+        t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, lat0 INTEGER NOT NULL, lat1 INTEGER NOT NULL,
+        lon0 INTEGER NOT NULL, lon1 INTEGER NOT NULL, crumbs BLOB NOT NULL);
+    CREATE UNIQUE INDEX trail_crumbs_hour ON trail_crumbs (device, bucket);
+    CREATE INDEX trail_crumbs_when ON trail_crumbs (bucket);
+    CREATE VIRTUAL TABLE trail USING rtree_i32(id, lat0, lat1, lon0, lon1, t0, t1, +device);
+    DELETE FROM gaps;
+    UPDATE trail_mark SET mark = 0;
+    """,
 ]
-# PostgreSQL starts at the latest version; breadcrumbs carry a PostGIS point, GiST-indexed
+# PostgreSQL's hours of trail (version 8 on SQLite): the box a PostGIS polygon, GiST-indexed
+PG_HOURS = """
+    CREATE TABLE trail_crumbs (id BIGSERIAL PRIMARY KEY, device TEXT NOT NULL, bucket BIGINT NOT NULL,
+        t0 BIGINT NOT NULL, t1 BIGINT NOT NULL, lat0 BIGINT NOT NULL, lat1 BIGINT NOT NULL, lon0 BIGINT NOT NULL,
+        lon1 BIGINT NOT NULL, crumbs BYTEA NOT NULL,
+        box geometry(Polygon, 4326) GENERATED ALWAYS AS (ST_MakeEnvelope(lon0::float8 / 1e7, lat0::float8 / 1e7,
+            lon1::float8 / 1e7, lat1::float8 / 1e7, 4326)) STORED);
+    CREATE UNIQUE INDEX trail_crumbs_hour ON trail_crumbs (device, bucket);
+    CREATE INDEX trail_crumbs_when ON trail_crumbs (bucket);
+    CREATE INDEX trail_crumbs_where ON trail_crumbs USING gist (box);
+"""
+# PostgreSQL starts at the latest version; a database made at an earlier one takes these steps
+PG_STEPS = {
+    8: """
+    DROP INDEX events_crumbs_where;
+    ALTER TABLE events DROP COLUMN geom;
+    """ + PG_HOURS + """
+    DELETE FROM gaps;
+    UPDATE trail_mark SET mark = 0;
+    """,
+}
 PG_SCHEMA = """
     CREATE EXTENSION IF NOT EXISTS postgis;
     CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -104,12 +137,9 @@ PG_SCHEMA = """
     CREATE TABLE events (id BIGSERIAL, device TEXT NOT NULL, seq BIGINT NOT NULL, utc BIGINT NOT NULL,
         kind INTEGER NOT NULL, lat_e7 BIGINT, lon_e7 BIGINT, accuracy_m INTEGER, depth_m INTEGER, battery INTEGER,
         zone_id TEXT, received_ms BIGINT NOT NULL, stamped_at_centre INTEGER NOT NULL DEFAULT 0, frame_id BIGINT,
-        geom geometry(Point, 4326) GENERATED ALWAYS AS
-            (ST_SetSRID(ST_MakePoint(lon_e7::float8 / 1e7, lat_e7::float8 / 1e7), 4326)) STORED,
         PRIMARY KEY (device, seq));
     CREATE INDEX events_trail ON events (device, kind, utc);
     CREATE INDEX events_crumbs_when ON events (utc) WHERE kind = 10;
-    CREATE INDEX events_crumbs_where ON events USING gist (geom) WHERE kind = 10;
     CREATE TABLE alerts (device TEXT NOT NULL, seq BIGINT NOT NULL, utc BIGINT NOT NULL, kind TEXT NOT NULL,
         zone_id TEXT, received_ms BIGINT NOT NULL, PRIMARY KEY (device, seq));
     CREATE TABLE configs (device TEXT NOT NULL, version BIGINT NOT NULL, settings TEXT NOT NULL,
@@ -125,7 +155,7 @@ PG_SCHEMA = """
         imported_ms BIGINT NOT NULL);
     CREATE TABLE audit (id BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
         crimes TEXT NOT NULL, detail TEXT NOT NULL);
-""" + GAPS
+""" + GAPS + PG_HOURS
 # what each listing shows, in its order (the insertion order breaks ties: rowid, or PostgreSQL's id)
 COLUMNS = {
     "events": "device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id, received_ms, "
@@ -207,7 +237,12 @@ class Centre:
             raise CliError(f"{shown(self.path)}: a centre database from a newer emtag (schema {version}, this one "
                            f"knows {len(SCHEMA)}): use that version, or another --db")
         for v, script in enumerate(SCHEMA[version:], version + 1):
-            self.db.script(f"BEGIN; {script}; PRAGMA user_version = {v}; COMMIT;")
+            if self.db.kind == POSTGRESQL:
+                with self.db.transaction():
+                    self.db.script(PG_STEPS[v])
+                    self.db.execute("UPDATE schema_version SET version = ?", (v,))
+            else:
+                self.db.script(f"BEGIN; {script}; PRAGMA user_version = {v}; COMMIT;")
 
     def close(self) -> None:
         self.flush_rejects()

@@ -174,11 +174,11 @@ def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(centre_db: Pat
 def test_schema_is_created_and_migrated_once(tmp_path: Path) -> None:
     _centre(tmp_path / "centre.db")
     again = Centre(tmp_path / "centre.db")
-    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 7
+    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 8
     tables = {r[0] for r in sqlite3.connect(tmp_path / "centre.db").execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"devices", "events", "alerts", "configs", "rejects", "silences", "frames", "crimes", "audit",
-            "trail"} <= tables
+            "trail", "trail_crumbs", "gaps"} <= tables
 
 
 def test_postgresql_gets_the_latest_schema_once_with_postgis(postgres: Any) -> None:
@@ -187,9 +187,10 @@ def test_postgresql_gets_the_latest_schema_once_with_postgis(postgres: Any) -> N
     again = Centre(url)
     assert again.db.execute("SELECT version FROM schema_version").fetchall() == [(len(SCHEMA),)]
     tables = {r[0] for r in again.db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    assert {"devices", "events", "alerts", "configs", "rejects", "silences", "frames", "crimes", "audit"} <= tables
-    gist = again.db.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'events_crumbs_where'").fetchone()[0]
-    assert "USING gist (geom)" in gist and "kind = 10" in gist
+    assert {"devices", "events", "alerts", "configs", "rejects", "silences", "frames", "crimes", "audit",
+            "trail_crumbs", "gaps"} <= tables
+    gist = again.db.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'trail_crumbs_where'").fetchone()[0]
+    assert "USING gist (box)" in gist
     assert again.db.execute("SELECT postgis_lib_version()").fetchone()[0]
 
 

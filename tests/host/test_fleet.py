@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from host_sim import fleet
+from host_sim.centre import crimes
 from host_sim.centre.server import Centre
 from host_sim.judge import curfew_oracle, fleet_report, oracle
 from host_sim.paths import ROOT
@@ -167,6 +168,7 @@ def test_the_trail_wearers_planted_crimes_are_matched_and_no_near_miss_is_a_fix_
         c = Centre(db)
         with c.db.transaction():
             c.db.execute("DELETE FROM events WHERE kind = 10")
+        crimes.reindex(c)
         c.close()
     gone = fleet_report.crimes_summary(manifest, small, fleet.trail_dbs(manifest, blank), local)
     assert gone is not None and gone["planted_matched"] == 0
