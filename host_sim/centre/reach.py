@@ -68,7 +68,7 @@ class Hit:
 
 
 def metres_per_degree(lat: Any) -> tuple[Any, Any]:
-    """The plane tangent at a latitude (degrees): metres per degree north, and east."""
+    """The plane at a latitude (degrees): metres per degree north, and east, on WGS84."""
     s = np.sin(np.radians(lat))
     w = np.sqrt(1 - _WGS84_E2 * s * s)
     return np.radians(1.0) * _WGS84_A * (1 - _WGS84_E2) / w ** 3, np.radians(1.0) * _WGS84_A / w * np.cos(
