@@ -32,6 +32,7 @@ def test_centre_bench_runs_and_stores_everything(tmp_path: Path) -> None:
 def test_trail_bench_runs_and_matches_every_crime(tmp_path: Path) -> None:
     r = bench.bench_trail(tmp_path, tags=4, days=2, n=60)["trail"]
     assert r["breadcrumbs"] > 100 and r["crimes"] == 60 and r["match_s"] >= 0 and r["index_s"] >= 0
+    assert r["match_rtree_s"] >= 0
     assert set(r["hits"]) == set(crimes.RANK) and sum(r["hits"].values()) > 0
 
 
