@@ -191,7 +191,7 @@ def assess(c: Crime, crumbs: list[Crumb], max_speed: float = MAX_SPEED_MPS) -> H
 
 OPEN_END = 1 << 62  # a gap's end when no breadcrumb has come since
 BUCKET_S = 3600  # the trail is indexed an hour of a tag's breadcrumbs at a time
-BATCH = 512  # crimes judged together: fewer numpy calls, a bounded stretch of trail in memory
+BATCH = 512  # crimes judged together: fewer calls into the compiled loops, a bounded stretch of trail in memory
 _M_PER_DEG_LAT = 110_000.0  # fewer than the ellipsoid's least (110,574): boxes err wide
 _M_PER_DEG_LON = 111_319.0  # at the equator, times cos(latitude): wide again
 
@@ -268,9 +268,7 @@ def _hours(centre: Centre, device: str, crumbs: np.ndarray) -> None:
     lat1 = np.maximum(np.maximum.reduceat(lat, starts), np.where(linked, lat[nxt], lat[starts]))
     lon0 = np.minimum(np.minimum.reduceat(lon, starts), np.where(linked, lon[nxt], lon[starts]))
     lon1 = np.maximum(np.maximum.reduceat(lon, starts), np.where(linked, lon[nxt], lon[starts]))
-    dlat = np.ceil(reach_m / _M_PER_DEG_LAT * 1e7)
-    widest = np.minimum(89.0, np.maximum(np.abs(lat0), np.abs(lat1)) / 1e7 + dlat / 1e7)
-    dlon = np.ceil(reach_m / (_M_PER_DEG_LON * np.cos(np.radians(widest))) * 1e7)
+    dlat, dlon = (np.ceil(d * 1e7) for d in _degrees(reach_m, np.maximum(np.abs(lat0), np.abs(lat1)) / 1e7))
     t1 = np.where(linked, utc[nxt], utc[ends - 1])
     rows = [(device, int(hour[a]), int(utc[a]), int(t1[k]), *_e7_box(lat0[k] - dlat[k], lat1[k] + dlat[k],
                                                                      lon0[k] - dlon[k], lon1[k] + dlon[k]),
@@ -280,6 +278,13 @@ def _hours(centre: Centre, device: str, crumbs: np.ndarray) -> None:
     if db.kind == SQLITE:
         db.execute("INSERT INTO trail (id, lat0, lat1, lon0, lon1, t0, t1, device) SELECT id, lat0, lat1, lon0, lon1, "
                    "t0, t1, device FROM trail_crumbs WHERE device = ? AND bucket >= ?", (device, first_hour))
+
+
+def _degrees(reach_m: Any, abs_lat: Any) -> tuple[Any, Any]:
+    """reach_m as degrees north and east, erring wide, from a latitude of abs_lat
+    (degrees from the equator) or nearer it."""
+    dlat = reach_m / _M_PER_DEG_LAT
+    return dlat, reach_m / (_M_PER_DEG_LON * np.cos(np.radians(np.minimum(89.0, abs_lat + dlat))))
 
 
 def _e7_box(lat0: float, lat1: float, lon0: float, lon1: float) -> tuple[int, int, int, int]:
@@ -304,8 +309,7 @@ def _scene(c: Crime, max_speed: float) -> tuple[int, int, int, int, int, int]:
     speed above the one the hours' boxes were drawn for widens it by the difference
     over half a gap."""
     reach_m = 1.01 * (c.radius_m + max(0.0, max_speed - MAX_SPEED_MPS) * GAP_S / 2) + 1
-    dlat = reach_m / _M_PER_DEG_LAT
-    dlon = reach_m / (_M_PER_DEG_LON * max(0.01, math.cos(math.radians(min(89.0, abs(c.lat) + dlat)))))
+    dlat, dlon = _degrees(reach_m, abs(c.lat))
     return (*_e7_box((c.lat - dlat) * 1e7, (c.lat + dlat) * 1e7, (c.lon - dlon) * 1e7, (c.lon + dlon) * 1e7),
             c.from_utc, c.to_utc)
 

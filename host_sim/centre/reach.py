@@ -33,7 +33,7 @@ GAP_S = 600  # breadcrumbs further apart than this bound nothing between them
 STRONG, NEAR, PATH, NO_DATA = "fix inside", "fix near", "path through", "no data"
 RANK = {STRONG: 0, NEAR: 1, PATH: 2, NO_DATA: 3}
 _NONE = 9  # no rank: could not have been there
-_GAP_ONLY = RANK[NO_DATA]
+_INSIDE, _NEAR, _PATH, _GAP_ONLY = RANK[STRONG], RANK[NEAR], RANK[PATH], RANK[NO_DATA]
 _WGS84_A, _WGS84_E2 = 6378137.0, 6.69437999014e-3
 CRUMB = np.dtype([("utc", "<i8"), ("lat_e7", "<i4"), ("lon_e7", "<i4"), ("unc_m", "<i4")])  # as stored
 
@@ -152,9 +152,9 @@ def _judge(crime, tag, start, c_lat, c_lon, c_r, c_from, c_to, per_lat, per_lon,
             da = math.sqrt(xa * xa + ya * ya)
             if lo_w <= utc[k] <= hi_w:
                 if da + unc[k] <= r:
-                    found = min(found, 0)
+                    found = min(found, _INSIDE)
                 elif da - unc[k] <= r:
-                    found = min(found, 1)
+                    found = min(found, _NEAR)
                 fix_m = max(0.0, da - unc[k])
                 if fix_m < near_m:
                     near_m, near_at = fix_m, utc[k]
@@ -176,7 +176,7 @@ def _judge(crime, tag, start, c_lat, c_lon, c_r, c_from, c_to, per_lat, per_lon,
                     gap_reached |= reached
                 continue
             if reached:
-                found = min(found, 2)
+                found = min(found, _PATH)
             # the likely path: a steady walk from a to b, over the whole seconds of [lo, hi]
             step = max(1, tb - ta)
             wx, wy = (xb - xa) / step, (yb - ya) / step
