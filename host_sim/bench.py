@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import struct
 import subprocess
@@ -160,72 +161,90 @@ def bench_replay(build: Path) -> dict[str, dict[str, Any]]:
     return {"replay": out, "firmware": firmware}
 
 
-def _ingest(db: Path | str, frames: list[bytes], key: bytes) -> float:
-    """Frames per second the centre on db verified, stored and acknowledged over TCP on
-    loopback, 50 in flight at a time (each read's frames one transaction)."""
-    import socket
+def _ingest(db: Path | str, streams: dict[str, list[bytes]], keys: dict[str, bytes], window: int,
+            work: Path) -> tuple[float, float]:
+    """(frames per second, CPU microseconds a frame) of `tagsim centre serve` on db, on
+    one core of its own: each tag's frames sent over its own connection, window of them
+    awaiting acknowledgement at a time; every event then required stored."""
+    from host_sim.centre import load
+    from host_sim.centre.server import Centre
 
-    from host_sim.centre.server import Centre, Server
-
-    centre = Centre(db)
-    centre.register("bench-01", key)
-    with Server(centre) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
-        unslip, acks = wire.Unslip(), 0
-        t0 = time.perf_counter()
-        for i in range(0, len(frames), 50):
-            sock.sendall(b"".join(frames[i:i + 50]))
-            while acks < i + 50:
-                acks += sum(1 for _ in unslip.feed(sock.recv(65536)))
-        wall = time.perf_counter() - t0
-    stored = len(centre.events("bench-01"))
-    centre.close()
-    if stored != 16 * len(frames):
-        raise RuntimeError(f"centre on {db} stored {stored} of {16 * len(frames)} events")
-    return len(frames) / wall
+    n = sum(len(frames) for frames in streams.values())
+    cores = os.cpu_count() or 1
+    with load.served(db, keys, work, core=cores - 1 if cores > 1 else None) as centre:
+        cpu0 = centre.cpu_s()
+        wall = load.drive(centre.port, streams, keys, window)
+        cpu = centre.cpu_s() - cpu0
+    stored = Centre(db)
+    got = stored.db.execute("SELECT count(*) FROM events").fetchone()[0]
+    stored.close()
+    if got != load.LINK_BATCH * n:
+        raise RuntimeError(f"centre on {db} stored {got} of {load.LINK_BATCH * n} events")
+    return n / wall, 1e6 * cpu / n
 
 
 def _bare_inserts(db: Path, n: int) -> float:
-    """Frames per second SQLite alone takes the centre's event rows at (16 a frame, 50
+    """Frames per second SQLite alone takes the centre's event rows at (8 a frame, 50
     frames a transaction, the centre's schema and insert): the ceiling it works under."""
     from host_sim.centre.server import Centre, insert_events
 
+    k = 8
     centre = Centre(db)
-    rows = [("bench-01", i + 1, 1_796_083_200 + i // 16, 10, 524862000, -18904000, 8, 0, 255, "00" * 8, 0, 0, 1)
-            for i in range(16 * n)]
+    flat = [[v for i in range(f * k, f * k + k)
+             for v in ("bench-01", i + 1, 1_796_083_200 + i, 10, 524862000, -18904000, 8, 0, 255, "00" * 8, 0, 0, 1)]
+            for f in range(n)]
     t0 = time.perf_counter()
-    for k in range(0, 16 * n, 800):
+    for f in range(0, n, 50):
         with centre.db.transaction():
-            for j in range(k, k + 800, 16):
-                insert_events(centre.db, rows[j:j + 16])
+            for values in flat[f:f + 50]:
+                insert_events(centre.db, values)
     wall = time.perf_counter() - t0
     centre.close()
     return n / wall
 
 
-def bench_centre(build: Path, n: int = 4000) -> dict[str, dict[str, Any]]:
-    """Authenticated frames of 16 events verified, stored and acknowledged per second by
-    the centre over TCP on loopback: on SQLite on disk, and on a PostgreSQL server of its
-    own (durable: fsync on), in one run."""
+CENTRE_TAGS = 500  # the pilot's tags, for the fleet's load
+
+
+def bench_centre(build: Path, n: int = 10_000, tags: int = CENTRE_TAGS) -> dict[str, dict[str, Any]]:
+    """Authenticated frames verified, stored and acknowledged per second by the shipped
+    server (`tagsim centre serve`, its process on one core), over TCP on loopback, frames
+    full as the firmware's link fills them (8 events): from one connection with 50 frames
+    in flight (the figure), and from the pilot's 500 tags (tags) each on its own
+    connection, one frame in flight as the link sends, n in all; on SQLite on disk and on a PostgreSQL server
+    of its own (durable: fsync on), in one run."""
     import tempfile
 
+    from host_sim.centre import load
     from host_sim.centre.pg_server import TempServer
 
-    key, dev = bytes(range(32)), wire.device_id("bench-01")
-    frames = [wire.slip(wire.events_frame(key, dev, [
-        wire.Event(16 * i + k + 1, 1_796_083_200 + i, 10, 0, 524862000 + i, -18904000 + k, 8, 0, 255, bytes(8))
-        for k in range(16)])) for i in range(n)]
+    one = {"bench-01": bytes(range(32))}
+    fleet = {f"tag-{i:04d}": bytes([i % 251 + 1]) * 32 for i in range(tags)}
+    streams = {d: load.backlog(d, k, n) for d, k in one.items()}
+    fleet_streams = {d: load.backlog(d, k, n // tags) for d, k in fleet.items()}
+    out: dict[str, Any] = {"frames": n, "events_per_frame": load.LINK_BATCH, "fleet_tags": tags}
     with tempfile.TemporaryDirectory() as tmp:
-        lite = _ingest(Path(tmp) / "bench.db", frames, key)
-        ceiling = _bare_inserts(Path(tmp) / "bare.db", n)
-    with TempServer(durable=True) as pg:
-        post = _ingest(pg.database("bench"), frames, key)
-    out = {"frames_per_s": round(lite), "events_per_s": round(16 * lite), "frames_per_s_postgresql": round(post),
-           "sqlite_bare_inserts_frames_per_s": round(ceiling), "frames": n}
-    print(f"centre ({n:,} frames of 16 events over TCP, 50 in flight, one core):")
-    print(f"  SQLite on disk: {out['frames_per_s']:,} frames/s verified, stored and acknowledged "
-          f"({out['events_per_s']:,} events/s); the same rows inserted bare, 50 frames a transaction: "
-          f"{out['sqlite_bare_inserts_frames_per_s']:,} frames/s ({lite / ceiling:.2f} of it)")
-    print(f"  PostgreSQL (PostGIS, fsync on): {out['frames_per_s_postgresql']:,} frames/s")
+        work = Path(tmp)
+        lite, lite_cpu = _ingest(work / "bench.db", streams, one, 50, work)
+        many, many_cpu = _ingest(work / "fleet.db", fleet_streams, fleet, 1, work)
+        ceiling = _bare_inserts(work / "bare.db", n)
+        with TempServer(durable=True) as pg:
+            post, post_cpu = _ingest(pg.database("bench"), streams, one, 50, work)
+            post_many, _ = _ingest(pg.database("fleet"), fleet_streams, fleet, 1, work)
+    out |= {"frames_per_s": round(lite), "events_per_s": round(load.LINK_BATCH * lite),
+            "cpu_us_per_frame": round(lite_cpu), "frames_per_s_fleet": round(many),
+            "cpu_us_per_frame_fleet": round(many_cpu), "sqlite_bare_inserts_frames_per_s": round(ceiling),
+            "frames_per_s_postgresql": round(post), "frames_per_s_postgresql_fleet": round(post_many)}
+    print(f"centre (tagsim centre serve on one core; {n:,} frames of {load.LINK_BATCH} events over TCP):")
+    print(f"  SQLite, one connection, 50 in flight: {out['frames_per_s']:,} frames/s verified, stored and "
+          f"acknowledged ({out['events_per_s']:,} events/s; {lite_cpu:.0f} us CPU a frame); target 10,000")
+    print(f"  SQLite, {tags} tags, one frame in flight each: {out['frames_per_s_fleet']:,} frames/s "
+          f"({many_cpu:.0f} us CPU a frame)")
+    print(f"  SQLite alone, the same rows inserted bare, 50 frames a transaction: {round(ceiling):,} frames/s "
+          f"({lite / ceiling:.2f} of it)")
+    print(f"  PostgreSQL (PostGIS, fsync on): {out['frames_per_s_postgresql']:,} frames/s one connection "
+          f"({post_cpu:.0f} us CPU a frame in the server), {out['frames_per_s_postgresql_fleet']:,} from "
+          f"{tags} tags")
     return {"centre": out}
 
 

@@ -5,7 +5,6 @@ two are checked against each other and against the documented test vectors."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import struct
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ MAC_LEN = 16
 MAX_EVENTS = 16
 MAX_FRAME = 1536
 END, ESC, ESC_END, ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
+_END, _ESC, _ESC_END, _ESC_ESC = bytes([END]), bytes([ESC]), bytes([ESC, ESC_END]), bytes([ESC, ESC_ESC])
 
 
 
@@ -108,7 +108,7 @@ def device_id(name: str) -> bytes:
 
 
 def mac(key: bytes, body: bytes) -> bytes:
-    return hmac.new(key, body, hashlib.sha256).digest()[:MAC_LEN]
+    return hmac.digest(key, body, "sha256")[:MAC_LEN]
 
 
 def seal(key: bytes, kind: int, device: bytes, payload: bytes) -> bytes:
@@ -181,12 +181,13 @@ def sent_of(payload: bytes) -> int:
 
 
 def slip(frame: bytes) -> bytes:
-    return bytes([END]) + frame.replace(bytes([ESC]), bytes([ESC, ESC_ESC])).replace(
-        bytes([END]), bytes([ESC, ESC_END])) + bytes([END])
+    return _END + frame.replace(_ESC, _ESC_ESC).replace(_END, _ESC_END) + _END
 
 
 class Unslip:
-    """Streaming SLIP decoder: feed bytes, iterate the frames completed; oversized ones are counted and dropped."""
+    """Streaming SLIP decoder: feed bytes, iterate the frames completed; oversized ones are counted and dropped.
+    A read is split at END in C, not walked a byte at a time: the centre and the lockstep
+    links decode every frame through it."""
 
     def __init__(self, limit: int = MAX_FRAME) -> None:
         self.buf = bytearray()
@@ -195,17 +196,21 @@ class Unslip:
         self._over = False
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        for b in data:
-            if b == END:
-                if self._over:
-                    self.oversized += 1
-                elif self.buf:
-                    yield bytes(self.buf).replace(bytes([ESC, ESC_END]), bytes([END])).replace(
-                        bytes([ESC, ESC_ESC]), bytes([ESC]))
+        *ended, rest = bytes(data).split(_END)
+        for part in ended:
+            self._take(part)
+            if self._over:
+                self.oversized += 1
+            elif self.buf:
+                yield bytes(self.buf).replace(_ESC_END, _END).replace(_ESC_ESC, _ESC)
+            self.buf.clear()
+            self._over = False
+        self._take(rest)
+
+    def _take(self, part: bytes) -> None:
+        # escaped, a frame is at most twice its limit: beyond that it is dropped whole
+        if not self._over:
+            self.buf += part
+            if len(self.buf) > 2 * self.limit:
+                self._over = True
                 self.buf.clear()
-                self._over = False
-            elif not self._over:
-                if len(self.buf) >= 2 * self.limit:
-                    self._over = True
-                else:
-                    self.buf.append(b)

@@ -13,6 +13,7 @@ out of coverage.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import signal
 import threading
@@ -168,6 +169,8 @@ COLUMNS = {
 # reporting interval plus a buffer before a comms-failure alert, as SCRAM does
 # (docs/frames.md, Silence).
 SILENCE_S = 1800
+# events that do more than add a row: an alert, or an order applied
+_NOTABLE = frozenset(wire.ALERTS | {wire.Kind.CONFIG_APPLIED})
 
 
 def real_clock_ms() -> int:
@@ -182,13 +185,29 @@ class Stats:
     rejected: int = 0
 
 
-def insert_events(db: Database, rows: list[tuple[Any, ...]]) -> None:
-    """Events rows (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery,
-    zone_id, received_ms, stamped_at_centre, frame_id) in one statement: one round trip
-    to a PostgreSQL server."""
-    db.execute("INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id, "
-               "received_ms, stamped_at_centre, frame_id) VALUES "
-               + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows)), [v for row in rows for v in row])
+_WIDTH = len(COLUMNS["events"].split(","))
+_ROW = "(" + ", ".join("?" * _WIDTH) + ")"
+
+
+@functools.cache
+def _insert_sql(n: int) -> str:
+    return f"INSERT INTO events ({COLUMNS['events']}) VALUES {', '.join([_ROW] * n)} ON CONFLICT DO NOTHING"
+
+
+def insert_events(db: Database, flat: list[Any]) -> int:
+    """Events rows, their values one after another in COLUMNS["events"]' order, in one
+    statement: one round trip to a PostgreSQL server. A row whose (device, seq) is
+    stored already is left out. How many were new."""
+    new: int = db.execute(_insert_sql(len(flat) // _WIDTH), flat).rowcount
+    return new
+
+
+def _sender(frame: bytes) -> str | wire.WireError:
+    """The device a frame says it is from, or why it is not a frame at all."""
+    try:
+        return wire.peek_device(frame).rstrip(b"\0").decode(errors="replace")
+    except wire.WireError as err:
+        return err
 
 
 @dataclass
@@ -200,11 +219,11 @@ class _Device:
     last_sent: int | None
     heard_ms: int | None = None  # heard in this batch: when, last
     first_heard_ms: int | None = None
-    offered: int | None = None  # the config version the newest order was looked up above
-    newer: Any = None  # that order's row, if any
+    newer: Any = None  # the newest order above the version offered, if any
 
     def __post_init__(self) -> None:
         self.loaded_version = self.config_version
+        self.offered = self.config_version  # the version the newest order was looked up above (Centre._devices)
 
 
 class Centre:
@@ -277,37 +296,45 @@ class Centre:
 
     def handle_many(self, frames: list[bytes], peer: str = "") -> list[bytes]:
         """The answers to frames received together, stored in one transaction and
-        committed before any answer goes: many frames for one commit's cost. Each
-        device's row is read once and written once a batch."""
+        committed before any answer goes."""
+        return self.handle_groups([(frames, peer)])[0]
+
+    def handle_groups(self, groups: list[tuple[list[bytes], str]]) -> list[list[bytes]]:
+        """The answers to each group of frames (a read from one peer), all the groups
+        stored in one transaction and committed before any answer goes: many frames, from
+        many tags, for one commit's cost. Each device's row is read once and written once."""
         t0 = time.thread_time()
         with self.lock:
             try:
                 with self.db.transaction():
-                    seen: dict[str, _Device] = {}
-                    replies = [reply for frame in frames for reply in self._handle(frame, peer, seen)]
-                    for name, d in seen.items():
-                        self._heard(name, d)
+                    named = [[(frame, _sender(frame)) for frame in frames] for frames, _ in groups]
+                    seen = self._devices({n for frames in named for _, n in frames if isinstance(n, str)})
+                    replies = [[reply for frame, name in frames for reply in self._handle(frame, name, peer, seen)]
+                               for frames, (_, peer) in zip(named, groups, strict=True)]
+                    self._heard(seen)
                     return replies
             finally:
                 self.cpu_s += time.thread_time() - t0
 
-    def _device(self, name: str, seen: dict[str, _Device]) -> _Device | None:
-        if name not in seen:
-            row = self.db.execute("SELECT key, config_version, last_sent FROM devices WHERE device = ?",
-                                  (name,)).fetchone()
-            if row is None:
-                return None
-            seen[name] = _Device(bytes(row[0]), row[1], row[2])
-        return seen[name]
+    def _devices(self, names: set[str]) -> dict[str, _Device]:
+        """The rows of the devices named, and each one's newest order above the version it
+        runs, in two queries whatever the number of devices."""
+        if not names:
+            return {}
+        marks = ", ".join("?" * len(names))
+        seen = {name: _Device(bytes(key), version, last_sent) for name, key, version, last_sent in self.db.execute(
+            f"SELECT device, key, config_version, last_sent FROM devices WHERE device IN ({marks})", list(names))}
+        for name, *newer in self.db.execute(
+                f"SELECT c.device, c.version, c.settings, c.zones FROM configs c JOIN devices d ON d.device = c.device "
+                f"WHERE c.device IN ({marks}) AND c.version > d.config_version ORDER BY c.version", list(names)):
+            seen[name].newer = newer  # the newest last
+        return seen
 
-    def _handle(self, frame: bytes, peer: str, seen: dict[str, _Device]) -> list[bytes]:
-        try:
-            dev = wire.peek_device(frame)
-        except wire.WireError as err:
-            self.reject(peer, None, str(err))
+    def _handle(self, frame: bytes, name: str | wire.WireError, peer: str, seen: dict[str, _Device]) -> list[bytes]:
+        if isinstance(name, wire.WireError):
+            self.reject(peer, None, str(name))
             return []
-        name = dev.rstrip(b"\0").decode(errors="replace")
-        d = self._device(name, seen)
+        d = seen.get(name)
         if d is None:
             self.reject(peer, name, "unknown device")
             return []
@@ -322,19 +349,19 @@ class Centre:
         self.stats.frames += 1
         now = self.clock()
         events = wire.event_rows(payload)
-        before = self.stats.events
-        self._store(name, d, frame, events, now)
+        new = self._store(name, d, frame, events, now) if events else 0
         sent = wire.sent_of(payload)
         # A sign of life: new events, or a sending time later than any before. A recorded
         # frame played again has neither, however authentic its MAC.
-        if self.stats.events > before or d.last_sent is None or sent > d.last_sent:
+        if new or d.last_sent is None or sent > d.last_sent:
             d.heard_ms, d.last_sent = now, max(sent, d.last_sent or 0)
             d.first_heard_ms = d.first_heard_ms or now
-        top = max((e[0] for e in events), default=0)
-        if events and self.stats.events == before:  # acknowledged all the same: the tag may have missed the ack
+        top = max(events)[0] if events else 0
+        if events and not new:  # acknowledged all the same: the tag may have missed the ack
             self.reject(peer, name, "replayed or resent frame: nothing new stored")
         elif self.log:
-            self.log(f"{name}: {len(events)} events, {self.stats.events - before} new, up to seq {top}")
+            self.log(f"{name}: {len(events)} events, {new} new, up to seq {top}")
+        dev = frame[4:12]  # as the frame gives it (wire.HEAD)
         replies = [wire.ack_frame(d.key, dev, top, now)]
         if d.offered != d.config_version:
             d.offered, d.newer = d.config_version, self.db.execute(
@@ -344,49 +371,50 @@ class Centre:
             replies.append(wire.config_frame(d.key, dev, d.newer[0], d.newer[1].encode(), bytes(d.newer[2])))
         return replies
 
-    def _store(self, name: str, d: _Device, frame: bytes, events: list[tuple[Any, ...]], now: int) -> None:
-        # Events new by (device, seq), each once even if the frame repeats one; the frame as
-        # it came kept while it brought something new: evidence verifies it again.
-        known = {r[0] for r in self.db.execute("SELECT seq FROM events WHERE device = ? AND seq BETWEEN ? AND ?",
-                                               (name, min(e[0] for e in events), max(e[0] for e in events)))
-                 } if events else set()
-        fresh = []
-        for e in events:
-            if e[0] in known:
-                self.stats.duplicates += 1
-            else:
-                known.add(e[0])
-                fresh.append(e)
-        if not fresh:
-            return
-        self.stats.events += len(fresh)
+    def _store(self, name: str, d: _Device, frame: bytes, events: list[tuple[Any, ...]], now: int) -> int:
+        """The frame's events new by (device, seq) stored, each once even if the frame
+        repeats one, and the frame as it came kept while it brought something new:
+        evidence verifies it again. How many were new."""
         frame_id = self.db.execute("INSERT INTO frames (device, received_ms, raw) VALUES (?, ?, ?) RETURNING id",
                                    (name, now, frame)).fetchone()[0]
         # (seq, utc, kind, flags, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id) as wire.EVENT packs them;
         # utc 0: the device's clock was not set when it stamped this, so it is stamped now
-        rows = [(name, seq, utc or now // 1000, kind, lat, lon, acc, depth, battery, zone.hex(), now, int(not utc),
-                 frame_id) for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in fresh]
-        insert_events(self.db, rows)
-        for _, seq, utc, kind, _, _, _, depth, _, zone, *_ in rows:
+        flat: list[Any] = []
+        now_s = now // 1000
+        for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in events:
+            flat += (name, seq, utc or now_s, kind, lat, lon, acc, depth, battery, zone.hex(), now, 0 if utc else 1,
+                     frame_id)
+        new = insert_events(self.db, flat)
+        self.stats.events += new
+        self.stats.duplicates += len(events) - new
+        if not new:  # a resend: nothing of it to keep
+            self.db.execute("DELETE FROM frames WHERE id = ?", (frame_id,))
+        elif not _NOTABLE.isdisjoint([e[2] for e in events]):  # not only breadcrumbs and the like
+            self._notable(name, d, [flat[i:i + 10] for i in range(0, len(flat), _WIDTH)], now)
+        return new
+
+    def _notable(self, name: str, d: _Device, rows: list[list[Any]], now: int) -> None:
+        # an alert stored once, however often its event came; an order's version applied
+        for _, seq, utc, kind, _, _, _, depth, _, zone in rows:
             if kind in wire.ALERTS:
-                self.db.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                (name, seq, utc, wire.EVENT_NAMES[kind], zone, now))
-                if self.log:
+                raised = self.db.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                         (name, seq, utc, wire.EVENT_NAMES[kind], zone, now)).rowcount
+                if self.log and raised:
                     self.log(f"ALERT {name} {wire.EVENT_NAMES[kind]} at "
                              f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(utc))} (seq {seq})")
             if kind == wire.Kind.CONFIG_APPLIED:  # depth_m carries the version
                 d.config_version = max(d.config_version, depth)
 
-    def _heard(self, name: str, d: _Device) -> None:
-        # the batch's changes to the device's row, in one statement
-        if d.heard_ms is None and d.config_version == d.loaded_version:
-            return
-        self.db.execute("UPDATE devices SET config_version = ?, last_heard_ms = coalesce(?, last_heard_ms), "
-                        "last_sent = coalesce(?, last_sent) WHERE device = ?",
-                        (d.config_version, d.heard_ms, d.last_sent, name))
-        if d.heard_ms is not None:
-            self.db.execute("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL",
-                            (d.first_heard_ms, name))
+    def _heard(self, seen: dict[str, _Device]) -> None:
+        # the batch's changes to its devices' rows, a statement for them all
+        changed = [(d.config_version, d.heard_ms, d.last_sent, name) for name, d in seen.items()
+                   if d.heard_ms is not None or d.config_version != d.loaded_version]
+        if changed:
+            self.db.executemany("UPDATE devices SET config_version = ?, last_heard_ms = coalesce(?, last_heard_ms), "
+                                "last_sent = coalesce(?, last_sent) WHERE device = ?", changed)
+        heard = [(d.first_heard_ms, name) for name, d in seen.items() if d.heard_ms is not None]
+        if heard:
+            self.db.executemany("UPDATE silences SET ended_ms = ? WHERE device = ? AND ended_ms IS NULL", heard)
 
     def check_silence(self, limit_s: int = SILENCE_S) -> list[dict[str, Any]]:
         """Raise a silence for each device heard before and not since limit_s ago; the new ones."""
@@ -457,14 +485,50 @@ def _say(line: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
 
 
-async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+class _GroupCommit:
+    """The frames every session read in one turn of the event loop, stored in one
+    transaction: a commit (and its sync to disk) shared by every tag that spoke, not
+    paid by each. The commit blocks the loop; the reads that pile up meanwhile make the
+    next group larger, so the busier the centre, the fewer commits a frame."""
+
+    def __init__(self, centre: Centre) -> None:
+        self.centre = centre
+        self._waiting: list[tuple[list[bytes], str, asyncio.Future[list[bytes]]]] = []
+
+    async def handle(self, frames: list[bytes], peer: str) -> list[bytes]:
+        loop = asyncio.get_running_loop()
+        if not self._waiting:
+            loop.call_soon(self._commit)  # after the sessions whose reads are ready now
+        answer: asyncio.Future[list[bytes]] = loop.create_future()
+        self._waiting.append((frames, peer, answer))
+        return await answer
+
+    def _commit(self) -> None:
+        group, self._waiting = self._waiting, []
+        try:
+            replies = self.centre.handle_groups([(frames, peer) for frames, peer, _ in group])
+            self.centre.flush_rejects()
+        except Exception as e:  # the database failed: every session in the group hears it
+            for *_, answer in group:
+                if not answer.cancelled():  # a cancelled one's session has ended
+                    answer.set_exception(e)
+            return
+        for (*_, answer), reply in zip(group, replies, strict=True):
+            if not answer.cancelled():
+                answer.set_result(reply)
+
+
+async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                   commit: _GroupCommit | None = None) -> None:
     peer = str(writer.get_extra_info("peername"))
     unslip = wire.Unslip()
+    commit = commit or _GroupCommit(centre)
     try:
         while data := await reader.read(65536):
-            # the frames of one read stored in one transaction, their answers in one write
-            out = b"".join(wire.slip(reply) for reply in centre.handle_many(list(unslip.feed(data)), peer))
-            centre.flush_rejects()
+            # the frames of one read stored with every other session's of the same turn,
+            # their answers in one write
+            frames = list(unslip.feed(data))
+            out = b"".join(wire.slip(reply) for reply in await commit.handle(frames, peer)) if frames else b""
             if out:
                 writer.write(out)
             await writer.drain()
@@ -491,11 +555,12 @@ class Server:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._open: set[asyncio.StreamWriter] = set()
+        self._commit = _GroupCommit(centre)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._open.add(writer)
         try:
-            await _session(self.centre, reader, writer)
+            await _session(self.centre, reader, writer, self._commit)
         finally:
             self._open.discard(writer)
 
@@ -582,7 +647,8 @@ def serve_forever(db: Path | str, host: str, port: int, keys_file: Path | None, 
 
     async def main() -> None:
         try:
-            server = await asyncio.start_server(lambda r, w: _session(centre, r, w), host, port)
+            commit = _GroupCommit(centre)
+            server = await asyncio.start_server(lambda r, w: _session(centre, r, w, commit), host, port)
         except OSError as e:
             centre.db.close()
             for leftover in made:  # nothing half-created left behind

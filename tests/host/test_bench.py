@@ -24,9 +24,10 @@ def test_geofence_bench_runs_and_three_kernels_agree(tmp_path: Path) -> None:
 
 
 def test_centre_bench_runs_and_stores_everything(tmp_path: Path) -> None:
-    r = bench.bench_centre(tmp_path, n=300)["centre"]  # raises unless every event was stored, on both
+    r = bench.bench_centre(tmp_path, n=300, tags=20)["centre"]  # raises unless every event was stored, on both
     assert r["frames"] == 300 and r["frames_per_s"] > 0 and r["frames_per_s_postgresql"] > 0
-    assert r["sqlite_bare_inserts_frames_per_s"] > 0
+    assert r["frames_per_s_fleet"] > 0 and r["frames_per_s_postgresql_fleet"] > 0 and r["fleet_tags"] == 20
+    assert r["cpu_us_per_frame"] > 0 and r["sqlite_bare_inserts_frames_per_s"] > 0
 
 
 def test_trail_bench_runs_and_matches_every_crime(tmp_path: Path) -> None:

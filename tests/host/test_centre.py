@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from host_sim import wire
-from host_sim.centre.server import SCHEMA, Centre, Server, _session
+from host_sim.centre import load
+from host_sim.centre.server import SCHEMA, Centre, Server, _GroupCommit, _session
 
 KEY = bytes(range(32))
 DEV = wire.device_id("tag-0001")
@@ -157,6 +158,76 @@ def test_a_flood_already_read_in_does_not_hold_another_tag(centre_db: Path | str
     asyncio.run(run())
     assert log.index("honest wrote") < log.index("hostile closed"), log
     assert c.stats.rejected == 2_000 and [e["seq"] for e in c.events("tag-0001")] == [1]
+
+
+def test_sessions_read_in_one_turn_share_a_transaction(centre_db: Path | str) -> None:
+    """Tags speaking at once are stored in one transaction, each answered its own frames:
+    a commit shared, not paid by each tag."""
+    c = _centre(centre_db)
+    c.register("tag-0002", KEY)
+    groups: list[int] = []
+    handle_groups = c.handle_groups
+    c.handle_groups = lambda g: groups.append(len(g)) or handle_groups(g)  # type: ignore[method-assign]
+    log: list[str] = []
+    got: dict[str, list[int]] = {"tag-0001": [], "tag-0002": []}
+
+    class Writer(_Writer):
+        def write(self, data: bytes) -> None:
+            got[self.name] += [struct.unpack_from("<I", wire.open_frame(KEY, f)[2])[0]
+                               for f in wire.Unslip().feed(data)]
+
+    async def run() -> None:
+        commit = _GroupCommit(c)
+        readers = {}
+        for name in got:
+            readers[name] = asyncio.StreamReader()
+            readers[name].feed_data(wire.slip(wire.events_frame(KEY, wire.device_id(name), [_ev(1), _ev(2)])))
+            readers[name].feed_eof()
+        await asyncio.gather(*(_session(c, r, Writer(name, log), commit)  # type: ignore[arg-type]
+                               for name, r in readers.items()))
+
+    asyncio.run(run())
+    assert groups == [2]
+    assert got == {"tag-0001": [2], "tag-0002": [2]}
+    assert [e["device"] for e in c.events()] == ["tag-0001"] * 2 + ["tag-0002"] * 2
+
+
+def test_a_group_answers_each_device_with_its_own_order(centre_db: Path | str) -> None:
+    """Devices' rows and orders are read for a whole group at once: only the device with
+    an order newer than it runs is sent it, and a frame resent in part stores its new
+    events, keeps the frame, and counts the rest as duplicates."""
+    c = _centre(centre_db)
+    c.register("tag-0002", KEY)
+    c.order("tag-0002", 3, {"confirm_fixes": 4}, b"EZS\x00")
+    c.order("tag-0002", 1, {"confirm_fixes": 3}, b"EZS\x00")
+    one, two = wire.device_id("tag-0001"), wire.device_id("tag-0002")
+    a, b = c.handle_groups([([wire.events_frame(KEY, one, [_ev(1), _ev(2)])], "a"),
+                            ([wire.events_frame(KEY, two, [_ev(1)]), wire.events_frame(KEY, one, [_ev(2), _ev(3)])],
+                             "b")])
+    assert [wire.open_frame(KEY, r)[0] for r in a] == [wire.ACK]
+    assert [wire.open_frame(KEY, r)[:2] for r in b] == [(wire.ACK, two), (wire.CONFIG, two), (wire.ACK, one)]
+    assert struct.unpack_from("<I", wire.open_frame(KEY, b[1])[2])[0] == 3  # the newest order
+    assert [e["seq"] for e in c.events("tag-0001")] == [1, 2, 3] and c.stats.duplicates == 1
+    frames = c.db.execute("SELECT count(*) FROM frames").fetchone()[0]
+    assert frames == 3
+    c.handle(wire.events_frame(KEY, one, [_ev(3)]))  # all of it stored already: no frame kept
+    assert c.db.execute("SELECT count(*) FROM frames").fetchone()[0] == frames
+
+
+def test_a_fleet_over_the_served_centre_is_stored_once(tmp_path: Path, centre_db: Path | str) -> None:
+    """`tagsim centre serve` in its own process, tags each on a TCP connection of their own
+    as the bench drives it: every frame acknowledged in order, every event stored once,
+    also when every frame is sent a second time."""
+    keys = {f"tag-{i:04d}": bytes([i + 1]) * 32 for i in range(6)}
+    streams = {d: load.backlog(d, k, 5) for d, k in keys.items()}
+    with load.served(centre_db, keys, tmp_path) as centre:
+        load.drive(centre.port, streams, keys, window=1)
+        load.drive(centre.port, streams, keys, window=3)  # all of it again, three frames in flight
+    c = Centre(centre_db)
+    for device in keys:
+        assert [e["seq"] for e in c.events(device)] == list(range(1, 5 * load.LINK_BATCH + 1))
+    assert len(c.rejects()) == len(keys) * 5  # each resent frame: nothing new
+    c.close()
 
 
 def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(centre_db: Path | str) -> None:

@@ -85,6 +85,39 @@ def test_slip_round_trip_both_sides(fw: mp.Service, frames: list[bytes], data: s
         assert fw.call("link_probe", "slip_hex", f.hex()) == wire.slip(f).hex()
 
 
+def _unslip_bytewise(stream: bytes, limit: int) -> tuple[list[bytes], int]:
+    """SLIP decoded a byte at a time, as the format reads: (frames, oversized dropped)."""
+    frames, buf, over, oversized = [], bytearray(), False, 0
+    for b in stream:
+        if b == wire.END:
+            if over:
+                oversized += 1
+            elif buf:
+                frames.append(bytes(buf).replace(b"\xdb\xdc", b"\xc0").replace(b"\xdb\xdd", b"\xdb"))
+            buf, over = bytearray(), False
+        elif not over:
+            over = len(buf) >= 2 * limit
+            buf = bytearray() if over else buf + bytes([b])
+    return frames, oversized
+
+
+@given(st.lists(st.binary(max_size=40) | st.sampled_from([b"\xc0", b"\xdb", b"\xc0\xc0"]), max_size=12),
+       st.integers(1, 12), st.data())
+@settings(max_examples=300)
+def test_host_unslip_matches_bytewise_decoding(chunks: list[bytes], limit: int, data: st.DataObject) -> None:
+    """Any stream, frames slipped or raw garbage, cut anywhere: the same frames and the same
+    count of oversized ones as a byte-at-a-time decoder, a frame of exactly twice the limit kept."""
+    stream = b"".join(wire.slip(c) if data.draw(st.booleans()) else c for c in chunks)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
+    unslip, got = wire.Unslip(limit), []
+    for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+        got += unslip.feed(stream[a:b])
+    assert (got, unslip.oversized) == _unslip_bytewise(stream, limit)
+    edge = wire.Unslip(4)
+    assert list(edge.feed(b"\xc0" + b"x" * 8 + b"\xc0" + b"y" * 9 + b"\xc0")) == [b"x" * 8]
+    assert edge.oversized == 1
+
+
 def test_event_codes_are_one_table() -> None:
     """The firmware's EV_ constants, the host's table (wire.Kind) and docs/frames.md
     name the same codes: each firmware constant is in the table under its own name,
