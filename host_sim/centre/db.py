@@ -66,6 +66,16 @@ class Database:
             with self._pg.cursor() as cur:
                 cur.executemany(_pg(sql), rows)
 
+    def next_ids(self, table: str, n: int) -> list[int]:
+        """n ids for rows about to be put in table (its `id` column), inside a transaction:
+        SQLite's next after the largest (the transaction holds the only writer's lock),
+        PostgreSQL's from the column's sequence."""
+        if self._lite is not None:
+            top: int = self._lite.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+            return list(range(top + 1, top + n + 1))
+        return [r[0] for r in self._pg.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", (n,))]
+
     def script(self, sql: str) -> None:
         """Several statements, no parameters (a schema)."""
         if self._lite is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import operator
 import signal
 import threading
 import time
@@ -187,6 +188,8 @@ class Stats:
 
 _WIDTH = len(COLUMNS["events"].split(","))
 _ROW = "(" + ", ".join("?" * _WIDTH) + ")"
+_CHUNK = 256  # events rows a statement: few statements, and few texts of them to keep
+_KEY = operator.itemgetter(0, 1)  # an events row's (device, seq)
 
 
 @functools.cache
@@ -225,6 +228,20 @@ class _Device:
         self.loaded_version = self.config_version
         self.offered = self.config_version  # the version the newest order was looked up above (Centre._devices)
 
+
+@dataclass(slots=True)
+class _Taken:
+    """An authentic events frame of a batch, as it is stored and answered."""
+
+    name: str
+    d: _Device
+    frame: bytes
+    peer: str
+    events: list[tuple[Any, ...]]
+    sent: int
+    id: int = 0  # its row in frames
+    new: int = 0  # its events stored by it, not before
+    fresh: set[int] | None = None  # their sequence numbers, when not all of its events
 
 class Centre:
     """The centre's logic, one frame at a time; serve() puts it on TCP."""
@@ -302,15 +319,20 @@ class Centre:
     def handle_groups(self, groups: list[tuple[list[bytes], str]]) -> list[list[bytes]]:
         """The answers to each group of frames (a read from one peer), all the groups
         stored in one transaction and committed before any answer goes: many frames, from
-        many tags, for one commit's cost. Each device's row is read once and written once."""
+        many tags, for one commit's cost. Each device's row is read once and written once,
+        and the frames' events go in together, in key order."""
         t0 = time.thread_time()
         with self.lock:
             try:
                 with self.db.transaction():
                     named = [[(frame, _sender(frame)) for frame in frames] for frames, _ in groups]
                     seen = self._devices({n for frames in named for _, n in frames if isinstance(n, str)})
-                    replies = [[reply for frame, name in frames for reply in self._handle(frame, name, peer, seen)]
-                               for frames, (_, peer) in zip(named, groups, strict=True)]
+                    now = self.clock()
+                    opened = [[self._open(frame, name, peer, seen) for frame, name in frames]
+                              for frames, (_, peer) in zip(named, groups, strict=True)]
+                    self._store([t for frames in opened for t in frames if t is not None and t.events], now)
+                    replies = [[reply for t in frames if t is not None for reply in self._answer(t, now)]
+                               for frames in opened]
                     self._heard(seen)
                     return replies
             finally:
@@ -330,80 +352,105 @@ class Centre:
             seen[name].newer = newer  # the newest last
         return seen
 
-    def _handle(self, frame: bytes, name: str | wire.WireError, peer: str, seen: dict[str, _Device]) -> list[bytes]:
+    def _open(self, frame: bytes, name: str | wire.WireError, peer: str, seen: dict[str, _Device]) -> _Taken | None:
+        """An authentic events frame from a known device, or None and the reason recorded."""
         if isinstance(name, wire.WireError):
             self.reject(peer, None, str(name))
-            return []
+            return None
         d = seen.get(name)
         if d is None:
             self.reject(peer, name, "unknown device")
-            return []
+            return None
         try:
             kind, _, payload = wire.open_frame(d.key, frame)
         except wire.WireError as err:
             self.reject(peer, name, str(err))
-            return []
+            return None
         if kind != wire.EVENTS:
             self.reject(peer, name, f"a tag does not send frames of kind {kind}")
-            return []
+            return None
         self.stats.frames += 1
-        now = self.clock()
-        events = wire.event_rows(payload)
-        new = self._store(name, d, frame, events, now) if events else 0
-        sent = wire.sent_of(payload)
+        return _Taken(name, d, frame, peer, wire.event_rows(payload), wire.sent_of(payload))
+
+    def _store(self, taken: list[_Taken], now: int) -> None:
+        """The frames' events new by (device, seq) stored, each once however often it came,
+        and each frame as it came kept while it brought something new: evidence verifies
+        it again. Each frame learns how many of its events were new."""
+        if not taken:
+            return
+        for t, frame_id in zip(taken, self.db.next_ids("frames", len(taken)), strict=True):
+            t.id = frame_id
+        self.db.executemany("INSERT INTO frames (id, device, received_ms, raw) VALUES (?, ?, ?, ?)",
+                            [(t.id, t.name, now, t.frame) for t in taken])
+        # (seq, utc, kind, flags, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id) as wire.EVENT packs them;
+        # utc 0: the device's clock was not set when it stamped this, so it is stamped now
+        now_s = now // 1000
+        rows = [(t.name, seq, utc or now_s, kind, lat, lon, acc, depth, battery, zone.hex(), now, 0 if utc else 1,
+                 t.id) for t in taken for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in t.events]
+        rows.sort(key=_KEY)  # stable: an event sent twice in the group is the earlier frame's
+        new = sum(insert_events(self.db, [v for row in rows[i:i + _CHUNK] for v in row])
+                  for i in range(0, len(rows), _CHUNK))
+        if new == len(rows):
+            for t in taken:
+                t.new = len(t.events)
+        else:  # some were stored before: each stored event says which frame brought it
+            fresh: dict[int, set[int]] = {t.id: set() for t in taken}
+            spans: dict[str, tuple[int, int]] = {}
+            for t in taken:
+                seqs = [e[0] for e in t.events]
+                lo, hi = spans.get(t.name, (min(seqs), max(seqs)))
+                spans[t.name] = (min(lo, *seqs), max(hi, *seqs))
+            for name, (lo, hi) in spans.items():
+                for seq, frame_id in self.db.execute("SELECT seq, frame_id FROM events WHERE device = ? AND seq "
+                                                     "BETWEEN ? AND ?", (name, lo, hi)):
+                    if frame_id in fresh:
+                        fresh[frame_id].add(seq)
+            for t in taken:
+                t.fresh, t.new = fresh[t.id], len(fresh[t.id])
+            self.db.executemany("DELETE FROM frames WHERE id = ?", [(t.id,) for t in taken if not t.new])
+
+    def _answer(self, t: _Taken, now: int) -> list[bytes]:
+        """A stored frame's answers, frame by frame as they came: its acknowledgement, and
+        the device's newest order while it has not applied it."""
+        d, events = t.d, t.events
+        self.stats.events += t.new
+        self.stats.duplicates += len(events) - t.new
+        if t.new and not _NOTABLE.isdisjoint([e[2] for e in events]):  # not only breadcrumbs and the like
+            self._notable(t, now)
         # A sign of life: new events, or a sending time later than any before. A recorded
         # frame played again has neither, however authentic its MAC.
-        if new or d.last_sent is None or sent > d.last_sent:
-            d.heard_ms, d.last_sent = now, max(sent, d.last_sent or 0)
+        if t.new or d.last_sent is None or t.sent > d.last_sent:
+            d.heard_ms, d.last_sent = now, max(t.sent, d.last_sent or 0)
             d.first_heard_ms = d.first_heard_ms or now
         top = max(events)[0] if events else 0
-        if events and not new:  # acknowledged all the same: the tag may have missed the ack
-            self.reject(peer, name, "replayed or resent frame: nothing new stored")
+        if events and not t.new:  # acknowledged all the same: the tag may have missed the ack
+            self.reject(t.peer, t.name, "replayed or resent frame: nothing new stored")
         elif self.log:
-            self.log(f"{name}: {len(events)} events, {new} new, up to seq {top}")
-        dev = frame[4:12]  # as the frame gives it (wire.HEAD)
+            self.log(f"{t.name}: {len(events)} events, {t.new} new, up to seq {top}")
+        dev = t.frame[4:12]  # as the frame gives it (wire.HEAD)
         replies = [wire.ack_frame(d.key, dev, top, now)]
         if d.offered != d.config_version:
             d.offered, d.newer = d.config_version, self.db.execute(
                 "SELECT version, settings, zones FROM configs WHERE device = ? AND version > ? "
-                "ORDER BY version DESC LIMIT 1", (name, d.config_version)).fetchone()
+                "ORDER BY version DESC LIMIT 1", (t.name, d.config_version)).fetchone()
         if d.newer:
             replies.append(wire.config_frame(d.key, dev, d.newer[0], d.newer[1].encode(), bytes(d.newer[2])))
         return replies
 
-    def _store(self, name: str, d: _Device, frame: bytes, events: list[tuple[Any, ...]], now: int) -> int:
-        """The frame's events new by (device, seq) stored, each once even if the frame
-        repeats one, and the frame as it came kept while it brought something new:
-        evidence verifies it again. How many were new."""
-        frame_id = self.db.execute("INSERT INTO frames (device, received_ms, raw) VALUES (?, ?, ?) RETURNING id",
-                                   (name, now, frame)).fetchone()[0]
-        # (seq, utc, kind, flags, lat_e7, lon_e7, accuracy_m, depth_m, battery, zone_id) as wire.EVENT packs them;
-        # utc 0: the device's clock was not set when it stamped this, so it is stamped now
-        flat: list[Any] = []
-        now_s = now // 1000
-        for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in events:
-            flat += (name, seq, utc or now_s, kind, lat, lon, acc, depth, battery, zone.hex(), now, 0 if utc else 1,
-                     frame_id)
-        new = insert_events(self.db, flat)
-        self.stats.events += new
-        self.stats.duplicates += len(events) - new
-        if not new:  # a resend: nothing of it to keep
-            self.db.execute("DELETE FROM frames WHERE id = ?", (frame_id,))
-        elif not _NOTABLE.isdisjoint([e[2] for e in events]):  # not only breadcrumbs and the like
-            self._notable(name, d, [flat[i:i + 10] for i in range(0, len(flat), _WIDTH)], now)
-        return new
-
-    def _notable(self, name: str, d: _Device, rows: list[list[Any]], now: int) -> None:
+    def _notable(self, t: _Taken, now: int) -> None:
         # an alert stored once, however often its event came; an order's version applied
-        for _, seq, utc, kind, _, _, _, depth, _, zone in rows:
+        for seq, utc, kind, _, _, _, _, depth, _, zone in t.events:
+            if t.fresh is not None and seq not in t.fresh:  # stored before, from another frame
+                continue
+            utc = utc or now // 1000
             if kind in wire.ALERTS:
                 raised = self.db.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                         (name, seq, utc, wire.EVENT_NAMES[kind], zone, now)).rowcount
+                                         (t.name, seq, utc, wire.EVENT_NAMES[kind], zone.hex(), now)).rowcount
                 if self.log and raised:
-                    self.log(f"ALERT {name} {wire.EVENT_NAMES[kind]} at "
+                    self.log(f"ALERT {t.name} {wire.EVENT_NAMES[kind]} at "
                              f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(utc))} (seq {seq})")
             if kind == wire.Kind.CONFIG_APPLIED:  # depth_m carries the version
-                d.config_version = max(d.config_version, depth)
+                t.d.config_version = max(t.d.config_version, depth)
 
     def _heard(self, seen: dict[str, _Device]) -> None:
         # the batch's changes to its devices' rows, a statement for them all
