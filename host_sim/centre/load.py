@@ -72,8 +72,9 @@ def served(db: Path | str, keys: dict[str, bytes], work: Path, core: int | None 
 def drive(port: int, streams: dict[str, list[bytes]], keys: dict[str, bytes], window: int = 1) -> float:
     """Send every tag's frames, each tag on its own connection with up to window frames
     awaiting acknowledgement (1: as the firmware's link sends), the next sent as each is
-    acknowledged; the wall seconds it took. RuntimeError if an answer is not an authentic
-    acknowledgement of the oldest frame awaiting one."""
+    answered; the wall seconds it took. Every answer is checked once the clock has
+    stopped, so that the checking does not hold the centre up: RuntimeError if one is not
+    an authentic acknowledgement of the frame it answered."""
     sel = selectors.DefaultSelector()
     tags = []
     for device, frames in streams.items():
@@ -96,14 +97,16 @@ def drive(port: int, streams: dict[str, list[bytes]], keys: dict[str, bytes], wi
             raise RuntimeError(f"the centre stopped answering: {left} tags still waiting")
         for sel_key, _ in ready:
             tag = sel_key.data
-            for reply in tag.unslip.feed(tag.sock.recv(65536)):
-                tag.acknowledged(reply)
+            tag.answers += tag.unslip.feed(tag.sock.recv(65536))
             tag.send(window)
             if not tag.waiting and not tag.unsent:
                 sel.unregister(tag.sock)
                 tag.sock.close()
                 left -= 1
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    for tag in tags:
+        tag.check()
+    return wall
 
 
 @dataclass
@@ -112,19 +115,29 @@ class _Tag:
     key: bytes
     sock: socket.socket
     unsent: deque[tuple[bytes, int]]
-    waiting: deque[int] = field(default_factory=deque)
+    tops: list[int] = field(default_factory=list)  # what each frame sent must be acknowledged with
+    answers: list[bytes] = field(default_factory=list)
     unslip: wire.Unslip = field(default_factory=wire.Unslip)
+
+    @property
+    def waiting(self) -> int:
+        return len(self.tops) - len(self.answers)
 
     def send(self, window: int) -> None:
         out = []
-        while self.unsent and len(self.waiting) < window:
+        while self.unsent and self.waiting < window:
             frame, top = self.unsent.popleft()
             out.append(frame)
-            self.waiting.append(top)
+            self.tops.append(top)
         if out:
             self.sock.sendall(b"".join(out))
 
-    def acknowledged(self, reply: bytes) -> None:
-        kind, _, payload = wire.open_frame(self.key, reply)
-        if kind != wire.ACK or not self.waiting or int.from_bytes(payload[:4], "little") != self.waiting.popleft():
-            raise RuntimeError(f"{self.device}: answered with a frame of kind {kind}, not its acknowledgement")
+    def check(self) -> None:
+        if len(self.answers) != len(self.tops):
+            raise RuntimeError(f"{self.device}: {len(self.answers)} answers to {len(self.tops)} frames")
+        for reply, top in zip(self.answers, self.tops, strict=True):
+            kind, _, payload = wire.open_frame(self.key, reply)
+            if kind != wire.ACK:
+                raise RuntimeError(f"{self.device}: answered with a frame of kind {kind}, not an acknowledgement")
+            if (got := int.from_bytes(payload[:4], "little")) != top:
+                raise RuntimeError(f"{self.device}: a frame up to {top} acknowledged as up to {got}")

@@ -275,6 +275,31 @@ def test_a_fleet_over_the_served_centre_is_stored_once(tmp_path: Path, centre_db
     c.close()
 
 
+def test_the_load_driver_refuses_a_wrong_acknowledgement() -> None:
+    """The bench's driver checks every answer: a centre acknowledging the wrong sequence
+    number fails the run, however fast it was."""
+    keys = {"tag-0001": KEY}
+    streams = {"tag-0001": load.backlog("tag-0001", KEY, 3)}
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def wrong() -> None:  # answers every frame, always acknowledging sequence 1
+            conn, _ = listener.accept()
+            with conn:
+                unslip = wire.Unslip()
+                while data := conn.recv(65536):
+                    conn.sendall(b"".join(wire.slip(wire.ack_frame(KEY, DEV, 1)) for _ in unslip.feed(data)))
+
+        t = threading.Thread(target=wrong, daemon=True)
+        t.start()
+        try:
+            load.drive(listener.getsockname()[1], streams, keys)
+        except RuntimeError as e:
+            assert "a frame up to 8 acknowledged as up to 1" in str(e)
+        else:
+            raise AssertionError("a wrong acknowledgement passed")
+        t.join(10)
+
+
 def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(centre_db: Path | str) -> None:
     now = [1_796_083_200_000]
     c = Centre(centre_db, clock=lambda: now[0])
