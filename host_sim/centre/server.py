@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import json
 import operator
 import signal
@@ -388,7 +389,7 @@ class Centre:
         rows = [(t.name, seq, utc or now_s, kind, lat, lon, acc, depth, battery, zone.hex(), now, 0 if utc else 1,
                  t.id) for t in taken for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in t.events]
         rows.sort(key=_KEY)  # stable: an event sent twice in the group is the earlier frame's
-        new = sum(insert_events(self.db, [v for row in rows[i:i + _CHUNK] for v in row])
+        new = sum(insert_events(self.db, list(itertools.chain.from_iterable(rows[i:i + _CHUNK])))
                   for i in range(0, len(rows), _CHUNK))
         if new == len(rows):
             for t in taken:
