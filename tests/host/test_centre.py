@@ -9,6 +9,7 @@ import sqlite3
 import struct
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -222,16 +223,18 @@ _SENT = st.lists(st.tuples(st.sampled_from(["tag-0001", "tag-0002"]), st.integer
                            st.booleans()), min_size=1, max_size=14)
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 @given(sent=_SENT, cuts=st.lists(st.integers(1, 13), max_size=4), together=st.booleans())
-@settings(max_examples=60, deadline=None)
-def test_any_frames_in_any_groups_store_each_event_once(tmp_path_factory: pytest.TempPathFactory,
+@settings(max_examples=40, deadline=None)
+def test_any_frames_in_any_groups_store_each_event_once(request: pytest.FixtureRequest, kind: str,
                                                          sent: list[tuple[str, int, int, bool]],
                                                          cuts: list[int], together: bool) -> None:
     """Frames of overlapping sequences from two tags (some answered lost and sent again),
     cut into groups anyhow, the groups stored together (one commit) or each alone: each
     event stored once, by the first frame to carry it, its alert with it; a frame kept
     and counted exactly when it brought something new."""
-    c = Centre(tmp_path_factory.mktemp("groups") / "centre.db")
+    c = Centre(request.getfixturevalue("tmp_path_factory").mktemp("groups") / "centre.db" if kind == "sqlite" else
+               str(request.getfixturevalue("postgres").database(f"t{uuid.uuid4().hex[:16]}")))
     for name in ("tag-0001", "tag-0002"):
         c.register(name, KEY)
     frames = [wire.events_frame(KEY, wire.device_id(name), [_ev(seq, 1 if alert else 10) for seq in
