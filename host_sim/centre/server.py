@@ -216,7 +216,7 @@ def _sender(frame: bytes) -> str | wire.WireError:
 
 @dataclass
 class _Device:
-    """A device's row as a batch of frames changes it (Centre.handle_many)."""
+    """A device's row as a batch of frames changes it (Centre.handle_groups)."""
 
     key: bytes
     config_version: int
@@ -310,12 +310,7 @@ class Centre:
 
     def handle(self, frame: bytes, peer: str = "") -> list[bytes]:
         """The frames to send back for one received frame (none for a rejected one)."""
-        return self.handle_many([frame], peer)
-
-    def handle_many(self, frames: list[bytes], peer: str = "") -> list[bytes]:
-        """The answers to frames received together, stored in one transaction and
-        committed before any answer goes."""
-        return self.handle_groups([(frames, peer)])[0]
+        return self.handle_groups([([frame], peer)])[0]
 
     def handle_groups(self, groups: list[tuple[list[bytes], str]]) -> list[list[bytes]]:
         """The answers to each group of frames (a read from one peer), all the groups
