@@ -184,11 +184,12 @@ def _ingest(db: Path | str, streams: dict[str, list[bytes]], keys: dict[str, byt
 
 
 def _bare_inserts(db: Path, n: int) -> float:
-    """Frames per second SQLite alone takes the centre's event rows at (8 a frame, 50
-    frames a transaction, the centre's schema and insert): the ceiling it works under."""
+    """Frames per second SQLite alone takes the centre's event rows at (full frames of the
+    link's 8, 50 frames a transaction, the centre's schema and insert): the ceiling it
+    works under."""
+    from host_sim.centre.load import LINK_BATCH as k
     from host_sim.centre.server import Centre, insert_events
 
-    k = 8
     centre = Centre(db)
     flat = [[v for i in range(f * k, f * k + k)
              for v in ("bench-01", i + 1, 1_796_083_200 + i, 10, 524862000, -18904000, 8, 0, 255, "00" * 8, 0, 0, 1)]
@@ -209,10 +210,10 @@ CENTRE_TAGS = 500  # the pilot's tags, for the fleet's load
 def bench_centre(build: Path, n: int = 10_000, tags: int = CENTRE_TAGS) -> dict[str, dict[str, Any]]:
     """Authenticated frames verified, stored and acknowledged per second by the shipped
     server (`tagsim centre serve`, its process on one core), over TCP on loopback, frames
-    full as the firmware's link fills them (8 events): from one connection with 50 frames
-    in flight (the figure), and from the pilot's 500 tags (tags) each on its own
-    connection, one frame in flight as the link sends, n in all; on SQLite on disk and on a PostgreSQL server
-    of its own (durable: fsync on), in one run."""
+    full as the firmware's link fills them (8 events): n from one connection with 50 in
+    flight (the figure), and n from as many tags as given (the pilot's 500), each on its
+    own connection with one frame in flight as the link sends; on SQLite on disk and on
+    a PostgreSQL server of its own (durable: fsync on), in one run."""
     import tempfile
 
     from host_sim.centre import load

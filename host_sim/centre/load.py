@@ -97,7 +97,10 @@ def drive(port: int, streams: dict[str, list[bytes]], keys: dict[str, bytes], wi
             raise RuntimeError(f"the centre stopped answering: {left} tags still waiting")
         for sel_key, _ in ready:
             tag = sel_key.data
-            tag.answers += tag.unslip.feed(tag.sock.recv(65536))
+            data = tag.sock.recv(65536)
+            if not data:
+                raise RuntimeError(f"the centre hung up on {tag.device} with {tag.waiting} frames unanswered")
+            tag.answers += tag.unslip.feed(data)
             tag.send(window)
             if not tag.waiting and not tag.unsent:
                 sel.unregister(tag.sock)

@@ -244,6 +244,7 @@ class _Taken:
     new: int = 0  # its events stored by it, not before
     fresh: set[int] | None = None  # their sequence numbers, when not all of its events
 
+
 class Centre:
     """The centre's logic, one frame at a time; serve() puts it on TCP."""
 
@@ -562,10 +563,9 @@ class _GroupCommit:
 
 
 async def _session(centre: Centre, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                   commit: _GroupCommit | None = None) -> None:
+                   commit: _GroupCommit) -> None:
     peer = str(writer.get_extra_info("peername"))
     unslip = wire.Unslip()
-    commit = commit or _GroupCommit(centre)
     try:
         while data := await reader.read(65536):
             # the frames of one read stored with every other session's of the same turn,

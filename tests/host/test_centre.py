@@ -157,8 +157,9 @@ def test_a_flood_already_read_in_does_not_hold_another_tag(centre_db: Path | str
         hostile.feed_eof()
         honest.feed_data(wire.slip(wire.events_frame(KEY, DEV, [_ev(1)])))
         honest.feed_eof()
-        await asyncio.gather(_session(c, hostile, _Writer("hostile", log)),  # type: ignore[arg-type]
-                             _session(c, honest, _Writer("honest", log)))  # type: ignore[arg-type]
+        commit = _GroupCommit(c)
+        await asyncio.gather(_session(c, hostile, _Writer("hostile", log), commit),  # type: ignore[arg-type]
+                             _session(c, honest, _Writer("honest", log), commit))  # type: ignore[arg-type]
 
     asyncio.run(run())
     assert log.index("honest wrote") < log.index("hostile closed"), log
@@ -278,28 +279,38 @@ def test_a_fleet_over_the_served_centre_is_stored_once(tmp_path: Path, centre_db
     c.close()
 
 
-def test_the_load_driver_refuses_a_wrong_acknowledgement() -> None:
+def _wrong_ack(conn: socket.socket) -> None:  # answers every frame, always acknowledging sequence 1
+    unslip = wire.Unslip()
+    while data := conn.recv(65536):
+        conn.sendall(b"".join(wire.slip(wire.ack_frame(KEY, DEV, 1)) for _ in unslip.feed(data)))
+
+
+def _hang_up(conn: socket.socket) -> None:  # reads the first frame, then closes
+    conn.recv(65536)
+
+
+@pytest.mark.parametrize(("centre", "said"), [(_wrong_ack, "a frame up to 8 acknowledged as up to 1"),
+                                              (_hang_up, "the centre hung up on tag-0001 with 1 frames unanswered")])
+def test_the_load_driver_refuses_a_centre_that_answers_wrong(centre: Any, said: str) -> None:
     """The bench's driver checks every answer: a centre acknowledging the wrong sequence
-    number fails the run, however fast it was."""
+    number, or hanging up, fails the run, however fast it was."""
     keys = {"tag-0001": KEY}
     streams = {"tag-0001": load.backlog("tag-0001", KEY, 3)}
     with socket.create_server(("127.0.0.1", 0)) as listener:
 
-        def wrong() -> None:  # answers every frame, always acknowledging sequence 1
+        def serve() -> None:
             conn, _ = listener.accept()
             with conn:
-                unslip = wire.Unslip()
-                while data := conn.recv(65536):
-                    conn.sendall(b"".join(wire.slip(wire.ack_frame(KEY, DEV, 1)) for _ in unslip.feed(data)))
+                centre(conn)
 
-        t = threading.Thread(target=wrong, daemon=True)
+        t = threading.Thread(target=serve, daemon=True)
         t.start()
         try:
             load.drive(listener.getsockname()[1], streams, keys)
         except RuntimeError as e:
-            assert "a frame up to 8 acknowledged as up to 1" in str(e)
+            assert said in str(e)
         else:
-            raise AssertionError("a wrong acknowledgement passed")
+            raise AssertionError("a wrong answer passed")
         t.join(10)
 
 
