@@ -7,8 +7,10 @@ is reach.judge's to say; here the indexes choose which tags it judges.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -183,13 +185,15 @@ def window_crumbs(centre: Centre, c: Crime, device: str, margin_s: int = GAP_S) 
 def assess(c: Crime, crumbs: list[Crumb], max_speed: float = MAX_SPEED_MPS) -> Hit | None:
     """One tag's place in the crime's window from its breadcrumbs about it (window_crumbs):
     None if it could not have been there and has no gap in which it could."""
-    got = np.array([(k.utc, round(k.lat * 1e7), round(k.lon * 1e7), k.unc_m) for k in crumbs], CRUMB)
+    got = np.array([(k.utc, round(k.lat * 1e7), round(k.lon * 1e7), k.unc_m, k.seq) for k in crumbs], CRUMB)
     hits = judge([c], np.zeros(1, np.int64), np.zeros(1, np.int64),
                  Trails.of([crumbs[0].device if crumbs else ""], [got]), max_speed)
     return hits[0] if hits else None
 
 
 OPEN_END = 1 << 62  # a gap's end when no breadcrumb has come since
+STREAM = 100_000  # events read at a time as the trail is indexed: bounded memory however many are new
+_DEVICE = operator.itemgetter(0)
 BUCKET_S = 3600  # the trail is indexed an hour of a tag's breadcrumbs at a time
 BATCH = 512  # crimes judged together: fewer calls into the compiled loops, a bounded stretch of trail in memory
 _M_PER_DEG_LAT = 110_000.0  # fewer than the ellipsoid's least (110,574): boxes err wide
@@ -198,29 +202,33 @@ _M_PER_DEG_LON = 111_319.0  # at the equator, times cos(latitude): wide again
 
 def index(centre: Centre) -> int:
     """Bring the trail's indexes up to date with the breadcrumbs stored since the last
-    call, off the path that acknowledges frames: each touched tag's hours of breadcrumbs
-    (_hours) and its gaps, from its last breadcrumb before the earliest new one. The
-    count indexed."""
+    call, off the path that acknowledges frames: for each tag, its new breadcrumbs
+    merged with those it had indexed from the hour of its last one before them (_merge),
+    those hours boxed again (_hours) and its gaps found again. The events are read in
+    the order they were stored, STREAM rows at a time, never by time: the centre keeps
+    no index of them by time, which would slow every frame stored. The count indexed."""
     db, rowid = centre.db, centre.rowid
+    n = 0
     with db.transaction():
         mark = db.execute("SELECT mark FROM trail_mark").fetchone()[0]
         top = db.execute(f"SELECT coalesce(max({rowid}), 0) FROM events").fetchone()[0]
-        touched = db.execute(f"SELECT device, min(utc), count(*) FROM events WHERE kind = 10 AND {rowid} > ? "
-                             f"AND {rowid} <= ? GROUP BY device", (mark, top)).fetchall()
-        for device, first, _ in touched:
-            before = db.execute("SELECT max(utc) FROM events WHERE device = ? AND kind = 10 AND utc < ?",
-                                (device, first)).fetchone()[0]
-            crumbs = _crumbs(centre, device, first if before is None else before - before % BUCKET_S)
-            start = -1 if before is None else before
-            db.execute("DELETE FROM gaps WHERE device = ? AND t0 >= ?", (device, start))
-            utc = crumbs["utc"]
-            times = np.concatenate([[0 if before is None else before], np.unique(utc[utc > start]), [OPEN_END]])
-            far = np.flatnonzero(np.diff(times) > GAP_S)
-            db.executemany("INSERT INTO gaps (device, t0, t1) VALUES (?, ?, ?)",
-                           [(device, int(times[k]), int(times[k + 1])) for k in far])
-            _hours(centre, device, crumbs)
+        for rows in db.stream(f"SELECT device, utc, lat_e7, lon_e7, accuracy_m, seq FROM events WHERE kind = 10 AND "
+                              f"{rowid} > ? AND {rowid} <= ?", (mark, top), STREAM):
+            rows.sort(key=_DEVICE)
+            for device, group in itertools.groupby(rows, _DEVICE):
+                new = np.array([r[1:] for r in group], CRUMB)
+                before, crumbs = _merge(centre, device, new)
+                start = -1 if before is None else before
+                db.execute("DELETE FROM gaps WHERE device = ? AND t0 >= ?", (device, start))
+                utc = crumbs["utc"]
+                times = np.concatenate([[0 if before is None else before], np.unique(utc[utc > start]), [OPEN_END]])
+                far = np.flatnonzero(np.diff(times) > GAP_S)
+                db.executemany("INSERT INTO gaps (device, t0, t1) VALUES (?, ?, ?)",
+                               [(device, int(times[k]), int(times[k + 1])) for k in far])
+                _hours(centre, device, crumbs)
+            n += len(rows)
         db.execute("UPDATE trail_mark SET mark = ?", (top,))
-    return sum(n for *_, n in touched)
+    return n
 
 
 def reindex(centre: Centre) -> int:
@@ -233,10 +241,22 @@ def reindex(centre: Centre) -> int:
     return index(centre)
 
 
-def _crumbs(centre: Centre, device: str, since: int) -> np.ndarray:
-    rows = centre.db.execute("SELECT utc, lat_e7, lon_e7, accuracy_m FROM events WHERE device = ? AND kind = 10 "
-                             "AND utc >= ? ORDER BY utc, seq", (device, since)).fetchall()
-    return np.array([tuple(r) for r in rows], CRUMB)
+def _merge(centre: Centre, device: str, new: np.ndarray) -> tuple[int | None, np.ndarray]:
+    """The tag's last indexed breadcrumb's time before the first of new (None if it has
+    none), and its breadcrumbs from that one's hour on, the indexed and the new, in
+    order of time and sequence number. The indexed ones come from its hours: the last
+    hour before the first new one's, and every hour from there."""
+    first = int(new["utc"].min())
+    hour = first // BUCKET_S
+    blobs = [bytes(r[0]) for r in centre.db.execute(
+        "SELECT crumbs FROM trail_crumbs WHERE device = ? AND bucket >= coalesce((SELECT max(bucket) FROM "
+        "trail_crumbs WHERE device = ? AND bucket < ?), ?) ORDER BY bucket", (device, device, hour, hour))]
+    old = np.frombuffer(b"".join(blobs), CRUMB)
+    earlier = old["utc"][old["utc"] < first]
+    before = int(earlier.max()) if len(earlier) else None
+    since = first if before is None else before - before % BUCKET_S
+    crumbs = np.concatenate([old[old["utc"] >= since], new])
+    return before, crumbs[np.lexsort((crumbs["seq"], crumbs["utc"]))]
 
 
 def _hours(centre: Centre, device: str, crumbs: np.ndarray) -> None:

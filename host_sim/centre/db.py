@@ -66,6 +66,19 @@ class Database:
             with self._pg.cursor() as cur:
                 cur.executemany(_pg(sql), rows)
 
+    def stream(self, sql: str, args: Sequence[Any], size: int) -> Iterator[list[Any]]:
+        """A query's rows, size at a time, never all in memory at once (on PostgreSQL a
+        server-side cursor: inside a transaction)."""
+        if self._lite is not None:
+            cur = self._lite.execute(sql, args)
+            while rows := cur.fetchmany(size):
+                yield rows
+            return
+        with self._pg.cursor(name="stream") as named:
+            named.execute(_pg(sql), args)
+            while rows := named.fetchmany(size):
+                yield rows
+
     def next_ids(self, table: str, n: int) -> list[int]:
         """n ids for rows about to be put in table (its `id` column), inside a transaction:
         SQLite's next after the largest (the transaction holds the only writer's lock),

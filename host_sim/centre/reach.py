@@ -35,7 +35,8 @@ RANK = {STRONG: 0, NEAR: 1, PATH: 2, NO_DATA: 3}
 _NONE = 9  # no rank: could not have been there
 _INSIDE, _NEAR, _PATH, _GAP_ONLY = RANK[STRONG], RANK[NEAR], RANK[PATH], RANK[NO_DATA]
 _WGS84_A, _WGS84_E2 = 6378137.0, 6.69437999014e-3
-CRUMB = np.dtype([("utc", "<i8"), ("lat_e7", "<i4"), ("lon_e7", "<i4"), ("unc_m", "<i4")])  # as stored
+# a breadcrumb as the trail's hours keep it; its sequence number (32 bits, as sent) orders two of a second
+CRUMB = np.dtype([("utc", "<i8"), ("lat_e7", "<i4"), ("lon_e7", "<i4"), ("unc_m", "<i4"), ("seq", "<u4")])
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,12 @@ GAPS = """
     CREATE TABLE trail_mark (mark BIGINT NOT NULL);
     INSERT INTO trail_mark VALUES (0);
 """
+# the trail indexed again from the start at the next match
+_TRAIL_AGAIN = """
+    DELETE FROM trail_crumbs;
+    DELETE FROM gaps;
+    UPDATE trail_mark SET mark = 0;
+"""
 SCHEMA = [
     # version 1
     """
@@ -107,9 +113,14 @@ SCHEMA = [
     CREATE UNIQUE INDEX trail_crumbs_hour ON trail_crumbs (device, bucket);
     CREATE INDEX trail_crumbs_when ON trail_crumbs (bucket);
     CREATE VIRTUAL TABLE trail USING rtree_i32(id, lat0, lat1, lon0, lon1, t0, t1, +device);
-    DELETE FROM gaps;
-    UPDATE trail_mark SET mark = 0;
-    """,
+    """ + _TRAIL_AGAIN,
+    # version 9: no index of events by time, which made storing each frame a sixth
+    # slower: the trail's hours are merged from the events in the order stored
+    # (crimes.index), and keep each breadcrumb's sequence number; indexed again
+    """
+    DROP INDEX events_trail;
+    DELETE FROM trail;
+    """ + _TRAIL_AGAIN,
 ]
 # PostgreSQL's hours of trail (version 8 on SQLite): the box a PostGIS polygon, GiST-indexed
 PG_HOURS = """
@@ -127,10 +138,11 @@ PG_STEPS = {
     8: """
     DROP INDEX events_crumbs_where;
     ALTER TABLE events DROP COLUMN geom;
-    """ + PG_HOURS + """
-    DELETE FROM gaps;
-    UPDATE trail_mark SET mark = 0;
-    """,
+    """ + PG_HOURS + _TRAIL_AGAIN,
+    9: """
+    DROP INDEX IF EXISTS events_trail;
+    DROP INDEX IF EXISTS events_crumbs_when;
+    """ + _TRAIL_AGAIN,
 }
 PG_SCHEMA = """
     CREATE EXTENSION IF NOT EXISTS postgis;
@@ -141,8 +153,6 @@ PG_SCHEMA = """
         kind INTEGER NOT NULL, lat_e7 BIGINT, lon_e7 BIGINT, accuracy_m INTEGER, depth_m INTEGER, battery INTEGER,
         zone_id TEXT, received_ms BIGINT NOT NULL, stamped_at_centre INTEGER NOT NULL DEFAULT 0, frame_id BIGINT,
         PRIMARY KEY (device, seq));
-    CREATE INDEX events_trail ON events (device, kind, utc);
-    CREATE INDEX events_crumbs_when ON events (utc) WHERE kind = 10;
     CREATE TABLE alerts (device TEXT NOT NULL, seq BIGINT NOT NULL, utc BIGINT NOT NULL, kind TEXT NOT NULL,
         zone_id TEXT, received_ms BIGINT NOT NULL, PRIMARY KEY (device, seq));
     CREATE TABLE configs (device TEXT NOT NULL, version BIGINT NOT NULL, settings TEXT NOT NULL,
@@ -218,7 +228,7 @@ def _sender(frame: bytes) -> str | wire.WireError:
 class _Device:
     """A device's row as a batch of frames changes it (Centre.handle_groups)."""
 
-    key: bytes
+    key: wire.Keyed
     config_version: int
     last_sent: int | None
     heard_ms: int | None = None  # heard in this batch: when, last
@@ -341,8 +351,9 @@ class Centre:
         if not names:
             return {}
         marks = ", ".join("?" * len(names))
-        seen = {name: _Device(bytes(key), version, last_sent) for name, key, version, last_sent in self.db.execute(
-            f"SELECT device, key, config_version, last_sent FROM devices WHERE device IN ({marks})", list(names))}
+        rows = self.db.execute(f"SELECT device, key, config_version, last_sent FROM devices WHERE device IN ({marks})",
+                               list(names))
+        seen = {name: _Device(wire.keyed(bytes(key)), version, last_sent) for name, key, version, last_sent in rows}
         for name, *newer in self.db.execute(
                 f"SELECT c.device, c.version, c.settings, c.zones FROM configs c JOIN devices d ON d.device = c.device "
                 f"WHERE c.device IN ({marks}) AND c.version > d.config_version ORDER BY c.version", list(names)):

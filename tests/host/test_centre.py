@@ -329,7 +329,7 @@ def test_an_event_stamped_by_an_unset_clock_is_stamped_on_receipt(centre_db: Pat
 def test_schema_is_created_and_migrated_once(tmp_path: Path) -> None:
     _centre(tmp_path / "centre.db")
     again = Centre(tmp_path / "centre.db")
-    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 8
+    assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(SCHEMA) == 9
     tables = {r[0] for r in sqlite3.connect(tmp_path / "centre.db").execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"devices", "events", "alerts", "configs", "rejects", "silences", "frames", "crimes", "audit",

@@ -360,6 +360,70 @@ def _sent(db: Path | str, trails: dict[str, list[crimes.Crumb]]) -> Centre:
     return centre
 
 
+def _indexed(centre: Centre) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The trail's hours (their boxes and breadcrumbs; on SQLite the R*Tree's box of each)
+    and gaps, as the index holds them."""
+    rtree = (", r.lat0, r.lat1, r.lon0, r.lon1, r.t0, r.t1 FROM trail_crumbs h JOIN trail r ON r.id = h.id"
+             if centre.db.kind == SQLITE else " FROM trail_crumbs h")
+    hours = [tuple(bytes(v) if isinstance(v, bytes | memoryview) else v for v in r) for r in centre.db.execute(
+        f"SELECT h.device, h.bucket, h.t0, h.t1, h.lat0, h.lat1, h.lon0, h.lon1, h.crumbs{rtree} "
+        "ORDER BY h.device, h.bucket")]
+    return hours, centre.db.execute("SELECT device, t0, t1 FROM gaps ORDER BY device, t0").fetchall()
+
+
+@st.composite
+def _pieces(draw: st.DrawFn) -> tuple[list[list[tuple[str, wire.Event]]], int]:
+    """Up to three tags' breadcrumbs (some in the same second, some hours apart), in any
+    order, cut into pieces stored one after another; and how many events the index reads
+    at a time."""
+    events = []
+    for d in range(draw(st.integers(1, 3))):
+        t = T0 + draw(st.integers(0, 7200))
+        for seq in range(1, draw(st.integers(1, 25)) + 1):
+            events.append((f"tag-{d}", wire.Event(seq, t, wire.Kind.POSITION, 0, 524_500_000 + draw(
+                st.integers(-9000, 9000)), -19_300_000 + draw(st.integers(-9000, 9000)), draw(st.integers(3, 900)), 0,
+                255, bytes(8))))
+            t += draw(st.sampled_from([0, 5, 60, 599, 601, 3600, 9000]))
+    order = draw(st.permutations(events))
+    cuts = sorted(draw(st.lists(st.integers(0, len(order)), max_size=5)))
+    return [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)], draw(st.sampled_from([1, 3,
+                                                                                                           100_000]))
+
+
+@given(_pieces())
+@settings(max_examples=30, deadline=None)
+def test_a_trail_indexed_piece_by_piece_is_the_trail_indexed_at_once(
+        postgres: object, tmp_path_factory: pytest.TempPathFactory,
+        case: tuple[list[list[tuple[str, wire.Event]]], int]) -> None:
+    """Breadcrumbs arriving in any order, the index brought up to date after each piece
+    of them (new ones merged into the hours indexed before, read a few at a time), index
+    the trail as indexing every one of them at once does: the same hours, boxes,
+    breadcrumbs in order of time and sequence number, and gaps, on both databases."""
+    pieces, stream = case
+    for db in (tmp_path_factory.mktemp("i") / "centre.db", postgres.database(f"t{uuid.uuid4().hex[:16]}")):  # type: ignore[attr-defined]
+        centre = Centre(db, clock=lambda: T0 * 1000)
+        for d in {name for piece in pieces for name, _ in piece}:
+            centre.register(d, KEY)
+        saved, crimes.STREAM = crimes.STREAM, stream
+        try:
+            for piece in pieces:
+                for name in sorted({name for name, _ in piece}):
+                    mine = [e for n, e in piece if n == name]
+                    for i in range(0, len(mine), 8):
+                        assert centre.handle(wire.events_frame(KEY, wire.device_id(name), mine[i:i + 8]))
+                crimes.index(centre)
+            pieced = _indexed(centre)
+            crimes.reindex(centre)
+        finally:
+            crimes.STREAM = saved
+        assert pieced == _indexed(centre), db
+        every = sorted((e.utc, e.seq) for piece in pieces for name, e in piece if name == "tag-0")
+        held = [(int(k["utc"]), int(k["seq"])) for h in pieced[0] if h[0] == "tag-0"
+                for k in np.frombuffer(h[8], reach.CRUMB)]
+        assert held == every
+        centre.close()
+
+
 def test_a_tag_at_home_could_have_gone_as_far_as_half_its_fixes_spacing_allows(
         postgres: object, tmp_path: Path) -> None:
     """Breadcrumbs 599 s apart at home leave the wearer free to go 30 m/s x 299.5 s = 9 km
@@ -379,34 +443,54 @@ def test_a_tag_at_home_could_have_gone_as_far_as_half_its_fixes_spacing_allows(
         centre.close()
 
 
-def test_a_centre_made_by_the_previous_version_has_its_trail_indexed_again(postgres: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [7, 8])
+def test_a_centre_made_by_an_earlier_version_has_its_trail_indexed_again(postgres: Any, tmp_path: Path,
+                                                                         version: int) -> None:
     """Schema 7 indexed each breadcrumb (an R*Tree row on SQLite, a PostGIS point on
-    PostgreSQL); schema 8 indexes hours. Breadcrumbs a version-7 centre holds, and had
-    indexed its way, are found after the step."""
+    PostgreSQL); schema 8 indexed hours of breadcrumbs without their sequence numbers,
+    beside an index of events by time. Breadcrumbs such a centre holds, and had indexed
+    its way, are found after the steps, and the index by time is gone."""
     rows = [("old-1", k + 1, T0 + 300 * k, 10, 524_500_000, -19_300_000, 5, 0) for k in range(6)]
     insert = ("INSERT INTO events (device, seq, utc, kind, lat_e7, lon_e7, accuracy_m, received_ms) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    # an hour as version 8 kept it: 20 bytes a breadcrumb, no sequence number
+    hour_8 = ("INSERT INTO trail_crumbs (device, bucket, t0, t1, lat0, lat1, lon0, lon1, crumbs) VALUES "
+              "('old-1', ?, ?, ?, 524500000, 524500000, -19300000, -19300000, ?)", (
+                  T0 // 3600, T0, T0 + 1500, b"".join(np.array([(T0 + 300 * k, 524_500_000, -19_300_000, 5)], np.dtype(
+                      [("utc", "<i8"), ("lat_e7", "<i4"), ("lon_e7", "<i4"), ("unc_m", "<i4")])).tobytes()
+                      for k in range(6))))
     lite = sqlite3.connect(tmp_path / "centre.db", isolation_level=None)
     lite.executescript("".join(f"BEGIN; {step}; PRAGMA user_version = {v}; COMMIT;"
-                               for v, step in enumerate(SCHEMA[:7], 1)))
+                               for v, step in enumerate(SCHEMA[:version], 1)))
     lite.executemany(insert, rows)
     lite.execute("INSERT INTO devices (device, key) VALUES (?, ?)", ("old-1", KEY))
-    lite.execute("UPDATE trail_mark SET mark = (SELECT max(rowid) FROM events)")  # as version 7's index left it
+    lite.execute("UPDATE trail_mark SET mark = (SELECT max(rowid) FROM events)")  # as the version's index left it
+    if version == 8:
+        lite.execute(*hour_8)
+        lite.execute("INSERT INTO trail (id, lat0, lat1, lon0, lon1, t0, t1, device) SELECT id, lat0, lat1, lon0, "
+                     "lon1, t0, t1, device FROM trail_crumbs")
     lite.close()
     url = postgres.database(f"t{uuid.uuid4().hex[:16]}")
     pg = Centre(url)
-    with pg.db.transaction():  # back to how schema 7 left it
-        pg.db.script("DROP TABLE trail_crumbs; ALTER TABLE events ADD COLUMN geom geometry(Point, 4326) GENERATED "
-                     "ALWAYS AS (ST_SetSRID(ST_MakePoint(lon_e7::float8 / 1e7, lat_e7::float8 / 1e7), 4326)) STORED; "
-                     "CREATE INDEX events_crumbs_where ON events USING gist (geom) WHERE kind = 10; "
-                     "UPDATE schema_version SET version = 7")
+    with pg.db.transaction():  # back to how the version left it
+        pg.db.script("CREATE INDEX events_trail ON events (device, kind, utc); CREATE INDEX events_crumbs_when ON "
+                     "events (utc) WHERE kind = 10; " + (
+                         "DROP TABLE trail_crumbs; ALTER TABLE events ADD COLUMN geom geometry(Point, 4326) GENERATED "
+                         "ALWAYS AS (ST_SetSRID(ST_MakePoint(lon_e7::float8 / 1e7, lat_e7::float8 / 1e7), 4326)) "
+                         "STORED; CREATE INDEX events_crumbs_where ON events USING gist (geom) WHERE kind = 10; "
+                         if version == 7 else "") + f"UPDATE schema_version SET version = {version}")
         pg.db.executemany(insert, rows)
         pg.db.execute("INSERT INTO devices (device, key) VALUES (?, ?)", ("old-1", KEY))
         pg.db.execute("UPDATE trail_mark SET mark = (SELECT max(id) FROM events)")
+        if version == 8:
+            pg.db.execute(*hour_8)
     pg.close()
     for db in (tmp_path / "centre.db", url):
         centre = Centre(db)
         assert centre.db.execute("SELECT count(*) FROM trail_crumbs").fetchone()[0] == 0  # indexed at the match
+        by_time = ("SELECT count(*) FROM sqlite_master WHERE name = 'events_trail'" if centre.db.kind == SQLITE else
+                   "SELECT count(*) FROM pg_indexes WHERE tablename = 'events' AND indexname <> 'events_pkey'")
+        assert centre.db.execute(by_time).fetchone()[0] == 0
         crimes.store(centre, [crimes.Crime("C1", "burglary", 52.45, -1.93, T0 + 600, T0 + 900, 100.0)])
         (hit,) = crimes.match(centre, None, "test")
         assert (hit.device, hit.strength) == ("old-1", crimes.STRONG), db
