@@ -114,7 +114,7 @@ SCHEMA = [
     CREATE INDEX trail_crumbs_when ON trail_crumbs (bucket);
     CREATE VIRTUAL TABLE trail USING rtree_i32(id, lat0, lat1, lon0, lon1, t0, t1, +device);
     """ + _TRAIL_AGAIN,
-    # version 9: no index of events by time, which made storing each frame a sixth
+    # version 9: no index of events by time, which made storing each frame a fifth
     # slower: the trail's hours are merged from the events in the order stored
     # (crimes.index), and keep each breadcrumb's sequence number; indexed again
     """
