@@ -479,7 +479,10 @@ def purge(centre: Centre, older_than_s: int, who: str) -> int:
                                  (wire.Kind.POSITION, cutoff)).rowcount
         _forget_hours(centre, cutoff)
         centre.db.execute("DELETE FROM gaps WHERE t1 < ?", (cutoff,))
-        centre.db.execute("DELETE FROM frames WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.frame_id = frames.id)")
+        # a join, not NOT EXISTS: SQLite then indexes events' frame_id for the query,
+        # where it would scan every event for each frame
+        centre.db.execute("DELETE FROM frames WHERE id IN (SELECT f.id FROM frames f LEFT JOIN events e "
+                          "ON e.frame_id = f.id WHERE e.frame_id IS NULL)")
     record(centre, who, "purge", [], {"breadcrumbs_removed": gone, "before": iso(cutoff)})
     return int(gone)
 

@@ -194,6 +194,8 @@ def test_purge_removes_old_breadcrumbs_and_is_audited(db: Path | str) -> None:
         assert later.db.execute("SELECT count(*) FROM trail").fetchone()[0] == 0
     assert later.db.execute("SELECT count(*) FROM frames f WHERE NOT EXISTS "
                             "(SELECT 1 FROM events e WHERE e.frame_id = f.id)").fetchone()[0] == 0
+    assert later.db.execute("SELECT count(*) FROM events e LEFT JOIN frames f ON f.id = e.frame_id "
+                            "WHERE e.frame_id IS NOT NULL AND f.id IS NULL").fetchone()[0] == 0  # the rest keep theirs
     assert [a["action"] for a in crimes.audit(later)] == ["purge"]
     assert Centre(db, clock=lambda: 1796911200 * 1000).db.execute(
         "SELECT count(*) FROM events WHERE kind = 11").fetchone()[0] >= 1  # other events stay
