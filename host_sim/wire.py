@@ -229,13 +229,17 @@ class Unslip:
     def feed(self, data: bytes) -> Iterator[bytes]:
         *ended, rest = bytes(data).split(_END)
         for part in ended:
-            self._take(part)
-            if self._over:
+            if self.buf or self._over:  # the end of a frame begun in an earlier read
+                self._take(part)
+                part, over = bytes(self.buf), self._over
+                self.buf.clear()
+                self._over = False
+            else:  # a whole frame in this read: taken as it is
+                over = len(part) > 2 * self.limit
+            if over:
                 self.oversized += 1
-            elif self.buf:
-                yield bytes(self.buf).replace(_ESC_END, _END).replace(_ESC_ESC, _ESC)
-            self.buf.clear()
-            self._over = False
+            elif part:
+                yield part.replace(_ESC_END, _END).replace(_ESC_ESC, _ESC)
         self._take(rest)
 
     def _take(self, part: bytes) -> None:
