@@ -191,14 +191,13 @@ def _bare_inserts(db: Path, n: int) -> float:
     from host_sim.centre.server import Centre, insert_events
 
     centre = Centre(db)
-    flat = [[v for i in range(f * k, f * k + k)
-             for v in ("bench-01", i + 1, 1_796_083_200 + i, 10, 524862000, -18904000, 8, 0, 255, "00" * 8, 0, 0, 1)]
-            for f in range(n)]
+    rows = [[("bench-01", i + 1, 1_796_083_200 + i, 10, 524862000, -18904000, 8, 0, 255, "00" * 8, 0, 0, 1)
+             for i in range(f * k, f * k + k)] for f in range(n)]
     t0 = time.perf_counter()
     for f in range(0, n, 50):
         with centre.db.transaction():
-            for values in flat[f:f + 50]:
-                insert_events(centre.db, values)
+            for frame in rows[f:f + 50]:
+                insert_events(centre.db, frame)
     wall = time.perf_counter() - t0
     centre.close()
     return n / wall

@@ -199,8 +199,13 @@ class Stats:
 
 _WIDTH = len(COLUMNS["events"].split(","))
 _ROW = "(" + ", ".join("?" * _WIDTH) + ")"
-_CHUNK = 256  # events rows a statement: few statements, and few texts of them to keep
+_CHUNK = 256  # events rows a SQLite statement: few statements, and few texts of them to keep
 _KEY = operator.itemgetter(0, 1)  # an events row's (device, seq)
+# PostgreSQL takes any number of rows as one array a column: one round trip, and a text
+# short enough for psycopg to convert once (a long one it parses again at every call)
+_PG_TYPES = "text bigint bigint integer bigint bigint integer integer integer text bigint integer bigint".split()
+_PG_INSERT = (f"INSERT INTO events ({COLUMNS['events']}) SELECT * FROM unnest("
+              f"{', '.join(f'?::{t}[]' for t in _PG_TYPES)}) ON CONFLICT DO NOTHING")
 
 
 @functools.cache
@@ -208,12 +213,14 @@ def _insert_sql(n: int) -> str:
     return f"INSERT INTO events ({COLUMNS['events']}) VALUES {', '.join([_ROW] * n)} ON CONFLICT DO NOTHING"
 
 
-def insert_events(db: Database, flat: list[Any]) -> int:
-    """Events rows, their values one after another in COLUMNS["events"]' order, in one
-    statement: one round trip to a PostgreSQL server. A row whose (device, seq) is
-    stored already is left out. How many were new."""
-    new: int = db.execute(_insert_sql(len(flat) // _WIDTH), flat).rowcount
-    return new
+def insert_events(db: Database, rows: list[tuple[Any, ...]]) -> int:
+    """Events rows, in COLUMNS["events"]' order, inserted in that order: on SQLite
+    _CHUNK to a statement, on PostgreSQL in one. A row whose (device, seq) is stored
+    already, or comes earlier in rows, is left out. How many were new."""
+    if db.kind == POSTGRESQL:
+        return int(db.execute(_PG_INSERT, [list(column) for column in zip(*rows, strict=True)]).rowcount)
+    return sum(db.execute(_insert_sql(len(rows[i:i + _CHUNK])), list(itertools.chain.from_iterable(
+        rows[i:i + _CHUNK]))).rowcount for i in range(0, len(rows), _CHUNK))
 
 
 def _sender(frame: bytes) -> str | wire.WireError:
@@ -396,8 +403,7 @@ class Centre:
         rows = [(t.name, seq, utc or now_s, kind, lat, lon, acc, depth, battery, zone.hex(), now, 0 if utc else 1,
                  t.id) for t in taken for seq, utc, kind, _, lat, lon, acc, depth, battery, zone in t.events]
         rows.sort(key=_KEY)  # stable: an event sent twice in the group is the earlier frame's
-        new = sum(insert_events(self.db, list(itertools.chain.from_iterable(rows[i:i + _CHUNK])))
-                  for i in range(0, len(rows), _CHUNK))
+        new = insert_events(self.db, rows)
         if new == len(rows):
             for t in taken:
                 t.new = len(t.events)

@@ -236,31 +236,33 @@ def test_any_frames_in_any_groups_store_each_event_once(request: pytest.FixtureR
     and counted exactly when it brought something new."""
     c = Centre(request.getfixturevalue("tmp_path_factory").mktemp("groups") / "centre.db" if kind == "sqlite" else
                str(request.getfixturevalue("postgres").database(f"t{uuid.uuid4().hex[:16]}")))
-    for name in ("tag-0001", "tag-0002"):
-        c.register(name, KEY)
-    frames = [wire.events_frame(KEY, wire.device_id(name), [_ev(seq, 1 if alert else 10) for seq in
-                                                            range(first, first + n)])
-              for name, first, n, alert in sent]
-    bounds = sorted({0, len(frames), *[k for k in cuts if k < len(frames)]})
-    groups = [(frames[a:b], "p") for a, b in zip(bounds, bounds[1:], strict=False)]
-    answered = c.handle_groups(groups) if together else [c.handle_groups([g])[0] for g in groups]
-    replies = [r for group in answered for r in group]
-    first: dict[tuple[str, int], int] = {}  # the model: (device, seq) -> the frame that stored it
-    for i, (name, start, n, _) in enumerate(sent):
-        for seq in range(start, start + n):
-            first.setdefault((name, seq), i)
-    bringing = sorted(set(first.values()))
-    assert [wire.open_frame(KEY, r)[0] for r in replies] == [wire.ACK] * len(frames)
-    stored = {(e["device"], e["seq"]): e["frame_id"] for e in c.events()}
-    assert set(stored) == set(first)
-    kept = dict(c.db.execute("SELECT id, raw FROM frames").fetchall())
-    assert {k: bytes(kept[v]) for k, v in stored.items()} == {k: frames[i] for k, i in first.items()}
-    assert sorted(bytes(raw) for raw in kept.values()) == sorted(frames[i] for i in bringing)
-    assert (c.stats.events, c.stats.duplicates) == (len(first), sum(n for *_, n, _ in sent) - len(first))
-    assert len(c.rejects()) == len(frames) - len(bringing)  # each frame that brought nothing: a resend
-    alerts = {(a["device"], a["seq"]) for a in c.alerts()}
-    assert alerts == {k for k, i in first.items() if sent[i][3]}
-    c.close()
+    try:
+        for name in ("tag-0001", "tag-0002"):
+            c.register(name, KEY)
+        frames = [wire.events_frame(KEY, wire.device_id(name), [_ev(seq, 1 if alert else 10) for seq in
+                                                                range(first, first + n)])
+                  for name, first, n, alert in sent]
+        bounds = sorted({0, len(frames), *[k for k in cuts if k < len(frames)]})
+        groups = [(frames[a:b], "p") for a, b in zip(bounds, bounds[1:], strict=False)]
+        answered = c.handle_groups(groups) if together else [c.handle_groups([g])[0] for g in groups]
+        replies = [r for group in answered for r in group]
+        first: dict[tuple[str, int], int] = {}  # the model: (device, seq) -> the frame that stored it
+        for i, (name, start, n, _) in enumerate(sent):
+            for seq in range(start, start + n):
+                first.setdefault((name, seq), i)
+        bringing = sorted(set(first.values()))
+        assert [wire.open_frame(KEY, r)[0] for r in replies] == [wire.ACK] * len(frames)
+        stored = {(e["device"], e["seq"]): e["frame_id"] for e in c.events()}
+        assert set(stored) == set(first)
+        kept = dict(c.db.execute("SELECT id, raw FROM frames").fetchall())
+        assert {k: bytes(kept[v]) for k, v in stored.items()} == {k: frames[i] for k, i in first.items()}
+        assert sorted(bytes(raw) for raw in kept.values()) == sorted(frames[i] for i in bringing)
+        assert (c.stats.events, c.stats.duplicates) == (len(first), sum(n for *_, n, _ in sent) - len(first))
+        assert len(c.rejects()) == len(frames) - len(bringing)  # each frame that brought nothing: a resend
+        alerts = {(a["device"], a["seq"]) for a in c.alerts()}
+        assert alerts == {k for k, i in first.items() if sent[i][3]}
+    finally:  # a failing example closes its connection too: hypothesis tries many
+        c.close()
 
 
 def test_a_fleet_over_the_served_centre_is_stored_once(tmp_path: Path, centre_db: Path | str) -> None:
