@@ -219,8 +219,9 @@ def insert_events(db: Database, rows: list[tuple[Any, ...]]) -> int:
     already, or comes earlier in rows, is left out. How many were new."""
     if db.kind == POSTGRESQL:
         return int(db.execute(_PG_INSERT, [list(column) for column in zip(*rows, strict=True)]).rowcount)
-    return sum(db.execute(_insert_sql(len(rows[i:i + _CHUNK])), list(itertools.chain.from_iterable(
-        rows[i:i + _CHUNK]))).rowcount for i in range(0, len(rows), _CHUNK))
+    parts = [rows[i:i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+    return sum(db.execute(_insert_sql(len(part)), list(itertools.chain.from_iterable(part))).rowcount
+               for part in parts)
 
 
 def _sender(frame: bytes) -> str | wire.WireError:
