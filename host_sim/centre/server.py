@@ -413,7 +413,7 @@ class Centre:
             spans: dict[str, tuple[int, int]] = {}
             for t in taken:
                 seqs = [e[0] for e in t.events]
-                lo, hi = spans.get(t.name, (min(seqs), max(seqs)))
+                lo, hi = spans.get(t.name, (seqs[0], seqs[0]))
                 spans[t.name] = (min(lo, *seqs), max(hi, *seqs))
             for name, (lo, hi) in spans.items():
                 for seq, frame_id in self.db.execute("SELECT seq, frame_id FROM events WHERE device = ? AND seq "
