@@ -23,9 +23,12 @@ MP32 := build/mp32/micropython
 RV32 := build/rv32/firmware.elf
 RV32_FROZEN := $(wildcard firmware/*.py tests/firmware/*_probe.py tests/firmware/scratch.py) tests/mp/runner.py tests/mp/ramdisk.py tests/mp/rv32_manifest.py
 DEBS := gcc-multilib gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc postgresql postgresql-15-postgis-3
-# -O2 without assertions, as the ESP32 port's own build (sdkconfig.base: CONFIG_COMPILER_OPTIMIZATION_PERF)
+# -O2 without assertions, as the ESP32 port's own build (sdkconfig.base: CONFIG_COMPILER_OPTIMIZATION_PERF);
+# floats single precision, as the ESP32 port's (MICROPY_FLOAT_IMPL_FLOAT), each operation rounded
+# to 32 bits as its FPU and the C3's soft float do (SSE, not the x87's 80-bit registers)
 MP_UNIX_FLAGS := MICROPY_FORCE_32BIT=1 MICROPY_PY_THREAD=0 MICROPY_PY_BTREE=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 \
-	FROZEN_MANIFEST= USER_C_MODULES=$(CURDIR)/boards/cmodules/unix COPT="-O2 -DNDEBUG"
+	FROZEN_MANIFEST= USER_C_MODULES=$(CURDIR)/boards/cmodules/unix COPT="-O2 -DNDEBUG" \
+	CFLAGS_EXTRA="-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT -msse2 -mfpmath=sse"
 # the C3 has no Zba: the emitter's Zba is switched off at unpacking, and frozen code is built without it
 MP_RV32_FLAGS := BOARD=VIRT_RV32 CROSS_COMPILE=riscv64-unknown-elf- RV32_ARCH="rv32imac -misa-spec=2.2" \
 	MPY_CROSS_FLAGS=-march=rv32imc MICROPY_VFS_LFS2=1 USER_C_MODULES=$(CURDIR)/boards/cmodules/qemu \
