@@ -53,14 +53,15 @@ class Firmware:
         tag's sensors read at power-on (boards/host_alcohol.py)."""
         # Nothing of the caller's environment, and no address randomisation: the
         # collector scans the C stack conservatively, so the same run must find the
-        # same stack to give the same heap figures, wherever it is started from.
-        env = {"EMTAG_SIM": "1", "EMTAG_STORAGE": str(device), "EMTAG_RESET": str(reset_cause)}
+        # same stack to give the same heap figures, wherever it is started from. The
+        # image's files go by names relative to it (its folder is the working one): a
+        # path the firmware keeps would weigh in its heap as long as the folder's name.
+        env = {"EMTAG_SIM": "1", "EMTAG_STORAGE": ".", "EMTAG_RESET": str(reset_cause)}
         if sensors:
             env["EMTAG_SENSORS"] = ",".join(f"{k}={v}" for k, v in sensors.items())
         args = [*(["-X", f"heapsize={heap}"] if heap else []), "main.py"]
-        rom = device / device_image.ROM_IMAGE
-        if rom.exists():
-            env[romfs.ENV] = str(rom)
+        if (device / device_image.ROM_IMAGE).exists():
+            env[romfs.ENV] = device_image.ROM_IMAGE
         cmd = [*mp.FIXED_LAYOUT, mp.micropython(), *args]
         self._proc = subprocess.Popen(
             cmd,
