@@ -64,9 +64,13 @@ $(MP_SRC)/.unpacked: $(MP_ARCHIVE) | debs
 MP32_FLAGS := build/mp32/flags
 $(shell mkdir -p build/mp32 && (echo '$(MP_UNIX_FLAGS)' | cmp -s - $(MP32_FLAGS) || echo '$(MP_UNIX_FLAGS)' > $(MP32_FLAGS)))
 
-$(MP32): $(MP_SRC)/.unpacked $(MP32_FLAGS) $(wildcard boards/cmodules/unix/*/*)
+# its path buffers the ESP32 port's size (MICROPY_ALLOC_PATH_MAX 128, not the PC's 4096): each
+# nested import holds one on the C stack, which the host board holds to the ESP32's (hostmem.stack)
+$(MP32): $(MP_SRC)/.unpacked $(MP32_FLAGS) $(wildcard boards/cmodules/unix/*/*) Makefile
 	@echo "building MicroPython $(MP_VERSION), unix port, 32-bit x86 (log: build/mp32.log)"
 	rm -rf $(MP_SRC)/ports/unix/build-standard
+	sed -i -E 's/(define MICROPY_ALLOC_PATH_MAX +)\(PATH_MAX\)/\1(128)/' $(MP_SRC)/ports/unix/mpconfigport.h
+	grep -qE 'define MICROPY_ALLOC_PATH_MAX +\(128\)' $(MP_SRC)/ports/unix/mpconfigport.h
 	$(MAKE) -C $(MP_SRC)/ports/unix -j$(JOBS) $(MP_UNIX_FLAGS) > build/mp32.log 2>&1 || (tail -20 build/mp32.log; exit 1)
 	install -D $(MP_SRC)/ports/unix/build-standard/micropython $@
 

@@ -61,6 +61,7 @@ _CONSOLE_RXBUF = const(256)  # the USB console's: a technician's longest line (p
 _RTC_POWER_ON_MS = const(946684800000)
 _TICKS_BEFORE_WRAP = const(300000)
 _BLOCK = const(4096)  # the ESP32's flash erase sector
+_TASK_STACK = const(15360)  # the ESP32 port's MicroPython task: 16 KiB of stack, less its 1 KiB check margin
 _FLASH_MOUNT = "/flash"
 
 
@@ -221,6 +222,12 @@ class Board:
         self._strap_shut = defn["strap"]["closed"] if self.has_strap else -1
         self._case_shut = defn["case"]["closed"] if self.has_case else -1
         self._sim = os.getenv("EMTAG_SIM") == "1"
+        try:  # the C stack held to the board's, under the simulator's interpreter (hostmem)
+            import hostmem  # type: ignore[import-not-found]
+
+            hostmem.stack(_TASK_STACK)
+        except ImportError:
+            pass
         self._up_ms = 0  # since power-on
         self._rtc_ms = _RTC_POWER_ON_MS  # the RTC's reading at _rtc_at_ms
         self._rtc_at_ms = 0

@@ -168,3 +168,39 @@ def test_each_board_keeps_the_documented_contract(driver: str) -> None:
     assert len(want_methods) >= 15 and len(want_attrs) >= 12
     assert want_methods <= methods, want_methods - methods
     assert want_attrs <= attrs, want_attrs - attrs
+
+
+_STACK_PROBE = """
+import json, micropython, sys
+def depth(n):
+    try:
+        return depth(n + 1)
+    except RuntimeError:
+        return n
+sys.path.insert(0, "{chain}")
+import m1  # m1 imports m2, which imports m3: each says how deep in the C stack it ran
+free = depth(0)
+import host_board
+host_board.Board(json.load(open("boards/host.json")))
+print(json.dumps([m1.USE, free, depth(0)]))
+"""
+
+
+def test_the_host_board_holds_the_stack_to_the_esp32s(tmp_path: Path) -> None:
+    """An ESP32's MicroPython task has 16 KiB of C stack (less a 1 KiB margin); the unix
+    port allows 40,000 bytes, so a firmware that recursed or nested its imports too deep
+    for the chip ran here. The host board holds it to the chip's. And a nested import
+    costs here what it costs there, a path buffer of 128 bytes, not the PC's 4096."""
+    chain = tmp_path / "chain"
+    chain.mkdir()
+    for i in (1, 2, 3):
+        nxt = f"import m{i + 1}\n" if i < 3 else ""
+        (chain / f"m{i}.py").write_text(f"import micropython\nUSE = [micropython.stack_use()]\n{nxt}"
+                                        + (f"USE += m{i + 1}.USE\n" if i < 3 else ""))
+    script = tmp_path / "probe.py"
+    script.write_text(_STACK_PROBE.format(chain=chain))
+    proc = mp.run(script)
+    assert proc.returncode == 0, proc.stderr
+    use, free, held = json.loads(proc.stdout)
+    assert all(0 < b - a < 1024 for a, b in zip(use, use[1:], strict=False)), use
+    assert 0 < held < free / 2, (free, held)  # 15,360 bytes against 40,000

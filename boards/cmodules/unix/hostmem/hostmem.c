@@ -2,7 +2,9 @@
 // has it. rom(path) maps a ROMFS image read-only, as a board's flash partition
 // is mapped; ram(n) is a driver's buffer (an ESP32 UART's receive buffer belongs
 // to the ESP-IDF driver, not to the heap). Neither is ever freed: the process
-// ends first, as flash and driver memory outlive the interpreter.
+// ends first, as flash and driver memory outlive the interpreter. stack(n) holds
+// the interpreter to n bytes of C stack, as a board's MicroPython task is held
+// to its own (the unix port allows 40,000): deeper, RuntimeError, as there.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -45,10 +47,21 @@ static mp_obj_t hostmem_ram(mp_obj_t size_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(hostmem_ram_obj, hostmem_ram);
 
+static mp_obj_t hostmem_stack(mp_obj_t size_in) {
+    mp_int_t n = mp_obj_get_int(size_in);
+    if (n <= 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("stack size"));
+    }
+    MP_STATE_THREAD(stack_limit) = n;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hostmem_stack_obj, hostmem_stack);
+
 static const mp_rom_map_elem_t hostmem_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_hostmem) },
     { MP_ROM_QSTR(MP_QSTR_rom), MP_ROM_PTR(&hostmem_rom_obj) },
     { MP_ROM_QSTR(MP_QSTR_ram), MP_ROM_PTR(&hostmem_ram_obj) },
+    { MP_ROM_QSTR(MP_QSTR_stack), MP_ROM_PTR(&hostmem_stack_obj) },
 };
 static MP_DEFINE_CONST_DICT(hostmem_globals, hostmem_globals_table);
 
