@@ -65,12 +65,16 @@ MP32_FLAGS := build/mp32/flags
 $(shell mkdir -p build/mp32 && (echo '$(MP_UNIX_FLAGS)' | cmp -s - $(MP32_FLAGS) || echo '$(MP_UNIX_FLAGS)' > $(MP32_FLAGS)))
 
 # its path buffers the ESP32 port's size (MICROPY_ALLOC_PATH_MAX 128, not the PC's 4096): each
-# nested import holds one on the C stack, which the host board holds to the ESP32's (hostmem.stack)
+# nested import holds one on the C stack, which the host board holds to the ESP32's (hostmem.stack);
+# its error messages the ESP32 port's (MICROPY_ERROR_REPORTING_NORMAL, not the PC's detailed ones)
 $(MP32): $(MP_SRC)/.unpacked $(MP32_FLAGS) $(wildcard boards/cmodules/unix/*/*) Makefile
 	@echo "building MicroPython $(MP_VERSION), unix port, 32-bit x86 (log: build/mp32.log)"
 	rm -rf $(MP_SRC)/ports/unix/build-standard
 	sed -i -E 's/(define MICROPY_ALLOC_PATH_MAX +)\(PATH_MAX\)/\1(128)/' $(MP_SRC)/ports/unix/mpconfigport.h
 	grep -qE 'define MICROPY_ALLOC_PATH_MAX +\(128\)' $(MP_SRC)/ports/unix/mpconfigport.h
+	sed -i -E 's/(define MICROPY_ERROR_REPORTING +)\(MICROPY_ERROR_REPORTING_DETAILED\)/\1(MICROPY_ERROR_REPORTING_NORMAL)/' \
+		$(MP_SRC)/ports/unix/variants/mpconfigvariant_common.h
+	grep -qE 'define MICROPY_ERROR_REPORTING +\(MICROPY_ERROR_REPORTING_NORMAL\)' $(MP_SRC)/ports/unix/variants/mpconfigvariant_common.h
 	$(MAKE) -C $(MP_SRC)/ports/unix -j$(JOBS) $(MP_UNIX_FLAGS) > build/mp32.log 2>&1 || (tail -20 build/mp32.log; exit 1)
 	install -D $(MP_SRC)/ports/unix/build-standard/micropython $@
 
