@@ -132,15 +132,17 @@ def _mount_flash(board, folder, vfs_kb, erased):
     return dev
 
 
-def _receive_buffers(caps):
-    # The ports' receive buffers live in the UART drivers' memory: on the ESP32 the
-    # ESP-IDF driver's, outside the MicroPython heap; under the simulator's
-    # interpreter, memory outside the heap from its hostmem module. Elsewhere (the
-    # PyPI interpreter), in the heap.
+def _chip_memory(caps):
+    # What the chip has outside the MicroPython heap. The ports' receive buffers live in
+    # the UART drivers' memory (on the ESP32 the ESP-IDF driver's), and the C stack is
+    # the MicroPython task's, held to its size. Under the simulator's interpreter its
+    # hostmem module gives both; elsewhere (the PyPI interpreter) the buffers are in the
+    # heap and the stack is the PC's.
     try:
         import hostmem  # type: ignore[import-not-found]  # the simulator's interpreter only
     except ImportError:
         return [bytearray(n) for n in caps]
+    hostmem.stack(_TASK_STACK)
     return [hostmem.ram(n) for n in caps]
 
 
@@ -222,12 +224,6 @@ class Board:
         self._strap_shut = defn["strap"]["closed"] if self.has_strap else -1
         self._case_shut = defn["case"]["closed"] if self.has_case else -1
         self._sim = os.getenv("EMTAG_SIM") == "1"
-        try:  # the C stack held to the board's, under the simulator's interpreter (hostmem)
-            import hostmem  # type: ignore[import-not-found]
-
-            hostmem.stack(_TASK_STACK)
-        except ImportError:
-            pass
         self._up_ms = 0  # since power-on
         self._rtc_ms = _RTC_POWER_ON_MS  # the RTC's reading at _rtc_at_ms
         self._rtc_at_ms = 0
@@ -244,9 +240,9 @@ class Board:
             self.alcohol = __import__(defn["alcohol"]["driver"])
             self.alcohol._inputs = self._inputs  # type: ignore[attr-defined]  # a module named at run time
         # the UARTs' receive buffers as the board definition sizes them (the link's holds
-        # an order with its zones whole); what does not fit is an overrun
-        bufs = _receive_buffers((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], _CONSOLE_RXBUF,
-                                 _MSG_CAP, _BLOCK))
+        # an order with its zones whole; what does not fit is an overrun), and the stack
+        bufs = _chip_memory((defn["gnss"]["rxbuf"], defn["modem"]["rxbuf"], defn["link"]["rxbuf"], _CONSOLE_RXBUF,
+                             _MSG_CAP, _BLOCK))
         self.gnss = Port(self, b"G", bufs[0])
         self.modem = Port(self, b"M", bufs[1])
         self.link = Port(self, b"S", bufs[2])
