@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from host_sim import wire
+from host_sim import cores, wire
 from host_sim.centre.db import sqlite_files
 from host_sim.device import mpy_gate
 from host_sim.exits import CliError
@@ -105,7 +105,7 @@ def trail_dbs(manifest: dict[str, Any], results: Path) -> dict[str, Path]:
 
 
 def _local(paths: list[Path], jobs: int, results: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, **cores.pool_setup()) as pool:
         futures = {pool.submit(run_tag, str(p), str(centre_db(results, p.stem))): p for p in paths}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()

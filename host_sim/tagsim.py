@@ -38,7 +38,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from host_sim import crimes_cli, exits, keys
+from host_sim import cores, crimes_cli, exits, keys
 from host_sim.centre import db as centre_db
 from host_sim.centre import episodes
 from host_sim.centre.server import SILENCE_S
@@ -138,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("\n".join(errors), file=sys.stderr)
         return exits.BAD_INPUT
     results: dict[Path, dict[str, object]] = {}
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, **cores.pool_setup()) as pool:
         futures = {pool.submit(_run_one, f, args.out, args.nmea, args.heap): f for f in files}
         report.progress(0, len(files), "starting")
         try:

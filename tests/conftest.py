@@ -1,3 +1,4 @@
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -6,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from host_sim import cores
 from host_sim.device import mp, rv32
 from host_sim.paths import ROOT
 
@@ -18,6 +20,13 @@ RV32 = "rv32"
 
 settings.register_profile("default", deadline=None)
 settings.load_profile("default")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # each of pytest -n's workers on a core of its own, with the firmware it drives (host_sim/cores.py)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        cores.pin(int(worker[2:]))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

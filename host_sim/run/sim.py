@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_sim import wire
+from host_sim import cores, wire
 from host_sim.centre.server import Centre, Server
 from host_sim.device import device_image, zone_compiler
 from host_sim.device.pty_console import PtyConsole
@@ -118,7 +118,7 @@ def execute(sc: Scenario, keep_nmea: bool = True, orders: list[Order] | None = N
         ids.update({c.zone_id.hex(): len(sc.zones) + k for k, c in enumerate(extra) if c.zone_id.hex() not in ids})
     start_ms, end_ms = sc.start_utc * 1000, sc.duration_s * 1000
     device, key = tag_id(sc), device_key(sc)
-    with tempfile.TemporaryDirectory(prefix="emtag-sim-") as tmp:
+    with cores.one(), tempfile.TemporaryDirectory(prefix="emtag-sim-") as tmp:  # firmware and simulator take turns
         settings: dict[str, Any] = {"device_id": device, "key": key.hex(), "transport": sc.link.transport}
         if sc.home:
             settings["home"] = [zone_compiler.e7(sc.home[0]), zone_compiler.e7(sc.home[1]), HOME_RADIUS_M]

@@ -8,7 +8,7 @@ from pathlib import Path
 from host_sim.paths import ROOT
 
 HOST_SIM = ROOT / "host_sim"
-LEAVES = {"host_sim.paths", "host_sim.wire", "host_sim.exits", "host_sim.keys"}  # used by every room
+LEAVES = {"host_sim.paths", "host_sim.wire", "host_sim.exits", "host_sim.keys", "host_sim.cores"}  # used by every room
 RANK = {"world": 1, "device": 2, "centre": 2, "run": 3, "judge": 4}
 ON_TOP = 5  # the CLIs, the bench and the fleet runner
 
