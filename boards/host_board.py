@@ -12,8 +12,8 @@
 #     next turn nothing completes, so nothing feeds the watchdog)
 #   firmware -> simulator: W wait (4-byte ms, then 1 byte: 1 light sleep, 0 awake), G/M/S/C
 #     bytes the firmware writes to that UART or console, L log line, P power
-#     "part=0|1" (gnss, modem, dtr: the modem's sleep line), A a BLE advert sent
-#     (advertising data), X the power is cut now (after K): the firmware stops dead,
+#     "part=0|1" (gnss, modem, dtr: the modem's sleep line, scan: the radio listening),
+#     A a BLE advert sent (advertising data), X the power is cut now (after K): the firmware stops dead,
 #     mid-program, N now (4-byte ms since power-on, 4-byte turns run since the last
 #     N, then the ms of those turns' waits spent awake and in light sleep) before
 #     anything sent after turns the firmware ran on its own, B the chip resets now
@@ -53,6 +53,7 @@ _MSG_CAP = const(64)
 # line wakes the board for (a session, which then keeps it awake)
 _HEAR_CENTRE = const(4)
 _HEAR_CONSOLE = const(16)
+_HEAR_RADIO = const(32)  # a beacon listened for: the radio scans only then, as the ESP32 board's
 _HEARD_CAP = const(16)  # adverts waiting to be read
 _CONSOLE_RXBUF = const(256)  # the USB console's: a technician's longest line (pair, about 140 bytes) fits whole
 # As strict as an ESP32: the RTC powers on at 2000-01-01 until the firmware sets
@@ -187,7 +188,8 @@ class Port:
 
 class Radio:
     # BLE as the firmware sees it: advertise() sends an A message; adverts the
-    # simulator's RF model delivers (R) wait in a short queue for recv().
+    # simulator's RF model delivers (R) wait in a short queue for recv(), if they come
+    # while the radio scans: while the firmware listens for a beacon (Board.wait()).
     def __init__(self, board):
         self._board = board
         self._heard = []
@@ -216,6 +218,7 @@ class Board:
         self._dtr = modem.get("dtr") is not None
         self._wakes = _HEAR_CENTRE if modem.get("ri") is not None else 0  # what a wake source covers
         self._asleep = 0  # 1: in light sleep until the simulator's next T
+        self._scanning = False  # the radio: while the firmware listens for a beacon
         self._woke = 0  # the wake sources that fired, not yet asked about (woke())
         self.naps = 0  # light sleeps taken: the technician sees the board sleep (diag)
         self._own_awake = self._own_light = 0  # ms own turns waited (not yet told in N)
@@ -295,6 +298,10 @@ class Board:
         # long that the watchdog would bite.
         light = 0 if hears & ~self._wakes else 1
         self.naps += light
+        scan = hears & _HEAR_RADIO != 0
+        if scan != self._scanning:  # the simulator charges the scan (P "scan=1|0")
+            self._scanning = scan
+            self._send(b"P", b"scan=%d" % scan)
         if ms < 0 or ms > self._wdt_ms // 2:
             ms = self._wdt_ms // 2
         if self._up_ms >= self._next_sample_ms:
@@ -468,7 +475,7 @@ class Board:
             elif kind == 0x48:  # H
                 self._quiet_ms = struct.unpack_from(">I", msg)[0]
             elif kind == 0x52:  # R
-                if self._asleep:  # the radio neither scans nor hears in light sleep
+                if not self._scanning:  # nobody listening (never in light sleep): unheard
                     self.radio.dropped += 1
                 else:
                     self.radio._arrive(msg[:n])

@@ -6,7 +6,10 @@ part maker's figure, cited beside it; the few that are assumptions say so."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+
+from host_sim.paths import BOARDS
 
 BATTERY_MAH = 1200.0  # the pilot tag's cell, as the day-in-the-life figure has always assumed
 
@@ -15,7 +18,9 @@ BATTERY_MAH = 1200.0  # the pilot tag's cell, as the day-in-the-life figure has 
 MCU_AWAKE_MA = 20.0  # modem-sleep, CPU at full speed: stock MicroPython idles in time.sleep_ms this way
 MCU_LIGHT_SLEEP_MA = 0.8
 BLE_TX_MA = 120.0  # radio transmitting at 0 dBm
-BLE_RX_MA = 85.0  # radio listening (80-90 mA): a scanning board
+BLE_RX_MA = 85.0  # radio listening (80-90 mA), through each scan window
+_SCAN = json.loads((BOARDS / "host.json").read_text())["ble"]  # the tag boards' scan, as the simulator's board has it
+SCAN_DUTY = _SCAN["scan_window_us"] / _SCAN["scan_interval_us"]
 MCU_TURN_S = 0.010  # ASSUMPTION: one loop turn on the chip, taken out of the wait around it
 ADV_EVENT_S = 0.010  # ASSUMPTION: one advertising event on three channels (the board waits this long)
 
@@ -30,7 +35,7 @@ MODEM_MA = {"off": 0.007, "power_saving": 0.009, "sleep": 1.0, "idle": 11.0, "se
 MODEM_SEND_S = 2.0  # ASSUMPTION: radio up for one send with its connected tail (network-set: UNVERIFIED)
 
 MCU_MA = {"active": MCU_AWAKE_MA, "awake": MCU_AWAKE_MA, "light_sleep": MCU_LIGHT_SLEEP_MA, "off": 0.0}
-BLE_MA = {"advertising": BLE_TX_MA, "scanning": BLE_RX_MA, "off": 0.0}
+BLE_MA = {"advertising": BLE_TX_MA, "scanning": BLE_RX_MA * SCAN_DUTY, "off": 0.0}
 
 
 class StateClock:
@@ -74,16 +79,18 @@ class Energy:
 
     @classmethod
     def of(cls, duration_s: float, waits_ms: dict[str, int], turns: int, gnss_ms: dict[str, int], gnss_starts: int,
-           modem_ms: dict[str, int] | None, sends: int, adverts: int) -> Energy:
-        """From the board's waits, its turns, and the parts' state times (ms)."""
+           modem_ms: dict[str, int] | None, sends: int, adverts: int, scan_ms: dict[str, int]) -> Energy:
+        """From the board's waits, its turns, and the parts' state times (ms); scan_ms: the
+        radio's, scanning (while the firmware listens for a beacon) or off."""
         mcu = {k: v / 1000 for k, v in waits_ms.items()}
         mcu["off"] = max(0.0, duration_s - sum(mcu.values()))  # power cuts, and a reset's moment
         _carve(mcu, "active", turns * MCU_TURN_S, ("awake", "light_sleep"))
         modem = {k: v / 1000 for k, v in (modem_ms or {"off": int(duration_s * 1000)}).items()}
         if modem_ms is not None:
             _carve(modem, "sending", sends * MODEM_SEND_S, ("idle", "sleep"))
-        ble = {"advertising": adverts * ADV_EVENT_S}
-        ble["off"] = duration_s - ble["advertising"]
+        scanning = scan_ms.get("scanning", 0) / 1000
+        ble = {"scanning": scanning, "off": duration_s - scanning}
+        _carve(ble, "advertising", adverts * ADV_EVENT_S, ("off", "scanning"))
         notes = []
         if mcu.get("light_sleep", 0.0) < 0.5 * duration_s:
             notes.append("awake most of the run: the firmware had to hear a part no wake source covers")

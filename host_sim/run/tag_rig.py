@@ -72,6 +72,7 @@ class TagRig:
         self.alcohol = alcohol.readings(sc.alcohol, sc.duration_s, sc.seed) if sc.alcohol else None
         self.gnss = ReceiverPower(on=self.alcohol is None)
         self.gnss_states = StateClock(self.start_ms, "off" if self.alcohol else "acquiring")
+        self.scan_states = StateClock(self.start_ms, "off")  # the radio listening for the home unit
         self.waits_ms = {"awake": 0, "light_sleep": 0}  # the board's account, over every boot
         self.turns = 0  # loop turns, over every boot
         self.adverts = 0  # BLE adverts the tag sent
@@ -209,10 +210,12 @@ class TagRig:
         end = self.start_ms + self.end_ms
         sends = st["sends"] + st["send_fail"] + st["dropped"] if self.cellular else self.uplink.sent_frames
         return Energy.of(self.sc.duration_s, self.waits_ms, self.turns, self.gnss_states.close(end), self.gnss.starts,
-                         self.modem.states.close(end) if self.cellular else None, sends, self.adverts)
+                         self.modem.states.close(end) if self.cellular else None, sends, self.adverts,
+                         self.scan_states.close(end))
 
     # the parts ----------------------------------------------------------------------
     def _restart(self, t_ms: int, cause: int) -> None:
+        self._power(self.start_ms + t_ms, "scan", False)  # until the new boot listens again
         self.fw = self._boot(self.start_ms + t_ms, cause)
         for name, level in self._levels.items():
             self.fw.set_input(name, level)
@@ -248,7 +251,9 @@ class TagRig:
 
     def _power(self, now_ms: int, part: str, on: bool) -> None:
         g = self.gnss
-        if part == "modem":
+        if part == "scan":
+            self.scan_states.enter(now_ms, "scanning" if on else "off")
+        elif part == "modem":
             self.modem.power(now_ms, on)
         elif part == "dtr":
             self.modem.dtr(now_ms, on)
@@ -296,7 +301,8 @@ class TagRig:
         self.fw.settle(self.start_ms + t_ms)
         self.fw.kill()
         self.modem.power(self.start_ms + t_ms, False)  # the same battery feeds the modem ...
-        self._power(self.start_ms + t_ms, "gnss", False)  # ... and the receiver
+        self._power(self.start_ms + t_ms, "gnss", False)  # ... and the receiver, and the radio
+        self._power(self.start_ms + t_ms, "scan", False)
         self.gnss.cold_next = self.cold
         self._collect()
         self.uplink.pending.clear()  # answers to a tag that is gone

@@ -204,3 +204,49 @@ def test_the_host_board_holds_the_stack_to_the_esp32s(tmp_path: Path) -> None:
     use, free, held = json.loads(proc.stdout)
     assert all(0 < b - a < 1024 for a, b in zip(use, use[1:], strict=False)), use
     assert 0 < held < free / 2, (free, held)  # 15,360 bytes against 40,000
+
+
+_RADIO_PROBE = """
+import json, sys
+import host_board
+with open("{defn}") as f:
+    board = host_board.Board(json.load(f))
+heard = []
+for hears in (1, 32, 32, 0):  # GNSS (1): awake, not listening; RADIO (32): a beacon listened for
+    board.wait(1000, hears)  # an advert arrives during each wait
+    got = board.radio.recv()
+    heard.append(got[1].hex() if got else None)
+with open("{out}", "w") as f:
+    json.dump([heard, board.radio.dropped], f)
+"""
+
+
+def _message(kind: bytes, payload: bytes) -> bytes:
+    return kind + struct.pack(">H", len(payload)) + payload
+
+
+def test_the_host_boards_radio_hears_only_while_the_firmware_listens(tmp_path: Path) -> None:
+    """As the ESP32 board's radio scans only while the firmware listens for a beacon
+    (wait()'s RADIO), the host board's hears adverts only then, and tells the simulator
+    when it starts and stops scanning (P scan=1|0), which the energy model charges."""
+    defn, out = tmp_path / "host.json", tmp_path / "out.json"
+    defn.write_text(json.dumps(boards.load("host")))
+    script = tmp_path / "probe.py"
+    script.write_text(_RADIO_PROBE.format(defn=defn, out=out))
+    adverts = [bytes([k]) * 12 for k in (1, 2, 3, 4)]
+    feed = _message(b"T", struct.pack(">I", 0)) + b"".join(
+        _message(b"R", struct.pack(">b", -60) + adv) + _message(b"T", struct.pack(">I", 1000 * (k + 1)))
+        for k, adv in enumerate(adverts))
+    env = mp.env() | {"EMTAG_SIM": "1", "EMTAG_STORAGE": str(tmp_path)}
+    proc = subprocess.run([mp.micropython(), str(script)], input=feed, env=env, capture_output=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr.decode()
+    heard, dropped = json.loads(out.read_text())
+    assert heard == [None, adverts[1].hex(), adverts[2].hex(), None] and dropped == 2
+    told = []  # the waits, and the scan switched, in the order the board said them
+    rest = proc.stdout
+    while len(rest) >= 3:
+        kind, n = rest[:1], int.from_bytes(rest[1:3], "big")
+        if kind == b"W" or rest[3 : 3 + n].startswith(b"scan="):
+            told.append(b"W" if kind == b"W" else rest[3 : 3 + n])
+        rest = rest[3 + n :]
+    assert told == [b"W", b"scan=1", b"W", b"W", b"scan=0", b"W"]

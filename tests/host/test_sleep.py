@@ -45,6 +45,15 @@ def test_the_esp32_board_sleeps_only_when_its_wake_sources_cover_what_must_be_he
         assert all(not c["slept"] for c in cases if c["hears"] & bit)
     # a session open with the centre: asleep only with the ring line to wake it
     assert any(c["slept"] for c in cases if c["hears"] == CENTRE) == ring
+    # the radio scans (its window and interval the definition's) only while a beacon is
+    # listened for, started and stopped as that changes, and never through a light sleep
+    scan = [0, defn["ble"]["scan_interval_us"], defn["ble"]["scan_window_us"]]
+    was = False
+    for c in cases:
+        listens = c["hears"] & RADIO != 0
+        assert c["scanning"] == listens and not (c["slept"] and c["scanning"]), c
+        assert c["scans"] == ([] if listens == was else [scan] if listens else [[]]), c
+        was = listens
 
 
 def test_the_boards_account_of_its_time_sums_to_the_run() -> None:
@@ -56,6 +65,7 @@ def test_the_boards_account_of_its_time_sums_to_the_run() -> None:
     assert abs(sum(e.mcu_s.values()) - sc.duration_s) < 0.01 and e.mcu_s["off"] < 0.01
     for part in (e.gnss_s, e.modem_s, e.ble_s):
         assert abs(sum(part.values()) - sc.duration_s) < 0.01, part
+    assert e.ble_s["scanning"] == 0  # no home unit to listen for: the radio never scans
     # a day mostly far from the zones: the MCU light-sleeps whenever the receiver is off
     assert e.mcu_s["light_sleep"] > 0.8 * e.gnss_s["off"]
     assert e.mcu_s["awake"] + e.mcu_s["active"] >= e.gnss_on_s * 0.99
