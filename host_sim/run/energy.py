@@ -6,10 +6,9 @@ part maker's figure, cited beside it; the few that are assumptions say so."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from host_sim.paths import BOARDS
+from host_sim.device import boards
 
 BATTERY_MAH = 1200.0  # the pilot tag's cell, as the day-in-the-life figure has always assumed
 
@@ -19,7 +18,7 @@ MCU_AWAKE_MA = 20.0  # modem-sleep, CPU at full speed: stock MicroPython idles i
 MCU_LIGHT_SLEEP_MA = 0.8
 BLE_TX_MA = 120.0  # radio transmitting at 0 dBm
 BLE_RX_MA = 85.0  # radio listening (80-90 mA), through each scan window
-_SCAN = json.loads((BOARDS / "host.json").read_text())["ble"]  # the tag boards' scan, as the simulator's board has it
+_SCAN = boards.load("host")["ble"]  # the tag boards' scan, as the simulator's board has it
 SCAN_DUTY = _SCAN["scan_window_us"] / _SCAN["scan_interval_us"]
 MCU_TURN_S = 0.010  # ASSUMPTION: one loop turn on the chip, taken out of the wait around it
 ADV_EVENT_S = 0.010  # ASSUMPTION: one advertising event on three channels (the board waits this long)

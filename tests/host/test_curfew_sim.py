@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_sim.device import mp, mpy_gate
+from host_sim.device import boards, mp, mpy_gate
 from host_sim.judge import curfew_oracle
 from host_sim.paths import BUILD, FIRMWARE, ROOT
 from host_sim.world import scenario
@@ -115,7 +115,9 @@ def test_the_tag_holds_gnss_off_while_it_hears_its_home_unit() -> None:
     # listening for its unit all the while, the tag's radio scans the whole run, and pays for it
     e = run.energy
     assert e is not None and e.ble_s["off"] < 1  # scanning, but for its own advertising events
-    assert e.mah_by_state()["ble.scanning"] == pytest.approx(e.ble_s["scanning"] * 85.0 * 0.03 / 3600)
+    scan = boards.load("host")["ble"]  # at 85 mA through each of the board definition's windows
+    duty = scan["scan_window_us"] / scan["scan_interval_us"]
+    assert e.mah_by_state()["ble.scanning"] == pytest.approx(e.ble_s["scanning"] * 85.0 * duty / 3600)
 
 
 def test_a_unit_without_power_is_noticed_by_the_centre_and_only_then() -> None:
