@@ -20,6 +20,7 @@ class HomeBeacon:
                                         s["beacon_fresh_s"])
         self.lost_s = s["home_lost_s"]
         self.home = False
+        self.judged = False  # where the unit stands, since arriving (tag.py)
         loop.poll(self._listen)
         self._lost = loop.timer(self._gone)  # armed from each advert: no turn spent while it comes
 

@@ -33,6 +33,7 @@ _CONSOLE_SESSION_MS = const(120000)  # after the last byte typed, the board stay
 _STATES = "/zones.state"
 _MOVED_FIX_S = const(600)  # a fix this recent says where the tag heard its unit
 _MOVED_M = const(300)  # heard this far beyond the home's circle, the unit has moved (not the garden, the street)
+_MOVED_MPS = const(50)  # the fastest a wearer comes home since his fix (180 km/h, as the fix filter's default)
 _EV_UNIT_MOVED = const(59)  # the home unit heard far from the registered home (metres in depth)
 
 
@@ -106,14 +107,24 @@ class App:
     def _lon_scale(self):
         return self.filter.cos
 
-    def _home(self, home):
-        # the home unit heard (GNSS off) or lost; heard where the tag last fixed far from
-        # the registered home, the unit is not where it was installed
-        self.duty.hold(home)
+    def _home(self, home, fresh=False):
+        # The home unit heard (GNSS off) or lost; or, fresh, the first fix beside it
+        # since. Heard, the tag judges where the unit stands by its last fix: farther
+        # from the registered home than any journey since that fix could cover, the
+        # unit has been carried elsewhere (a driver heard on arriving, his last
+        # duty-cycled fix streets away, has moved nothing). What the fix on arriving
+        # cannot tell, the first fix beside the unit does.
         lw, s = self.locwatch, self.cfg
+        if not fresh:
+            self.duty.hold(home)
+            if not home:
+                return
+        age = 0 if fresh else self.board.utc() - lw.fix_utc
         d2 = lw.home_m2()
-        far = s["home"][2] + _MOVED_M if d2 >= 0 else 0
-        if home and d2 > far * far and self.board.utc() - lw.fix_utc <= _MOVED_FIX_S:
+        far = s["home"][2] + _MOVED_M + _MOVED_MPS * age if d2 >= 0 else 0
+        moved = d2 > far * far and 0 <= age <= _MOVED_FIX_S
+        self.home_beacon.judged = moved or fresh  # type: ignore[union-attr]  # its home beacon calls this
+        if moved:
             self.store.append(_EV_UNIT_MOVED, self.board.utc(), lw.lat, lw.lon, 0, min(int(d2 ** 0.5), 32767),
                               min(self.power.pct, 255))
             if self.link:
@@ -171,6 +182,9 @@ class App:
             return
         lw = self.locwatch
         lw.fix_utc, lw.lat, lw.lon = utc, fix.lat_e7, fix.lon_e7
+        hb = self.home_beacon
+        if hb is not None and hb.home and not hb.judged:
+            self._home(True, True)
         window = utc // self.cfg["breadcrumb_s"]  # one breadcrumb a window, on UTC boundaries
         if self._last_crumb < 0:
             self._last_crumb = window

@@ -1,5 +1,7 @@
-# Firmware-side helper for the jamming and spoofing tests: the tag's location watch
-# fed epochs one second apart, with fakes for the board, the loop and the modem.
+# Firmware-side helper for the tag's location watch: fed epochs one second apart
+# (jamming and spoofing), or its last fix judged when the home unit is heard (unit
+# moved); with fakes for the board, the loop, the modem and the tag's parts.
+import fixfilter
 import gnss
 import locwatch
 
@@ -46,3 +48,38 @@ def run(epochs, home, link):
         if k % 10 == 9:
             w._check(0)
     return said, doubted
+
+
+
+class _Tag:
+    # what tag.App._home asks of the application: its duty cycle, store, power and
+    # home beacon are this one fake, which keeps what they were told
+    link = None
+
+    def __init__(self, board, watch, home):
+        self.board, self.locwatch, self.cfg = board, watch, {"home": home}
+        self.duty = self.store = self.power = self.home_beacon = self
+        self.pct, self.depth, self.judged, self.held = 50, -1, None, None
+
+    def hold(self, home):
+        self.held = home
+
+    def append(self, kind, utc, lat, lon, flags, depth, pct):
+        self.depth = depth
+
+
+def unit_moved(home, fix, age_s, fresh):
+    # home: [lat_e7, lon_e7, radius m]; fix: [lat_e7, lon_e7], taken age_s before the
+    # tag hears its unit (fresh: the first fix beside it since). The tag's own rule
+    # (tag.App._home) on fakes; returns the depth of the "unit moved" it raises (-1
+    # none), whether the unit's place stands judged, and what GNSS was told to hold.
+    import tag
+
+    board = _Board()
+    w = locwatch.LocationWatch(board, _Loop(), None, None, lambda: fixfilter.cos_q15(fix[0]), None)
+    w.configure({"home": home})
+    w.fix_utc, w.lat, w.lon = 1000000000, fix[0], fix[1]
+    board.now = w.fix_utc + age_s
+    app = _Tag(board, w, home)
+    tag.App._home(app, True, fresh)
+    return app.depth, app.judged, app.held

@@ -4,8 +4,12 @@ scenario fails when the part that catches it is taken away, so it shows that par
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
 
 from host_sim.centre.server import Centre
+from host_sim.device import mp
 from host_sim.judge import curfew_oracle, verdict
 from host_sim.paths import ROOT
 from host_sim.run import sim
@@ -43,6 +47,39 @@ def test_unit_moved_is_required_where_the_unit_stands_away_and_false_at_home() -
     assert moved.curfew is not None
     grey = replace(moved, curfew=replace(moved.curfew, unit=(moved.home[0] + 0.0036, moved.home[1])))  # type: ignore[index]
     assert curfew_oracle.unit_moved(grey) is None  # 400 m: neither required nor false
+
+
+@pytest.fixture(scope="module")
+def fw() -> mp.Service:
+    service = mp.Service([ROOT / "tests" / "firmware"])
+    yield service  # type: ignore[misc]
+    service.close()
+
+
+@given(st.floats(50.0, 58.5), st.floats(-5.5, 1.7), st.integers(20, 500), st.floats(0, 360), st.floats(0, 40000),
+       st.integers(-60, 900), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_the_tag_calls_its_unit_moved_only_where_no_journey_since_its_fix_reaches_home(
+        fw: mp.Service, lat: float, lon: float, radius: int, bearing: float, d: float, age: int, fresh: bool) -> None:
+    """The tag's rule inside MicroPython against geodesic distance (pyproj). On
+    arriving, a unit heard age s after a fix d m from home is called moved only if a
+    wearer at up to 180 km/h could not have come within the home's circle and 300 m
+    since; and always when he could not by a margin, the fix no older than 600 s (nor
+    stamped after the clock's now). Otherwise the first fix beside the unit (fresh,
+    age 0) judges again, GNSS left as it is."""
+    flon, flat, _ = Geod(ellps="WGS84").fwd(lon, lat, bearing, d)
+    e7 = [round(lat * 1e7), round(lon * 1e7), radius]
+    age = 0 if fresh else age
+    depth, judged, held = fw.call("sky_probe", "unit_moved", e7, [round(flat * 1e7), round(flon * 1e7)], age, fresh)
+    reach = d - 50 * age  # the nearest to home he can be now
+    edge = radius + scenario.UNIT_MOVED_M
+    tol = 5 + d * 0.004  # the firmware's flat earth, in whole metres
+    if depth >= 0:
+        assert 0 <= age <= 600 and reach > edge - tol and abs(depth - min(d, 32767)) < tol  # the field holds 32,767 m
+    else:
+        assert not 0 <= age <= 600 or reach < edge + tol
+    assert judged == (fresh or depth >= 0)
+    assert held is (None if fresh else True)
 
 
 def test_without_the_tags_word_a_moved_unit_fails_its_scenario() -> None:
