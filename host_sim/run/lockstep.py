@@ -17,6 +17,7 @@ from pathlib import Path
 from host_sim.device import device_image, mp, romfs
 
 POWER_ON, WATCHDOG, SOFT = 1, 3, 5  # reset causes, as machine.PWRON_RESET, WDT_RESET and SOFT_RESET
+_KINDS = frozenset(b"WXBNGMSCLPA")  # what the host board sends (boards/host_board.py)
 
 
 class FirmwareExited(RuntimeError):
@@ -184,6 +185,8 @@ class Firmware:
         # one system call for a whole turn's messages, not two for each
         buf = self._rx
         while True:
+            if buf and buf[0] not in _KINDS:
+                self._garbled()
             if len(buf) >= 3:
                 end = 3 + int.from_bytes(buf[1:3], "big")
                 if len(buf) >= end:
@@ -236,6 +239,13 @@ class Firmware:
                 part, _, level = payload.decode().partition("=")
                 if self.on_power:
                     self.on_power(self.now_ms, part, level == "1")
+
+    def _garbled(self) -> None:
+        # bytes outside the protocol (a print(), an uncaught error's text): read as
+        # messages they would leave both sides waiting for each other
+        self.kill()
+        raise FirmwareExited("the firmware wrote to stdout outside the lockstep protocol (a print()?): "
+                             f"{bytes(self._rx[:80])!r}")
 
     def _died(self) -> None:
         code = self._proc.wait()
