@@ -53,7 +53,7 @@ def defaults():
         "absence_timeout_s": 300,  # no verified advert this long: absent
         "min_rssi_dbm": -100,  # smoothed signal weaker than this: not home
         "spoof_quiet_s": 600,  # one spoof event per this long, however many adverts
-        "home_lost_s": 30,  # tag: the home unit not heard this long, GNSS back on
+        "home_lost_s": 30,  # tag: the home unit not heard this long in a window: away, GNSS back on
     }
 
 

@@ -26,7 +26,6 @@ _POWER_ON = const(1)
 _HEAR_GNSS = const(1)  # the receiver is powered: NMEA streams in
 _HEAR_LINK = const(8)  # the serial link: the host may speak at any time
 _HEAR_CONSOLE = const(16)  # a technician's session is open
-_HEAR_RADIO = const(32)  # the home unit's beacon, listened for all the time
 _RX_CHUNK = const(48)  # the GNSS UART drained in small bites: the buffer is the driver's, not ours
 _CONSOLE_SESSION_MS = const(120000)  # after the last byte typed, the board stays awake to hear the next line
 
@@ -266,7 +265,7 @@ class App:
         if self.duty.on:
             h |= _HEAR_GNSS
         if self.home_beacon is not None:
-            h |= _HEAR_RADIO
+            h |= self.home_beacon.hears()
         if t is not None and time.ticks_diff(self.board.ticks_ms(), t) < _CONSOLE_SESSION_MS:
             h |= _HEAR_CONSOLE
         return h

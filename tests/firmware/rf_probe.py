@@ -5,6 +5,8 @@ import beacon
 import config
 import curfew
 import hmu
+import homebeacon
+import loop
 import pairing
 import scratch
 
@@ -209,3 +211,57 @@ def hmu_console(folder, overrides, at, lines, case_open):
     except _Reset:
         reset = True
     return bytes(board.console.written).decode().splitlines(), [k for k, _, _ in _events(app.store)], reset
+
+
+class _TagBoard:
+    # Virtual time for a tag listening for its unit: the unit's adverts arrive at their
+    # times and are heard only while the tag listens (RADIO in what it waits to hear),
+    # as its radio scans only then; each spell listening is kept, [from ms, to ms].
+    def __init__(self, start, end, arrivals):
+        self.radio = _Radio()
+        self.now = start * 1000
+        self.end = end * 1000
+        self.arrivals = arrivals  # [(utc ms, adv)], in time order
+        self.spells = []
+
+    def ticks_ms(self):
+        return self.now & 0x3FFFFFFF
+
+    def utc(self):
+        return self.now // 1000
+
+    def feed(self):
+        pass
+
+    def running(self):
+        return self.now < self.end
+
+    def wait(self, ms, hears):
+        nxt = self.end if ms < 0 else self.now + ms
+        listening = hears & 32
+        if listening and self.arrivals and self.arrivals[0][0] < nxt:
+            nxt = self.arrivals[0][0]
+        if listening:
+            self.spells.append([self.now, nxt])
+        while self.arrivals and self.arrivals[0][0] <= nxt:
+            _, adv = self.arrivals.pop(0)
+            if listening:
+                self.radio.heard.append((-60, adv))
+        self.now = max(self.now, nxt)
+
+
+def home_windows(overrides, start, end, sent):
+    # A tag's HomeBeacon between start and end (UTC s), its unit's adverts sent at each
+    # UTC ms of sent: [its home and away events, [kind, ms]], [its spells listening]
+    cfg = config.merge(config.defaults(), overrides, "test")
+    key = binascii.unhexlify(cfg["pair_key"])
+    ident = int(cfg["hmu_beacon_id"], 16)
+    board = _TagBoard(start, end, [(t, beacon.make(key, beacon.HMU, ident, n, t // 1000, cfg["beacon_mac_len"]))
+                                   for n, t in enumerate(sent, 1)])
+    lp = loop.Loop(board)
+    events = []
+    hb = homebeacon.HomeBeacon(board, lp, key, cfg, lambda kind, utc, priority: events.append([kind, board.now]),
+                               lambda home: None)
+    lp.hears = lambda: 32 if hb.listening else 0
+    lp.run()
+    return events, board.spells

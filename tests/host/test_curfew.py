@@ -179,3 +179,40 @@ def test_mains_lost_and_restored(fw: mp.Service) -> None:
     events = _hmu_run(fw, {**PAIR}, START, START + 900, [], [off])
     assert [(k, t) for k, t in events if k in (MAINS_LOST, MAINS_RESTORED)] == [(MAINS_LOST, START + 100),
                                                                                (MAINS_RESTORED, START + 400)]
+
+
+HOME, AWAY = 56, 57
+TAG_PAIR = {**PAIR, "hmu_beacon_id": "4b550001"}
+EVERY_MS, LOST_MS = 20_000, 30_000  # 2 beacon_max_ms, home_lost_s
+
+
+@given(st.lists(st.integers(1000, 10_000), min_size=20, max_size=200), st.data())
+@settings(max_examples=40)
+def test_the_tag_listens_for_its_unit_in_windows_and_says_away_only_once_it_has_gone(
+        fw: mp.Service, gaps: list[int], data: st.DataObject) -> None:
+    """The unit's adverts 1 to 10 s apart, any lost but never two running, once none
+    heard for up to 29.9 s, then the wearer gone: the tag is home from the first advert
+    it hears, away only after the last, within a window's cadence and home_lost_s; and
+    its radio listens in windows, opening a cadence apart, each ending at the advert it
+    heard while the wearer is home."""
+    at = data.draw(st.integers(0, len(gaps) - 2))
+    gaps[at] += data.draw(st.one_of(st.just(0), st.integers(max(0, 20_000 - gaps[at]), 29_900 - gaps[at])))
+    sent, t = [], START * 1000 + 500
+    for g in gaps:
+        sent.append(t)
+        t += g
+    lost = set(data.draw(st.sets(st.integers(0, len(sent) - 1)))) - {at, at + 1, len(sent) - 1}
+    lost -= {i for i in lost if i - 1 in lost}  # never two running
+    delivered = [s for i, s in enumerate(sent) if i not in lost]
+    assert max(b - a for a, b in zip(delivered, delivered[1:], strict=False)) < LOST_MS
+    last = delivered[-1]
+    events, spells = fw.call("rf_probe", "home_windows", TAG_PAIR, START, (last + EVERY_MS + LOST_MS) // 1000 + 30,
+                             delivered)
+    assert [k for k, _ in events] == [HOME, AWAY]
+    (_, home_at), (_, away_at) = events
+    assert home_at in delivered
+    assert last < away_at <= last + EVERY_MS + LOST_MS
+    opens = [a for a, _ in spells]
+    assert all(b - a >= EVERY_MS for a, b in zip(opens, opens[1:], strict=False))
+    assert all(b - a <= LOST_MS for a, b in spells)
+    assert all(b in delivered for _, b in spells if b <= last)
