@@ -262,6 +262,6 @@ def home_windows(overrides, start, end, sent):
     events = []
     hb = homebeacon.HomeBeacon(board, lp, key, cfg, lambda kind, utc, priority: events.append([kind, board.now]),
                                lambda home: None)
-    lp.hears = lambda: 32 if hb.listening else 0
+    lp.hears = hb.hears
     lp.run()
     return events, board.spells
