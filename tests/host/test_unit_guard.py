@@ -93,6 +93,16 @@ def test_without_the_tags_word_a_moved_unit_fails_its_scenario() -> None:
         {"curfew": "unit_moved", "breach_s": result.missed[0]["breach_s"], "why": "no unit moved alert"}]
 
 
+def test_a_wearer_driving_home_between_fixes_has_not_moved_his_unit() -> None:
+    """Far from zones the tag fixes about once a minute: the unit is first heard with
+    its last fix up the road, past the home's circle and 300 m. The road since that fix
+    could cover it; without that allowance this scenario raises a false "unit moved"."""
+    run = sim.execute(_load("curfew-drives-home-between-fixes"), keep_nmea=False)
+    assert not [r for r in run.stored if r["kind"] == Kind.UNIT_MOVED]
+    assert [r["kind"] for r in run.stored if r["kind"] in (Kind.HOME, Kind.AWAY)][:1] == [Kind.HOME]
+    assert verdict.score(run).passed
+
+
 def test_the_units_case_tamper_is_required() -> None:
     run = sim.execute(_load("curfew-unit-case-opened"), keep_nmea=False)
     assert verdict.score(run).passed
