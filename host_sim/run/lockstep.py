@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,10 @@ class Firmware:
     """A firmware process on the host board, driven in virtual time."""
 
     RUN_AHEAD = True  # honour quiet_until; off, every turn is a round trip (the same run, slower)
+    # A turn takes milliseconds: this long waiting on one word from the firmware (real
+    # time), it is stuck (a loop that never waits, or bytes that broke the protocol's
+    # framing), and the process is stopped with that said rather than waited on for ever
+    STALL_S = 60.0
 
     def __init__(self, start_ms: int, device: Path, heap: str | None = None,
                  on_power: Callable[[int, str, bool], None] | None = None, reset_cause: int = POWER_ON,
@@ -77,6 +83,9 @@ class Firmware:
         assert self._proc.stdout is not None
         self._fd = self._proc.stdout.fileno()
         self._rx = bytearray()  # read from the firmware, not yet parsed
+        self._reading_since = 0.0  # when the simulator began waiting on the firmware (0: not waiting)
+        self._stalled = False
+        threading.Thread(target=self._watch, daemon=True).start()
         self.on_link: Callable[[int, bytes], None] | None = None  # link bytes as they leave
         self.on_modem: Callable[[int, bytes], None] | None = None  # modem UART bytes as they leave
         self.on_console: Callable[[int, bytes], None] | None = None  # console bytes as they leave
@@ -193,7 +202,9 @@ class Firmware:
                     kind, payload = bytes(buf[:1]), bytes(buf[3:end])
                     del buf[:end]
                     return kind, payload
+            self._reading_since = time.monotonic()
             chunk = os.read(self._fd, 65536)
+            self._reading_since = 0.0
             if not chunk:
                 self._died()
             buf += chunk
@@ -247,8 +258,21 @@ class Firmware:
         raise FirmwareExited("the firmware wrote to stdout outside the lockstep protocol (a print()?): "
                              f"{bytes(self._rx[:80])!r}")
 
+    def _watch(self) -> None:
+        while self._proc.poll() is None:
+            since = self._reading_since
+            if since and time.monotonic() - since > self.STALL_S:
+                self._stalled = True
+                self._proc.kill()  # the read waiting on it ends, and _died says why
+                return
+            time.sleep(min(1.0, self.STALL_S / 4))
+
     def _died(self) -> None:
         code = self._proc.wait()
+        if self._stalled:
+            raise FirmwareExited(f"no word from the firmware for {self.STALL_S:.0f} s: stuck in a loop that never "
+                                 f"waits, or its stdout broke the protocol; what it sent last: "
+                                 f"{bytes(self._rx[-80:])!r}")
         err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
         raise FirmwareExited(f"firmware exited with status {code}:\n{err}")
 

@@ -20,14 +20,15 @@ def test_log_shows_the_fixes_and_counters(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     tty.setraw(slave)
     port = os.ttyname(slave)
+    # the receiver kept on: a board that switched it off would sleep through its bursts;
+    # built before tagctl starts its 4 s, which the run alone must fit in
+    image = device_image.build(tmp_path, {"device_id": "tag-0001", "status_period_s": 5, "adaptive": False})
     watch = subprocess.Popen([sys.executable, "-m", "host_sim.tagctl", "--port", port, "log", "--seconds", "4",
                               "--positions"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     start = 1_419_998_400_000  # the capture's day, 2014-12-31
 
     def tag() -> None:
-        # the receiver kept on: a board that switched it off would sleep through its bursts
-        image = device_image.build(tmp_path, {"device_id": "tag-0001", "status_period_s": 5, "adaptive": False})
         with Firmware(start_ms=start, device=image, heap=sim.HEAP) as fw:
             for i, burst in enumerate(captures.bursts(CAPTURES / "bu353s4.log")):
                 fw.gnss(burst)
