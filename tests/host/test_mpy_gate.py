@@ -1,6 +1,7 @@
 """The ESP32 cross-compile gate: everything compiles for xtensawin and rv32imc, and a
 viper type error fails it."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -51,3 +52,23 @@ def over(x: int) -> int:
 ''')
     assert mpy_gate.main(["--src", str(src), "--out", str(tmp_path / "out")]) == 1
     assert "wide.py" in capsys.readouterr().err
+
+
+def test_a_changed_source_is_compiled_again_whatever_its_time(tmp_path: Path) -> None:
+    """The build cache goes by what the source says, not when it was written: an older
+    file put in its place (a copy, a checkout of an older commit) is compiled again."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    module = src / "m.py"
+    module.write_text("X = 1\n")
+    assert mpy_gate.compile_arch([src], out, mpy_gate.HOST_ARCH, stale_only=True) == []
+    mpy = out / mpy_gate.HOST_ARCH / "m.mpy"
+    first = mpy.read_bytes()
+    module.write_text("X = 123456\n")
+    os.utime(module, (mpy.stat().st_mtime - 86400,) * 2)  # older than its .mpy
+    assert mpy_gate.compile_arch([src], out, mpy_gate.HOST_ARCH, stale_only=True) == []
+    second = mpy.read_bytes()
+    assert second != first
+    when = mpy.stat().st_mtime_ns
+    assert mpy_gate.compile_arch([src], out, mpy_gate.HOST_ARCH, stale_only=True) == []
+    assert mpy.stat().st_mtime_ns == when and mpy.read_bytes() == second  # the same text: left as it is
