@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from host_sim import exits
 from host_sim.device import boards, device_image, mp
 from host_sim.paths import BOARDS, FIRMWARE
 from host_sim.run.heap import BUDGET
@@ -35,7 +36,7 @@ for m in {order!r}:
     gc.collect()
     print("module", m, gc.mem_alloc())
     micropython.qstr_info()
-print("loaded", " ".join(sorted(k for k in sys.modules if k in {order!r})))
+print("loaded", " ".join(sorted(k for k in sys.modules if k in {device!r})))
 """
 _POOL = re.compile(r"n_qstr=(\d+), n_str_data_bytes=\d+, n_total_bytes=(\d+)")
 
@@ -76,9 +77,10 @@ def order(roots: list[str], sources: dict[str, Path]) -> list[str]:
 
 
 def measure(role: str = "tag", board: str = "host") -> tuple[list[Cost], set[str]]:
-    """Each module's cost in import order, and the device's modules the interpreter
-    says it had loaded at the end (to hold the order to what imports really do). The
-    board is a host board: its modules are compiled for this PC's interpreter."""
+    """Each module's cost in import order, and every one of the device's modules the
+    interpreter says it had loaded at the end: one an import pulled in that the order
+    missed shows there, and its cost inside another's. The board is a host board: its
+    modules are compiled for this PC's interpreter."""
     driver = boards.load(board)["driver"]
     sources = {p.stem: p for p in [*FIRMWARE.glob("*.py"), BOARDS / f"{driver}.py"] if p.stem != "main"}
     names = order([driver, role], sources)  # start.py builds the board, then imports the role
@@ -86,7 +88,7 @@ def measure(role: str = "tag", board: str = "host") -> tuple[list[Cost], set[str
         image = device_image.build(Path(tmp), {"device_id": "heap-0001", "key": "00" * 32}, board=board,
                                    board_changes={"role": role})
         script = image / "heap_by_module.py"
-        script.write_text(_SCRIPT.format(rom=device_image.ROM_IMAGE, order=names))
+        script.write_text(_SCRIPT.format(rom=device_image.ROM_IMAGE, order=names, device=sorted(sources)))
         proc = subprocess.run([mp.micropython(), "-X", f"heapsize={BUDGET}", script.name], cwd=image,
                               capture_output=True, text=True, timeout=60)
     if proc.returncode:
@@ -112,6 +114,9 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--role", default="tag", choices=["tag", "hmu", "alcohol"], help="the device's role (default tag)")
     args = ap.parse_args()
+    if not mp.MP32.exists():
+        raise exits.CliError(f"the firmware's interpreter {mp.MP32} is not built; run: make interpreters",
+                             exits.ENVIRONMENT)
     costs, _ = measure(args.role)
     print(f"{'module':14} {'bytes':>7} {'names':>6} {'of which qstr pool':>19}")
     for c in costs:
@@ -122,4 +127,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(exits.main("heap_by_module", main))

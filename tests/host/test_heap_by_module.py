@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from host_sim import exits
+from host_sim.device import mp
 from host_sim.run import heap_by_module
 from host_sim.run.heap import BUDGET
 
@@ -26,3 +28,22 @@ def test_the_order_puts_each_module_after_what_it_imports(tmp_path: Path) -> Non
     sources = {p.stem: p for p in tmp_path.glob("*.py")}
     assert heap_by_module.order(["a"], sources) == ["c", "b", "a"]
     assert heap_by_module.order(["d"], sources) == ["d"]  # an import inside a function is not a boot's
+
+
+def test_a_module_the_order_missed_shows_among_those_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import the order leaves out still happens (inside the module that imports
+    it), and the interpreter's list of what it loaded names it."""
+    whole = heap_by_module.order
+    monkeypatch.setattr(heap_by_module, "order", lambda roots, sources: [m for m in whole(roots, sources)
+                                                                         if m != "geofence"])
+    costs, loaded = heap_by_module.measure("tag")
+    assert "geofence" in loaded and "geofence" not in [c.module for c in costs]
+
+
+def test_without_the_interpreter_it_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(mp, "MP32", tmp_path / "micropython")
+    monkeypatch.setattr("sys.argv", ["heap_by_module"])
+    assert exits.main("heap_by_module", heap_by_module.main) == exits.ENVIRONMENT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not built; run: make interpreters" in err[0]
