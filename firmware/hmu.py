@@ -34,7 +34,8 @@ _ALERTED = const(2)
 _SEEN = const(4)
 # what the board must hear while it waits: bits of board.wait()'s hears (docs/power.md)
 _HEAR_LINK = const(8)  # the serial link: the host may speak at any time
-_HEAR_RADIO = const(32)  # the tag's beacon, listened for all the time
+_HEAR_RADIO = const(32)  # the tag's beacon: all the time on mains; on the backup battery, see _scan
+_REST = const(5)  # on the backup battery the radio rests a fifth of the absence timeout once it has heard the tag
 
 # the unit's events (docs/frames.md)
 _EV_CURFEW_ABSENT = const(50)  # not home when the curfew took hold
@@ -66,6 +67,9 @@ class App:
         self._seen = flags & _SEEN != 0  # heard during this curfew
         self._saved = b""
         self.presence = self.beacon = None
+        self.listening = True  # the radio scans (what _hears says)
+        self._rests = False  # on the backup battery: it rests once it has heard the tag
+        self._scan_timer = self.loop.timer(self._scan)
         if cfg["pair_key"] and cfg["beacon_id"]:
             key = binascii.unhexlify(cfg["pair_key"])
             if cfg["hmu_beacon_id"]:
@@ -81,6 +85,7 @@ class App:
         self.loop.poll(self._poll_console)
         self.loop.hears = self._hears
         self.mains = board.mains_present()
+        self._scan(board.ticks_ms())
         self._last_spoof = None  # ticks of the last spoof event while spoof_quiet_s has not passed
         self.spoofs = 0
         self._event(frames.EV_BOOT, utc, board.reset_cause())  # machine.reset_cause()
@@ -136,7 +141,7 @@ class App:
     def _hears(self):
         m = self.modem
         h = m.hears() if m is not None else _HEAR_LINK if self.link is not None else 0
-        return h | _HEAR_RADIO if self.presence is not None else h
+        return h | _HEAR_RADIO if self.presence is not None and self.listening else h
 
     def _poll_console(self, now):
         # a unit listening for its tag never sleeps: no console session to keep it awake
@@ -165,7 +170,20 @@ class App:
             if not utc and not self._counter_only:  # no freshness to judge by: said once a boot
                 self._counter_only = True
                 self._event(_EV_COUNTER_ONLY, self.board.utc())
-            p.hear(got[0], got[1], utc, now)
+            if p.hear(got[0], got[1], utc, now) and self._rests and self.listening:
+                self.listening = False
+                self.loop.arm(self._scan_timer, p.timeout_ms // _REST)
+
+    # On mains the unit scans all the time. On its backup battery a scanning radio
+    # (85 mA) would flatten it in hours, so once it has heard the tag it rests for a
+    # fifth of the absence timeout, then scans until it hears the tag again: a wearer
+    # at home is heard a rest and an advert apart, and judged absent only after the
+    # other four fifths passed scanning with no advert that counts. One not heard
+    # (gone, or not yet home) is listened for all the time, so a return is heard at once.
+    def _scan(self, now):
+        self.loop.disarm(self._scan_timer)
+        self.listening = True
+        self._rests = not self.mains
 
     def _spoof(self, verdict, now):
         self.spoofs += 1
@@ -187,6 +205,7 @@ class App:
         if mains != self.mains:
             self.mains = mains
             self._event(_EV_MAINS_RESTORED if mains else _EV_MAINS_LOST, utc)
+            self._scan(now)
         p = self.presence
         if p is not None:
             here = p.present(now)

@@ -28,15 +28,17 @@ class Presence:
         self.timeout_ms = cfg["absence_timeout_s"] * 1000
 
     def hear(self, rssi, adv, utc, now):
-        # utc 0: the clock is unset, and the counter alone judges the advert
+        # utc 0: the clock is unset, and the counter alone judges the advert. True if it counted
         verdict = self.verifier.verify(adv, utc)
         if verdict == beacon.ACCEPT:
             self.rssi = rssi if self.rssi == 0 else (3 * self.rssi + rssi) // 4
             if self.rssi >= self.min_rssi:
                 self.heard = now
                 self.here = True
+                return True
         elif beacon.FORGED <= verdict <= beacon.REPLAY:
             self.on_spoof(verdict, now)
+        return False
 
     def present(self, now):
         # checked often (every few seconds): the ticks never wrap between two checks

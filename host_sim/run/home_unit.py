@@ -16,6 +16,7 @@ from typing import Any
 from host_sim.centre.server import Centre
 from host_sim.device import device_image
 from host_sim.device.pty_console import PtyConsole
+from host_sim.run.energy import StateClock
 from host_sim.run.lockstep import POWER_ON, Firmware
 from host_sim.run.uplink import ONE_WAY_MS, Uplink
 from host_sim.world.rf import RfModel
@@ -70,6 +71,9 @@ class Stats:
     heard_by_tag: int = 0
     captured: int = 0  # by the replay device
     replayed: int = 0
+    backup_s: int = 0  # the unit on its backup battery
+    scanning_s_on_backup: int = 0  # of that, its radio scanning for the tag
+    scanning_s_on_mains: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -94,13 +98,15 @@ class HomeUnit:
         self._heap, self._clock = heap, clock
         self.rf = RfModel(c.radio, c.unit, sc.seed)
         self.uplink = Uplink(port, [])
-        self.fw = self._boot(self.start_ms)
         self._dead = False  # in a unit_off spell: no process at all
+        self._mains = True
+        self._scanning = False
+        self.radio_states = StateClock(self.start_ms, "mains.off")  # its supply and whether its radio scans
+        self.fw = self._boot(self.start_ms)
         self.for_tag: list[tuple[int, bytes]] = []  # (RSSI, advert) for the tag's next turn
         self._from_tag: list[tuple[int, bytes]] = []  # (UTC ms, advert) not yet delivered
         self._captured: list[bytes] = []
         self._next_replay_ms = self.start_ms + c.replayer.replay[0] * 1000 if c.replayer else None
-        self._mains = True
         self._case = list(c.inputs)  # the case opened or shut, still to come
         self._case_open = False
         self._minute = -1  # the last minute the backup battery's voltage was given
@@ -108,7 +114,7 @@ class HomeUnit:
         self.stats = Stats()
 
     def _boot(self, at_ms: int, cause: int = POWER_ON) -> Firmware:
-        fw = Firmware(at_ms, self._image, heap=self._heap, reset_cause=cause)
+        fw = Firmware(at_ms, self._image, heap=self._heap, reset_cause=cause, on_power=self._power)
         # between deliveries the unit runs its own deadlines without a round trip
         fw.quiet_until = lambda: min([self._quiet, *(d for d, _ in self.uplink.pending)])
 
@@ -122,7 +128,18 @@ class HomeUnit:
             fw.on_console = self.console.from_tag
         return fw
 
+    def _power(self, now_ms: int, part: str, on: bool) -> None:
+        if part == "scan":  # the host board says when its radio starts and stops scanning
+            self._scanning = on
+            self._radio_state(now_ms)
+
+    def _radio_state(self, now_ms: int) -> None:
+        supply = "dead" if self._dead else "mains" if self._mains else "backup"
+        self.radio_states.enter(now_ms, f"{supply}.{'scanning' if self._scanning and not self._dead else 'off'}")
+
     def _restart(self, at_ms: int, cause: int) -> None:
+        self._scanning = False  # until the new boot's radio scans
+        self._radio_state(at_ms)
         self.fw = self._boot(at_ms, cause)
         self._minute = -1
         if not self._mains:  # its pins read as they are
@@ -136,11 +153,11 @@ class HomeUnit:
         if off and not self._dead:
             self.fw.kill()
             self.uplink.pending.clear()  # answers to a unit that is gone
-            self._dead = True
+            self._dead, self._scanning = True, False
+            self._radio_state(until_ms)
         elif not off and self._dead:
-            self._mains = True
+            self._mains, self._dead = True, False
             self._restart(until_ms, POWER_ON)
-            self._dead = False
         return not self._dead
 
     def _position(self, utc_ms: int) -> TruePoint:
@@ -200,6 +217,7 @@ class HomeUnit:
         mains = not any(a * 1000 <= until_ms - self.start_ms < b * 1000 for a, b in self.c.mains_off)
         if mains != self._mains:
             self._mains = mains
+            self._radio_state(until_ms)
             self.fw.set_input("mains", int(mains))
         minute = (until_ms - self.start_ms) // 60000
         if minute != self._minute:  # the backup battery, read as the tag's is, once a minute
@@ -243,3 +261,7 @@ class HomeUnit:
         if not self._dead and not self.fw.reset:
             self.fw.stop()
         self.uplink.close()
+        ms = self.radio_states.close(self.start_ms + self.sc.duration_s * 1000)
+        self.stats.backup_s = (ms.get("backup.off", 0) + ms.get("backup.scanning", 0)) // 1000
+        self.stats.scanning_s_on_backup = ms.get("backup.scanning", 0) // 1000
+        self.stats.scanning_s_on_mains = ms.get("mains.scanning", 0) // 1000

@@ -78,24 +78,16 @@ class _Reset(Exception):
     pass
 
 
-class _Board:
-    # Virtual time; the tag's adverts arrive at their times; mains as scheduled; a
-    # console if something is typed.
-    def __init__(self, folder, start, end, arrivals, mains_off, typed=None):
-        self.name, self.chip, self.role = "probe", "esp32c3", "hmu"
-        self.naps = 0
-        self.defn = {}
-        self.storage = folder
-        self.console = _Console(typed) if typed else None
-        self.link = None
+class _Air:
+    # Virtual time, and adverts that arrive at their times: heard only while the
+    # firmware listens (RADIO in what it waits to hear), as its radio scans only
+    # then; each spell listening is kept, [from ms, to ms].
+    def __init__(self, start, end, arrivals):
         self.radio = _Radio()
-        self.has_strap = False  # a unit has no strap
-        self.has_case = True
-        self.case_open = False
         self.now = start * 1000
         self.end = end * 1000
         self.arrivals = arrivals  # [(utc ms, rssi, adv)], in time order
-        self.mains_off = mains_off
+        self.spells = []
 
     def ticks_ms(self):
         return self.now & 0x3FFFFFFF
@@ -106,23 +98,43 @@ class _Board:
     def feed(self):
         pass  # a board with no watchdog
 
+    def running(self):
+        return self.now < self.end
+
+    def wait(self, ms, hears):
+        nxt = self.end if ms < 0 else self.now + ms
+        listening = hears & 32
+        if listening and self.arrivals and self.arrivals[0][0] < nxt:
+            nxt = self.arrivals[0][0]
+        if listening:
+            self.spells.append([self.now, nxt])
+        while self.arrivals and self.arrivals[0][0] <= nxt:
+            _, rssi, adv = self.arrivals.pop(0)
+            if listening:
+                self.radio.heard.append((rssi, adv))
+        self.now = max(self.now, nxt)
+
+
+class _Board(_Air):
+    # A home unit: the tag's adverts; mains as scheduled; a console if something is typed.
+    def __init__(self, folder, start, end, arrivals, mains_off, typed=None):
+        super().__init__(start, end, arrivals)
+        self.name, self.chip, self.role = "probe", "esp32c3", "hmu"
+        self.naps = 0
+        self.defn = {}
+        self.storage = folder
+        self.console = _Console(typed) if typed else None
+        self.link = None
+        self.has_strap = False  # a unit has no strap
+        self.has_case = True
+        self.case_open = False
+        self.mains_off = mains_off
+
     def reset_cause(self):
         return 1  # powered on
 
     def reset(self):
         raise _Reset  # machine.reset(): the run ends here; its caller starts the unit again
-
-    def wait(self, ms, hears):
-        nxt = self.end if ms < 0 else self.now + ms
-        if self.arrivals and self.arrivals[0][0] < nxt:
-            nxt = self.arrivals[0][0]
-        self.now = max(self.now, nxt)
-        while self.arrivals and self.arrivals[0][0] <= self.now:
-            _, rssi, adv = self.arrivals.pop(0)
-            self.radio.heard.append((rssi, adv))
-
-    def running(self):
-        return self.now < self.end
 
     def mains_present(self):
         return not any(a <= self.utc() < b for a, b in self.mains_off)
@@ -140,11 +152,12 @@ class _Board:
         pass
 
 
-def hmu_run(folder, overrides, start, end, heard, mains_off, first_counter=1):
+def hmu_run(folder, overrides, start, end, heard, mains_off, first_counter=1, spells=False):
     # The home unit, its flash the folder (empty: a first start; as a run left it: a
-    # restart), between start and end (UTC s) hearing the tag at each [utc, rssi, how]
-    # (how: 0 a fresh advert, 1 a replay of the first one, 2 a forgery; the tag's
-    # counter from first_counter on); the events it stored this run. The keys are a
+    # restart), between start and end (UTC s), the tag's adverts reaching it at each
+    # [utc, rssi, how] (how: 0 a fresh advert, 1 a replay of the first one,
+    # 2 a forgery; the tag's counter from first_counter on); the events it stored this
+    # run, and with spells, [the events, its spells listening]. The keys are a
     # technician's pairing's, if one was made (as start.py reads them).
     cfg = pairing.apply(config.merge(config.defaults(), overrides, "test"), folder, _no_log)
     key = binascii.unhexlify(cfg["pair_key"])
@@ -159,10 +172,12 @@ def hmu_run(folder, overrides, start, end, heard, mains_off, first_counter=1):
         elif how == 2:
             adv = beacon.make(b"not the key", beacon.TAG, ident, n, utc, cfg["beacon_mac_len"])
         arrivals.append((utc * 1000, rssi, adv))
-    app = hmu.App(_Board(folder, start, end, arrivals, mains_off), cfg)
+    board = _Board(folder, start, end, arrivals, mains_off)
+    app = hmu.App(board, cfg)
     first_seq = app.store.seq.next
     app.run()
-    return [e for e in _events(app.store) if e[2] >= first_seq]
+    events = [e for e in _events(app.store) if e[2] >= first_seq]
+    return [events, board.spells] if spells else events
 
 
 def _events(s):
@@ -213,51 +228,14 @@ def hmu_console(folder, overrides, at, lines, case_open):
     return bytes(board.console.written).decode().splitlines(), [k for k, _, _ in _events(app.store)], reset
 
 
-class _TagBoard:
-    # Virtual time for a tag listening for its unit: the unit's adverts arrive at their
-    # times and are heard only while the tag listens (RADIO in what it waits to hear),
-    # as its radio scans only then; each spell listening is kept, [from ms, to ms].
-    def __init__(self, start, end, arrivals):
-        self.radio = _Radio()
-        self.now = start * 1000
-        self.end = end * 1000
-        self.arrivals = arrivals  # [(utc ms, adv)], in time order
-        self.spells = []
-
-    def ticks_ms(self):
-        return self.now & 0x3FFFFFFF
-
-    def utc(self):
-        return self.now // 1000
-
-    def feed(self):
-        pass
-
-    def running(self):
-        return self.now < self.end
-
-    def wait(self, ms, hears):
-        nxt = self.end if ms < 0 else self.now + ms
-        listening = hears & 32
-        if listening and self.arrivals and self.arrivals[0][0] < nxt:
-            nxt = self.arrivals[0][0]
-        if listening:
-            self.spells.append([self.now, nxt])
-        while self.arrivals and self.arrivals[0][0] <= nxt:
-            _, adv = self.arrivals.pop(0)
-            if listening:
-                self.radio.heard.append((-60, adv))
-        self.now = max(self.now, nxt)
-
-
 def home_windows(overrides, start, end, sent):
     # A tag's HomeBeacon between start and end (UTC s), its unit's adverts sent at each
     # UTC ms of sent: [its home and away events, [kind, ms]], [its spells listening]
     cfg = config.merge(config.defaults(), overrides, "test")
     key = binascii.unhexlify(cfg["pair_key"])
     ident = int(cfg["hmu_beacon_id"], 16)
-    board = _TagBoard(start, end, [(t, beacon.make(key, beacon.HMU, ident, n, t // 1000, cfg["beacon_mac_len"]))
-                                   for n, t in enumerate(sent, 1)])
+    board = _Air(start, end, [(t, -60, beacon.make(key, beacon.HMU, ident, n, t // 1000, cfg["beacon_mac_len"]))
+                              for n, t in enumerate(sent, 1)])
     lp = loop.Loop(board)
     events = []
     hb = homebeacon.HomeBeacon(board, lp, key, cfg, lambda kind, utc, priority: events.append([kind, board.now]),

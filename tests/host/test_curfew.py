@@ -181,6 +181,100 @@ def test_mains_lost_and_restored(fw: mp.Service) -> None:
                                                                                (MAINS_RESTORED, START + 400)]
 
 
+ALL_DAY = [[127, 0, 1440]]
+BACKUP_END = START + 4 * 3600
+
+
+@st.composite
+def backup_days(draw: st.DrawFn) -> tuple[dict[str, object], list[list[int]]]:
+    """A curfew in force all day and the tag's adverts as they reach the unit: home spells
+    with adverts 1 to 10 s apart, up to half of them lost on the way."""
+    timeout = draw(st.sampled_from([120, 300]))
+    cfg = {**PAIR, "curfew": ALL_DAY, "late_return_grace_s": 0, "early_leave_grace_s": 0,
+           "absence_timeout_s": timeout}
+    rnd = random.Random(draw(st.integers(0, 2**32)))
+    loss = draw(st.sampled_from([0.0, 0.1, 0.5]))
+    heard, t = [], START
+    for away, home in draw(st.lists(st.tuples(st.integers(0, 1500), st.integers(60, 3600)), min_size=1, max_size=5)):
+        t += away
+        home_until = min(t + home, BACKUP_END)
+        while t < home_until:
+            if rnd.random() >= loss:
+                heard.append([t, -70, 0])
+            t += rnd.randint(1, 10)
+    return cfg, heard
+
+
+def _merged(spells: list[list[int]]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for a, b in spells:
+        if out and out[-1][1] == a:
+            out[-1][1] = b
+        else:
+            out.append([a, b])
+    return out
+
+
+@given(backup_days())
+@settings(max_examples=25)
+def test_on_its_backup_battery_the_unit_rests_its_radio_and_still_judges_absence_and_return(
+        fw: mp.Service, case: tuple[dict[str, object], list[list[int]]]) -> None:
+    """The unit on its backup battery all day: once it hears the tag its radio rests a
+    fifth of the absence timeout, then scans until it hears it again. So an absence is
+    raised only after the other four fifths passed with no advert on air, every absence
+    on air for the whole timeout is raised, a return is heard at the next check, and the
+    radio listens only between a rest's end and the next advert."""
+    cfg, heard = case
+    timeout = int(cfg["absence_timeout_s"])  # type: ignore[call-overload]
+    rest = timeout // 5
+    with tempfile.TemporaryDirectory() as folder:
+        events, spells = fw.call("rf_probe", "hmu_run", folder, cfg, START, BACKUP_END, heard,
+                                 [[START - 1, BACKUP_END + 1]], 1, True)
+    events = [(k, t) for k, t, _ in events if k in (ABSENT, LEFT, RETURNED)]
+    on_air = [h[0] for h in heard]
+
+    def aired(lo: int, hi: int) -> bool:  # an advert on air in (lo, hi]
+        i = bisect.bisect_right(on_air, lo)
+        return i < len(on_air) and on_air[i] <= hi
+
+    alerted = False
+    for kind, t in events:
+        if kind in (ABSENT, LEFT):
+            assert not alerted and not aired(max(START, t - timeout + rest), t), (kind, t)
+            alerted = True
+        else:
+            assert alerted and aired(t - 6, t), (kind, t)
+            alerted = False
+    for t in range(START + timeout + 10, BACKUP_END - 10, 30):  # an absence on air is always raised
+        if not aired(t - timeout - 10, t):
+            before = [k for k, x in events if x <= t]
+            assert before and before[-1] in (ABSENT, LEFT), t
+    for a, b in _with_next(events):  # a return heard at the check after the first advert
+        if a[0] in (ABSENT, LEFT):
+            i = bisect.bisect_right(on_air, a[1])
+            if i < len(on_air) and on_air[i] < BACKUP_END - 10:
+                assert b is not None and b[0] == RETURNED and on_air[i] <= b[1] <= on_air[i] + 6, (a, b)
+    listening = _merged(spells)
+    assert all(c - b == rest * 1000 for (_, b), (c, _) in zip(listening, listening[1:], strict=False))
+    # each spell ends at the first advert on air inside it, or with the run (one on air
+    # at the instant a rest ends may go unheard)
+    assert not any(a < 1000 * x < b for a, b in listening for x in on_air)
+    assert all(b // 1000 in on_air for _, b in listening[:-1])
+
+
+def _with_next(events: list[tuple[int, int]]) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
+    return [(e, events[i + 1] if i + 1 < len(events) else None) for i, e in enumerate(events)]
+
+
+def test_on_mains_the_unit_listens_all_the_time(fw: mp.Service) -> None:
+    heard = [[START + 7 * i, -70, 0] for i in range(500)]
+    with tempfile.TemporaryDirectory() as folder:
+        events, spells = fw.call("rf_probe", "hmu_run", folder, {**PAIR, "curfew": ALL_DAY}, START, START + 3600,
+                                 heard, [], 1, True)
+    assert _merged(spells) == [[START * 1000, (START + 3600) * 1000]]
+    assert not [k for k, _, _ in events if k in (ABSENT, LEFT)]
+
+
 HOME, AWAY = 56, 57
 TAG_PAIR = {**PAIR, "hmu_beacon_id": "4b550001"}
 EVERY_MS, LOST_MS = 20_000, 30_000  # 2 beacon_max_ms, home_lost_s

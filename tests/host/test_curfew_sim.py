@@ -120,6 +120,22 @@ def test_the_tag_holds_gnss_off_while_it_hears_its_home_unit() -> None:
     assert e.mah_by_state()["ble.scanning"] == pytest.approx(e.ble_s["scanning"] * 85.0 * duty / 3600)
 
 
+def test_on_its_backup_battery_the_unit_scans_a_small_part_of_the_time_and_misses_nothing() -> None:
+    from host_sim.judge import verdict
+    from host_sim.run import sim
+
+    sc = scenario.load(ROOT / "scenarios" / "curfew-unit-power-loss.yaml")  # mains off from 30 min to 1 h 30
+    assert sc.curfew is not None and sc.curfew.mains_off == [(1800, 5400)]
+    run = sim.execute(sc, keep_nmea=False)
+    result = verdict.score(run)
+    assert result.passed and result.false_alerts == 0, result.missed
+    r = run.radio
+    assert r["backup_s"] == 3600
+    # resting a fifth of the absence timeout after each advert it hears: a few seconds a minute
+    assert 0 < r["scanning_s_on_backup"] < 0.15 * r["backup_s"]
+    assert r["scanning_s_on_mains"] >= sc.duration_s - r["backup_s"] - 10  # on mains, all the time
+
+
 def test_a_unit_without_power_is_noticed_by_the_centre_and_only_then() -> None:
     from host_sim.judge import verdict
     from host_sim.run import home_unit, sim
