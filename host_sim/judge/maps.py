@@ -5,8 +5,9 @@ tag never does). Maps are drawn in metres on a local azimuthal equidistant
 projection (equal aspect, a scale bar, north up), with the stretches of the trace
 where no fix was possible, a fault was on or the link was down shaded along it.
 With a curfew, the home unit too, and beside the map a timeline on London clock
-time of the wearer's distance from it, the hours the curfew was enforced, and the
-unit's alerts. An alcohol tag's run is a picture in time instead
+time of the wearer's distance from it, the hours the curfew was enforced, the
+unit's spells on its backup battery or without power (shaded along the trace too),
+and its alerts. An alcohol tag's run is a picture in time instead
 (host_sim/judge/alcohol_picture.py)."""
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ ALERT_MARKS: dict[str, tuple[str, str, str]] = {
 CLASS_EDGE = {"required": "black", "acceptable": "#a0a0a0", "false": "#ff0000"}
 # stretches shaded along the trace: (colour, legend)
 SPANS = {"no fix possible": "#7f7f7f", "jamming": "#9467bd", "spoofing": "#e377c2", "garbled NMEA": "#8c564b",
-         "link down": "#17becf", "tag off": "#000000"}
+         "link down": "#17becf", "tag off": "#000000", "unit on its backup battery": "#d4a017",
+         "unit without power": "#2f4f4f"}
+UNIT_SPANS = ("unit on its backup battery", "unit without power")  # drawn on the curfew's timeline too
 
 
 def _metric(run: Run) -> tuple[Transformer, float, float]:
@@ -133,6 +136,9 @@ def _spans(run: Run) -> dict[str, list[tuple[int, int]]]:
         out[name] = [(f.start_s, min(f.end_s, n - 1)) for f in sc.faults if f.kind == kind]
     out["link down"] = [(a, min(b, n - 1)) for a, b in sc.coverage_gaps]
     out["tag off"] = [(a, min(b, n - 1)) for a, b in sc.tag_off]
+    if sc.curfew is not None:
+        out["unit on its backup battery"] = [(a, min(b, n - 1)) for a, b in sc.curfew.mains_off]
+        out["unit without power"] = [(a, min(b, n - 1)) for a, b in sc.curfew.unit_off]
     return {k: v for k, v in out.items() if v}
 
 
@@ -174,6 +180,10 @@ def _timeline(ax: Any, run: Run) -> None:
     when = [datetime.fromtimestamp(sc.start_utc + t, UTC) for t in range(len(run.truth))]
     for a, b in runs(ct.enforced):
         ax.axvspan(when[a], when[b], color="#9467bd", alpha=0.12, lw=0)
+    spans = _spans(run)
+    for name in UNIT_SPANS:
+        for k, (a, b) in enumerate(spans.get(name, [])):
+            ax.axvspan(when[a], when[b], ymax=0.06, color=SPANS[name], alpha=0.6, lw=0, label=name if k == 0 else None)
     ax.plot(when, [max(1.0, float(d)) for d in ct.distance_m], color="black", lw=1, label="distance from unit")
     assert sc.curfew is not None
     ax.axhline(sc.curfew.property_m, color="#2ca02c", lw=1)

@@ -3,6 +3,7 @@ properties, the library's curfew scenarios, and the home unit's firmware on the
 ESP32-C3 gate."""
 
 import ast
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,8 +121,10 @@ def test_the_tag_holds_gnss_off_while_it_hears_its_home_unit() -> None:
     assert e.mah_by_state()["ble.scanning"] == pytest.approx(e.ble_s["scanning"] * 85.0 * duty / 3600)
 
 
-def test_on_its_backup_battery_the_unit_scans_a_small_part_of_the_time_and_misses_nothing() -> None:
-    from host_sim.judge import verdict
+def test_on_its_backup_battery_the_unit_scans_a_small_part_of_the_time_and_misses_nothing(tmp_path: Path) -> None:
+    import json
+
+    from host_sim.judge import maps, verdict
     from host_sim.run import sim
 
     sc = scenario.load(ROOT / "scenarios" / "curfew-unit-power-loss.yaml")  # mains off from 30 min to 1 h 30
@@ -134,6 +137,11 @@ def test_on_its_backup_battery_the_unit_scans_a_small_part_of_the_time_and_misse
     # resting a fifth of the absence timeout after each advert it hears: a few seconds a minute
     assert 0 < r["scanning_s_on_backup"] < 0.15 * r["backup_s"]
     assert r["scanning_s_on_mains"] >= sc.duration_s - r["backup_s"] - 10  # on mains, all the time
+    maps.write(run, result, tmp_path)  # the map and the timeline show the spell on the backup battery
+    feats = json.loads((tmp_path / f"{sc.name}.geojson").read_text())["features"]
+    shaded = [(f["properties"]["what"], f["properties"]["from_s"], f["properties"]["to_s"]) for f in feats
+              if f["properties"]["role"] == "shaded"]
+    assert ("unit on its backup battery", 1800, 5400) in shaded
 
 
 def test_a_unit_without_power_is_noticed_by_the_centre_and_only_then() -> None:
