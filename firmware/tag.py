@@ -112,12 +112,12 @@ class App:
         # from the registered home than any journey since that fix could cover, the
         # unit has been carried elsewhere (a driver heard on arriving, his last
         # duty-cycled fix streets away, has moved nothing). What the fix on arriving
-        # cannot tell, the first fix beside the unit does.
+        # cannot tell, the first fix beside the unit does; a receiver asleep on
+        # arriving wakes once for it, and is held off after it.
         lw, s = self.locwatch, self.cfg
-        if not fresh:
-            self.duty.hold(home)
-            if not home:
-                return
+        self.duty.hold(home)
+        if not home:
+            return
         age = 0 if fresh else self.board.utc() - lw.fix_utc
         d2 = lw.home_m2()
         far = s["home"][2] + _MOVED_M + _MOVED_MPS * age if d2 >= 0 else 0
