@@ -383,16 +383,21 @@ def bench_energy(build: Path) -> dict[str, dict[str, Any]]:
               f"{e.gnss_on_s / 3600:.1f} h, MCU asleep {light:.0%}, {e.modem_sends} sends; most on "
               f"{', '.join(k for k, _ in e.costliest())})")
     print(f"  ratio              {out['adaptive_vs_fair_baseline']}x the battery life (target >= 2x; the day >= 72 h)")
-    out["home_unit"] = _unit_scan(sim, verdict, scenario.load(ROOT / "scenarios" / "curfew-unit-backup-low.yaml"))
+    out["home_unit"] = unit_scan(ROOT / "scenarios" / "curfew-unit-backup-low.yaml")
     return {"energy": out}
 
 
-def _unit_scan(sim: Any, verdict: Any, sc: Any) -> dict[str, Any]:
-    # the home unit's radio on mains and on its backup battery, in one run (docs/curfew.md,
-    # Presence), its current from the ESP32-C3 unit's scan window and interval
+def unit_scan(path: Path) -> dict[str, Any]:
+    """The home unit's radio on mains and on its backup battery in one curfew scenario
+    (docs/curfew.md, Presence), its current from the ESP32-C3 unit's scan window and
+    interval."""
     from host_sim.device import boards
+    from host_sim.judge import verdict
+    from host_sim.run import sim
     from host_sim.run.energy import BLE_RX_MA
+    from host_sim.world import scenario
 
+    sc = scenario.load(path)
     run = sim.execute(sc, keep_nmea=False)
     if not verdict.score(run).passed:
         raise RuntimeError(f"{sc.name} failed")
@@ -400,7 +405,7 @@ def _unit_scan(sim: Any, verdict: Any, sc: Any) -> dict[str, Any]:
     ble = boards.load("esp32c3_devkitm_1")["ble"]
     scan_ma = BLE_RX_MA * ble["scan_window_us"] / ble["scan_interval_us"]
     backup = r["scanning_s_on_backup"] / r["backup_s"]
-    mains = r["scanning_s_on_mains"] / (sc.duration_s - r["backup_s"])
+    mains = r["scanning_s_on_mains"] / max(1, sc.duration_s - r["backup_s"])
     out = {"scenario": sc.name, "backup_s": r["backup_s"], "scan_share_on_backup": round(backup, 3),
            "scan_share_on_mains": round(mains, 3), "scan_ma_on_backup": round(scan_ma * backup, 1)}
     print(f"  home unit ({sc.name}): its radio scans {backup:.1%} of its {r['backup_s'] / 3600:.1f} h on the backup "

@@ -63,12 +63,9 @@ def test_the_simulator_s_interpreter_has_32_bit_words() -> None:
 
 
 def test_the_home_unit_figure_reads_its_scan_on_mains_and_backup() -> None:
-    from host_sim.judge import verdict
     from host_sim.paths import ROOT
-    from host_sim.run import sim
-    from host_sim.world import scenario
 
-    r = bench._unit_scan(sim, verdict, scenario.load(ROOT / "scenarios" / "curfew-unit-power-loss.yaml"))
+    r = bench.unit_scan(ROOT / "scenarios" / "curfew-unit-power-loss.yaml")
     assert r["backup_s"] == 3600 and 0 < r["scan_share_on_backup"] < 0.15 < 0.99 < r["scan_share_on_mains"]
     # the C3 scans through the whole of every interval: 85 mA while it scans
     assert abs(r["scan_ma_on_backup"] - 85.0 * r["scan_share_on_backup"]) <= 0.1
