@@ -174,13 +174,12 @@ def _unit(ax: Any, run: Run, fwd: Transformer) -> None:
                label=f"home unit (home within {c.property_m:.0f} m, away beyond {c.away_m:.0f} m)")
 
 
-def _timeline(ax: Any, run: Run) -> None:
+def _timeline(ax: Any, run: Run, spans: dict[str, list[tuple[int, int]]]) -> None:
     sc = run.scenario
     ct = curfew_oracle.truth(sc, run.truth)
     when = [datetime.fromtimestamp(sc.start_utc + t, UTC) for t in range(len(run.truth))]
     for a, b in runs(ct.enforced):
         ax.axvspan(when[a], when[b], color="#9467bd", alpha=0.12, lw=0)
-    spans = _spans(run)
     for name in UNIT_SPANS:
         for k, (a, b) in enumerate(spans.get(name, [])):
             ax.axvspan(when[a], when[b], ymax=0.06, color=SPANS[name], alpha=0.6, lw=0, label=name if k == 0 else None)
@@ -207,9 +206,10 @@ def _timeline(ax: Any, run: Run) -> None:
 
 def picture(run: Run, result: Result, path: Path) -> None:
     sc = run.scenario
+    spans = _spans(run)
     if sc.curfew is not None:
         fig, (ax, tl) = plt.subplots(1, 2, figsize=(16, 9), dpi=100)
-        _timeline(tl, run)
+        _timeline(tl, run, spans)
     else:
         fig, ax = plt.subplots(figsize=(9, 10), dpi=100)
     fwd, lat0, lon0 = _metric(run)
@@ -230,8 +230,8 @@ def picture(run: Run, result: Result, path: Path) -> None:
         c = shape.centroid
         ax.annotate(z.name, (c.x, c.y), fontsize=8, ha="center", color="#7f0000")
     tx, ty = _xy(fwd, [p.lon for p in run.truth], [p.lat for p in run.truth])
-    for name, spans in _spans(run).items():
-        for k, (a, b) in enumerate(spans):
+    for name, stretches in spans.items():
+        for k, (a, b) in enumerate(stretches):
             ax.plot(tx[a:b + 1], ty[a:b + 1], color=SPANS[name], lw=9, alpha=0.3, solid_capstyle="butt",
                     label=name if k == 0 else None)
     ax.plot(tx, ty, color="black", lw=1.2, label="true trace")

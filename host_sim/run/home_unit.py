@@ -135,7 +135,7 @@ class HomeUnit:
 
     def _radio_state(self, now_ms: int) -> None:
         supply = "dead" if self._dead else "mains" if self._mains else "backup"
-        self.radio_states.enter(now_ms, f"{supply}.{'scanning' if self._scanning and not self._dead else 'off'}")
+        self.radio_states.enter(now_ms, f"{supply}.{'scanning' if self._scanning else 'off'}")
 
     def _restart(self, at_ms: int, cause: int) -> None:
         self._scanning = False  # until the new boot's radio scans

@@ -249,7 +249,7 @@ def test_on_its_backup_battery_the_unit_rests_its_radio_and_still_judges_absence
         if not aired(t - timeout - 10, t):
             before = [k for k, x in events if x <= t]
             assert before and before[-1] in (ABSENT, LEFT), t
-    for a, b in _with_next(events):  # a return heard at the check after the first advert
+    for a, b in zip(events, [*events[1:], None], strict=True):  # a return heard at the check after the first advert
         if a[0] in (ABSENT, LEFT):
             i = bisect.bisect_right(on_air, a[1])
             if i < len(on_air) and on_air[i] < BACKUP_END - 10:
@@ -260,10 +260,6 @@ def test_on_its_backup_battery_the_unit_rests_its_radio_and_still_judges_absence
     # at the instant a rest ends may go unheard)
     assert not any(a < 1000 * x < b for a, b in listening for x in on_air)
     assert all(b // 1000 in on_air for _, b in listening[:-1])
-
-
-def _with_next(events: list[tuple[int, int]]) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
-    return [(e, events[i + 1] if i + 1 < len(events) else None) for i, e in enumerate(events)]
 
 
 def test_on_mains_the_unit_listens_all_the_time(fw: mp.Service) -> None:
